@@ -1,0 +1,202 @@
+"""The ``suiji`` command. It only adapts: parse options, call the core, format the result.
+
+Domain errors (:class:`suiji.data.errors.SuijiError`) exit with code 1 and a
+message saying what to fix; usage errors exit with code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from suiji.cli import __version__
+from suiji.data.errors import SuijiError
+from suiji.data.period import Period
+from suiji.data.progress import set_quiet
+from suiji.data.rules import Rules, load_rules
+from suiji.data.store import DEFAULT_DB, Store
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Env:
+    db: str
+    rules_path: str | None
+    quiet: bool
+
+    def store(self) -> Store:
+        return Store.open(self.db)
+
+    def rules(self) -> Rules:
+        return load_rules(self.rules_path)
+
+    def info(self, message: str) -> None:
+        """Progress and notes go to stderr, so stdout stays data."""
+        if not self.quiet:
+            click.echo(message, err=True)
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Map core errors to a clean exit 1 with the core's message."""
+    try:
+        yield
+    except SuijiError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def period_option(f: F) -> F:
+    return click.option("--period", "-p", required=True, metavar="2026Q4",
+                        callback=lambda ctx, param, v: _parse_period(v),
+                        help="The quarter, e.g. 2026Q4.")(f)
+
+
+def _parse_period(value: str) -> Period:
+    try:
+        return Period.parse(value)
+    except SuijiError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print a JSON object instead of text.")(f)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", "-V", prog_name="suiji")
+@click.option("--db", envvar="SUIJI_DB", default=DEFAULT_DB, show_default=True,
+              help="The SQLite database (also SUIJI_DB).")
+@click.option("--rules", "rules_path", envvar="SUIJI_RULES", default=None,
+              help="The rules file (default ./rules.toml, else the built-in defaults).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or notes on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, db: str, rules_path: str | None, quiet: bool) -> None:
+    """suiji (随机): verifiable double-random inspection plans and EIA review draws.
+
+    \b
+    Example, a quarter from start to end:
+      suiji init
+      suiji import companies 企业名录.xlsx
+      suiji freeze --period 2026Q4
+      suiji draw inspections --period 2026Q4 --seed 80417263950183746251
+      suiji export plan --period 2026Q4 --format xlsx -o plan.xlsx
+      suiji verify --period 2026Q4
+    """
+    set_quiet(quiet)  # progress bars also stay off when stderr is not a terminal
+    ctx.obj = Env(db=db, rules_path=rules_path, quiet=quiet)
+
+
+@cli.command()
+@pass_env
+def init(env: Env) -> None:
+    """Create the database (or bring an existing one to this version).
+
+    \b
+    Example:
+      suiji --db 江州.db init
+    """
+    with domain_errors():
+        store = Store.init(env.db)
+        version = store.conn.execute(
+            "SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    click.echo(f"Database {env.db} ready (schema version {version}).")
+
+
+@cli.group()
+def rules() -> None:
+    """Show or write the rules file (quotas, team size, panels, holidays).
+
+    \b
+    Example:
+      suiji rules init --preset chizhou
+      suiji rules show
+    """
+
+
+@rules.command("show")
+@pass_env
+def rules_show(env: Env) -> None:
+    """Print the rules in force (./rules.toml, --rules FILE, or the defaults).
+
+    \b
+    Example:
+      suiji --rules 池州.toml rules show
+    """
+    with domain_errors():
+        r = env.rules()
+    click.echo(r.text, nl=False)
+
+
+@rules.command("init")
+@click.option("--preset", default="default", show_default=True,
+              help="default, yicheng, chizhou or guangzhou.")
+@click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def rules_init(preset: str, output: str, force: bool) -> None:
+    """Write a rules file from a preset, to edit before the freeze.
+
+    \b
+    Example:
+      suiji rules init --preset guangzhou -o rules.toml
+    """
+    from suiji.data.rules import preset_text
+
+    with domain_errors():
+        text = preset_text(preset)
+    path = Path(output)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path} (preset {preset}).")
+
+
+@cli.command()
+@period_option
+@click.option("--scope", type=click.Choice(["inspections", "reviews"]), default="inspections",
+              show_default=True, help="Which draw the inputs are for.")
+@json_option
+@pass_env
+def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
+    """Snapshot the period's inputs and print the digest to publish before the seed.
+
+    \b
+    Example:
+      suiji freeze --period 2026Q4
+      suiji freeze --period 2026Q4 --scope reviews
+    """
+    from suiji.data.snapshot import freeze as do_freeze
+
+    with domain_errors():
+        snap = do_freeze(env.store(), period, scope, env.rules())
+    if as_json:
+        echo_json({"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
+                   "digest": snap.digest, "files": snap.manifest["files"]})
+        return
+    click.echo(f"Frozen {scope} inputs of {period} (snapshot {snap.id}):")
+    for name, meta in snap.manifest["files"].items():
+        click.echo(f"  {name:<24} {meta['rows']:>9,} rows  sha256 {meta['sha256']}")
+    click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
+
+
+# Command modules, each with register(cli). Kept apart so the CLI stays thin.
+for _name in ("imports", "inspections", "reviews", "audit", "demo"):
+    if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
+        importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -1,0 +1,156 @@
+"""The record of draws: one current draw per (period, scope, subject), redraws on record.
+
+Every draw module (inspection plan, review sample, expert panels) computes its
+output as a pure function of a snapshot and a seed, then hands it to
+:func:`record_draw`, which stores it, its digest and a log entry in one
+transaction. The partial unique index ``draws_one_current`` means two
+processes racing to draw the same period cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from suiji.data.errors import AlreadyDrawnError, SuijiError
+from suiji.data.snapshot import Snapshot
+from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
+
+
+@dataclass(frozen=True)
+class DrawRecord:
+    id: int
+    period: str
+    scope: str
+    subject: str
+    snapshot_id: int
+    seed: str
+    seed_source: str
+    algorithm: str
+    params: dict[str, Any]
+    output: Any
+    output_sha256: str
+    status: str
+    reason: str
+    created_at: str
+
+
+def new_seed() -> str:
+    """20 decimal digits from the operating system's secure random source."""
+    return "".join(str(secrets.randbelow(10)) for _ in range(20))
+
+
+def check_seed(seed: str) -> str:
+    seed = seed.strip()
+    if not seed:
+        raise SuijiError("The seed is empty. Give the dice digits, "
+                         "e.g. --seed 80417263950183746251.")
+    if len(seed) > 200:
+        raise SuijiError("The seed is longer than 200 characters.")
+    return seed
+
+
+def output_bytes(output: Any) -> bytes:
+    """The canonical bytes of a draw output: what is hashed and compared on verify."""
+    return canonical_json(output).encode("utf-8")
+
+
+_COLS = ("id, period, scope, subject, snapshot_id, seed, seed_source, algorithm, params, output, "
+         "output_sha256, status, reason, created_at")
+
+
+def _record(row: tuple[Any, ...]) -> DrawRecord:
+    return DrawRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                      json.loads(row[8]), json.loads(row[9]), row[10], row[11], row[12], row[13])
+
+
+def current_draw(store: Store, period: str, scope: str, subject: str = "") -> DrawRecord | None:
+    row = store.conn.execute(
+        f"SELECT {_COLS} FROM draws WHERE period = ? AND scope = ? AND subject = ? "
+        f"AND status = 'current'", (period, scope, subject)).fetchone()
+    return _record(row) if row else None
+
+
+def all_draws(store: Store, period: str | None = None) -> list[DrawRecord]:
+    sql, args = f"SELECT {_COLS} FROM draws", ()
+    if period:
+        sql, args = sql + " WHERE period = ?", (period,)  # type: ignore[assignment]
+    return [_record(r) for r in store.conn.execute(sql + " ORDER BY id", args)]
+
+
+def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed_source: str,
+                algorithm: str, output: Any, params: dict[str, Any] | None = None,
+                subject: str = "", redraw: bool = False, reason: str = "") -> DrawRecord:
+    """Store a computed draw as the current one, atomically, with its log entry.
+
+    Must run inside the caller's transaction if the caller also checked the
+    freeze there (so nothing can change between the check and the write).
+    """
+    params = dict(params or {})
+    period = snapshot.period
+    data = output_bytes(output)
+    digest = sha256_hex(data)
+    label = f"{period} {scope}" + (f" {subject}" if subject else "")
+    with store.transaction():
+        previous = current_draw(store, period, scope, subject)
+        if previous is not None and not redraw:
+            raise AlreadyDrawnError(
+                f"{label} was already drawn (draw {previous.id}, {previous.created_at}, seed "
+                f"{previous.seed}). A second draw needs --redraw --reason \"...\"; the earlier "
+                f"one stays on record.")
+        if redraw and previous is not None and not reason.strip():
+            raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
+        if previous is not None:
+            store.conn.execute("UPDATE draws SET status = 'superseded' WHERE id = ?",
+                               (previous.id,))
+        try:
+            cur = store.conn.execute(
+                "INSERT INTO draws (period, scope, subject, snapshot_id, seed, seed_source, "
+                "algorithm, params, output, output_sha256, status, reason, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?, ?)",
+                (period, scope, subject, snapshot.id, seed, seed_source, algorithm,
+                 canonical_json(params), data.decode("utf-8"), digest, reason, utc_now()))
+        except sqlite3.IntegrityError as exc:  # a concurrent draw won the race
+            raise AlreadyDrawnError(f"{label} was drawn by another process just now.") from exc
+        draw_id = int(cur.lastrowid or 0)
+        store.append_log("redraw" if previous is not None else "draw", period,
+                         details={"scope": scope, "subject": subject, "draw": draw_id,
+                                  "seed": seed, "seed_source": seed_source,
+                                  "algorithm": algorithm, "params": params,
+                                  "supersedes": previous.id if previous else None,
+                                  "reason": reason},
+                         digests={"snapshot": snapshot.digest, "output": digest})
+    record = current_draw(store, period, scope, subject)
+    assert record is not None
+    return record
+
+
+def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, Any],
+                 output: Any, reason: str) -> int:
+    """Record a change to a draw (substitution, decline) with the resulting full output."""
+    if not reason.strip():
+        raise SuijiError(f"A {kind} needs a reason: --reason \"...\".")
+    data = output_bytes(output)
+    digest = sha256_hex(data)
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT INTO draw_events (draw_id, kind, params, output, output_sha256, reason, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (draw.id, kind, canonical_json(params), data.decode("utf-8"), digest, reason,
+             utc_now()))
+        event_id = int(cur.lastrowid or 0)
+        store.append_log(kind, draw.period,
+                         details={"draw": draw.id, "event": event_id, "scope": draw.scope,
+                                  "subject": draw.subject, "params": params, "reason": reason},
+                         digests={"output": digest})
+    return event_id
+
+
+def latest_output(store: Store, draw: DrawRecord) -> Any:
+    """The draw's output after all its recorded events."""
+    row = store.conn.execute("SELECT output FROM draw_events WHERE draw_id = ? "
+                             "ORDER BY id DESC LIMIT 1", (draw.id,)).fetchone()
+    return json.loads(row[0]) if row else draw.output

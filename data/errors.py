@@ -1,0 +1,65 @@
+"""The exception hierarchy of suiji's core.
+
+Every message says what is wrong in the user's terms and how to fix it. The
+CLI maps :class:`SuijiError` to exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class SuijiError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class InputFileError(SuijiError):
+    """An input file was rejected; nothing was written.
+
+    ``problems`` holds one ``row N, column X: problem`` line per bad cell,
+    with N the row number as Excel shows it (header = row 1).
+    """
+
+    def __init__(self, summary: str, problems: list[str] | None = None) -> None:
+        self.summary = summary
+        self.problems = list(problems or [])
+        super().__init__(self.render())
+
+    def render(self, limit: int = 50) -> str:
+        lines = [self.summary]
+        lines.extend(self.problems[:limit])
+        if len(self.problems) > limit:
+            lines.append(f"... and {len(self.problems) - limit} more problems "
+                         f"({len(self.problems)} in all)")
+        lines.append("Nothing was written. Fix the rows above and import the file again.")
+        return "\n".join(lines)
+
+
+class RulesError(SuijiError):
+    """The rules file is invalid; the message names the key."""
+
+
+class CalendarError(SuijiError):
+    """No holiday calendar is known for a year the period needs."""
+
+
+class StoreError(SuijiError):
+    """The database cannot be used as it is (version, missing init, ...)."""
+
+
+class FreezeError(SuijiError):
+    """No freeze, or the inputs changed since the freeze."""
+
+
+class AlreadyDrawnError(SuijiError):
+    """A period already has a plan; a redraw needs --redraw --reason."""
+
+
+class InfeasibleError(SuijiError):
+    """No plan satisfies the rules; the message names what binds and what to change."""
+
+
+class LeadTimeError(SuijiError):
+    """A panel draw is too close to the meeting."""
+
+
+class VerificationError(SuijiError):
+    """A recomputation or a digest did not match."""

@@ -1,0 +1,260 @@
+"""The rules file: TOML with the defaults of DOMAIN.md §3 and named local presets.
+
+``load_rules`` validates every key and names the first bad one; the rules'
+exact text is what a freeze records, so a draw's rules are always known.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from suiji.data.errors import RulesError
+from suiji.data.store import sha256_hex
+
+CATEGORIES = ("key", "general", "special")
+QUOTA_MODES = ("ratio", "per_inspector", "annual_all")
+
+# name -> (description, {category: quota table})
+PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "default": ("DOMAIN.md defaults: key 25%, general 5% per quarter, special once a year", {}),
+    "yicheng": ("宜城: 重点≥25%/季度, 一般≥2%/季度, 特殊每年至少1次", {
+        "key": {"mode": "ratio", "ratio": 0.25},
+        "general": {"mode": "ratio", "ratio": 0.02},
+        "special": {"mode": "annual_all"}}),
+    "chizhou": ("池州: 重点25%, 一般5%, 特殊15% 每季度", {
+        "key": {"mode": "ratio", "ratio": 0.25},
+        "general": {"mode": "ratio", "ratio": 0.05},
+        "special": {"mode": "ratio", "ratio": 0.15}}),
+    "guangzhou": ("广州: 重点≥12.5%, 特殊≥25% 每季度; 一般5%", {
+        "key": {"mode": "ratio", "ratio": 0.125},
+        "general": {"mode": "ratio", "ratio": 0.05},
+        "special": {"mode": "ratio", "ratio": 0.25}}),
+}
+
+
+@dataclass(frozen=True)
+class Quota:
+    mode: str = "ratio"
+    ratio: float = 0.0
+    per_year: float = 0.0  # per_inspector mode: firms per active inspector per year
+    min_per_district: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in QUOTA_MODES:
+            raise RulesError(f"quota mode {self.mode!r} is not one of {', '.join(QUOTA_MODES)}")
+        if not 0 <= self.ratio <= 1:
+            raise RulesError(f"quota ratio {self.ratio} must be between 0 and 1")
+        if self.per_year < 0 or self.min_per_district < 0:
+            raise RulesError("quota per_year and min_per_district must not be negative")
+
+
+@dataclass(frozen=True)
+class InspectionRules:
+    annual_cap: int = 1
+    team_size: int = 2
+    avoid_last_inspector: bool = False
+    cross_district: bool = False
+    default_capacity: int = 30
+    default_daily_capacity: int = 2
+    risk_weighting: bool = False
+    quota: dict[str, Quota] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.annual_cap < 1:
+            raise RulesError("inspection.annual_cap must be at least 1")
+        if self.team_size < 2:
+            raise RulesError("inspection.team_size must be at least 2 (执法人员不得少于两人)")
+        if self.default_capacity < 1 or self.default_daily_capacity < 1:
+            raise RulesError("inspection.default_capacity and default_daily_capacity must be ≥ 1")
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    ratio: float = 0.30
+    watch_report_rate: float = 1.0
+    high_risk_weight: float = 2.0
+    high_risk_industries: tuple[str, ...] = ()
+    alternates: int = 2
+    max_age: int = 65
+    recusal_years: int = 3
+    meeting_load_cap: int = 3
+    period_load_cap: int = 12
+    warning_points: float = 10
+    suspension_points: float = 20
+    panel_size: dict[str, int] = field(default_factory=lambda: {"report": 3, "form": 2})
+    lead_days: dict[str, int] = field(default_factory=lambda: {"report": 2, "form": 1})
+    specialties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ratio <= 1:
+            raise RulesError("review.ratio must be in (0, 1]")
+        if not 0 <= self.watch_report_rate <= 1:
+            raise RulesError("review.watch_report_rate must be between 0 and 1")
+        if self.high_risk_weight <= 0:
+            raise RulesError("review.high_risk_weight must be positive")
+        for t in ("report", "form"):
+            if self.panel_size.get(t, 0) < 2:
+                raise RulesError(f"review.panel_size.{t} must be at least 2 "
+                                 f"(at least two independent scores per document)")
+            if self.lead_days.get(t, -1) < 0:
+                raise RulesError(f"review.lead_days.{t} must be given and not negative")
+
+    def specialties_for(self, industry: str) -> tuple[str, ...]:
+        return self.specialties.get(industry) or self.specialties.get("*") or (industry,)
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    text: str
+    preset: str
+    inspection: InspectionRules
+    review: ReviewRules
+    calendar: dict[int, CalendarYear]
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.text)
+
+
+def preset_text(name: str = "default") -> str:
+    """The full rules file of a preset, ready to write."""
+    if name not in PRESETS:
+        raise RulesError(f"Unknown preset {name!r}. Presets: {', '.join(PRESETS)}")
+    text = resources.files("suiji.data").joinpath("presets/default.toml").read_text("utf-8")
+    description, quotas = PRESETS[name]
+    text = text.replace('preset = "default"', f'preset = "{name}"  # {description}')
+    for category, table in quotas.items():
+        block = re.compile(rf"\[inspection\.quota\.{category}\]\n(?:[^\[\n][^\n]*\n)*")
+        body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items())
+        text = block.sub(f"[inspection.quota.{category}]\n{body}min_per_district = 0\n\n", text)
+    return text
+
+
+def _toml_value(v: Any) -> str:
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
+def _take(table: dict[str, Any], where: str, spec: dict[str, type | tuple[type, ...]]
+          ) -> dict[str, Any]:
+    out = {}
+    for key, value in table.items():
+        if key not in spec:
+            raise RulesError(f"Unknown key {where}.{key} in the rules file. "
+                             f"Known keys: {', '.join(spec)}.")
+        want = spec[key]
+        if isinstance(value, bool) and want is not bool and bool not in (
+                want if isinstance(want, tuple) else (want,)):
+            raise RulesError(f"{where}.{key} must be a number, not true/false")
+        if not isinstance(value, want):
+            names = (want,) if isinstance(want, type) else want
+            raise RulesError(f"{where}.{key} = {value!r} has the wrong type; expected "
+                             f"{' or '.join(t.__name__ for t in names)}.")
+        out[key] = value
+    return out
+
+
+def _date_list(values: Any, where: str) -> tuple[date, ...]:
+    if not isinstance(values, list):
+        raise RulesError(f"{where} must be a list of dates like \"2027-01-01\"")
+    out = []
+    for v in values:
+        if isinstance(v, date):
+            out.append(v)
+            continue
+        try:
+            out.append(date.fromisoformat(str(v)))
+        except ValueError as exc:
+            raise RulesError(f"{where}: {v!r} is not a date like 2027-01-01") from exc
+    return tuple(sorted(out))
+
+
+def parse_rules(text: str, source: str = "rules") -> Rules:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{source} is not valid TOML: {exc}") from exc
+    try:
+        return _build(doc, text)
+    except RulesError as exc:
+        raise RulesError(f"{source}: {exc}") from exc
+
+
+def _build(doc: dict[str, Any], text: str) -> Rules:
+    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict})
+    num = (int, float)
+    insp = dict(top.get("inspection", {}))
+    quota_doc = insp.pop("quota", {})
+    insp = _take(insp, "inspection", {
+        "annual_cap": int, "team_size": int, "avoid_last_inspector": bool,
+        "cross_district": bool, "default_capacity": int, "default_daily_capacity": int,
+        "risk_weighting": bool})
+    quotas = {}
+    for category, table in _take(quota_doc, "inspection.quota",
+                                 dict.fromkeys(CATEGORIES, dict)).items():
+        q = _take(table, f"inspection.quota.{category}", {
+            "mode": str, "ratio": num, "per_year": num, "min_per_district": int})
+        try:
+            quotas[category] = Quota(**q)
+        except RulesError as exc:
+            raise RulesError(f"inspection.quota.{category}: {exc}") from exc
+    for category in CATEGORIES:
+        quotas.setdefault(category, Quota(mode="ratio", ratio=0.0))
+    inspection = InspectionRules(**insp, quota=quotas)
+
+    rev = dict(top.get("review", {}))
+    panel = _take(rev.pop("panel_size", {}), "review.panel_size", {"report": int, "form": int})
+    lead = _take(rev.pop("lead_days", {}), "review.lead_days", {"report": int, "form": int})
+    spec_doc = rev.pop("specialties", {})
+    rev = _take(rev, "review", {
+        "ratio": num, "watch_report_rate": num, "high_risk_weight": num,
+        "high_risk_industries": list, "alternates": int, "max_age": int, "recusal_years": int,
+        "meeting_load_cap": int, "period_load_cap": int, "warning_points": num,
+        "suspension_points": num})
+    specialties = {}
+    for industry, values in spec_doc.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise RulesError(f"review.specialties.{industry} must be a list of specialty names")
+        specialties[industry] = tuple(values)
+    rev["high_risk_industries"] = tuple(str(v) for v in rev.get("high_risk_industries", ()))
+    review = ReviewRules(**rev, panel_size={"report": 3, "form": 2, **panel},
+                         lead_days={"report": 2, "form": 1, **lead}, specialties=specialties)
+
+    calendar = {}
+    for year, table in top.get("calendar", {}).items():
+        if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(table, dict):
+            raise RulesError(f"calendar.{year} must be a year table like [calendar.2027]")
+        t = _take(table, f"calendar.{year}", {"holidays": list, "workdays": list})
+        calendar[int(year)] = CalendarYear(
+            holidays=_date_list(t.get("holidays", []), f"calendar.{year}.holidays"),
+            workdays=_date_list(t.get("workdays", []), f"calendar.{year}.workdays"))
+    return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
+                 review=review, calendar=calendar)
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """The rules at ``path``; without one, ``./rules.toml`` if present, else the default preset."""
+    if path is None:
+        candidate = Path("rules.toml")
+        if not candidate.exists():
+            return parse_rules(preset_text("default"), "built-in default rules")
+        path = candidate
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8-sig")
+    except FileNotFoundError as exc:
+        raise RulesError(f"Rules file {p} not found. Create one with `suiji rules init`.") from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"Rules file {p} is not UTF-8 text.") from exc
+    return parse_rules(text, str(p))

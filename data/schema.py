@@ -1,0 +1,180 @@
+"""The input kinds of DOMAIN.md §5: columns, Chinese and English headers, types, keys.
+
+This table is the single description of every directory the store keeps. The
+importers parse files against it, the store creates one versioned table per
+kind from it, and snapshots serialise each kind in its canonical column order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "uscc", "date", "enum", "bool", "int", "float", "list"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical English name, also the SQL column
+    zh: str  # the Chinese header
+    type: ColumnType = "text"
+    required: bool = False
+    default: str | None = None  # canonical value used when the cell is empty
+    choices: tuple[tuple[str, str], ...] = ()  # (accepted spelling, canonical value)
+    aliases: tuple[str, ...] = ()  # further accepted headers
+
+    def __post_init__(self) -> None:
+        if self.type == "enum" and not self.choices:
+            raise ValueError(f"enum column {self.name} needs choices")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.name, self.zh, *self.aliases)
+
+    @property
+    def canonical_values(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value for _, value in self.choices))
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # as typed on the command line: companies, inspector-leave, ...
+    zh: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # columns that identify a row; duplicates reject the file
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return "dir_" + self.name.replace("-", "_")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _enum(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(pairs)
+
+
+YES_NO = _enum(("是", "yes"), ("否", "no"), ("yes", "yes"), ("no", "no"), ("y", "yes"),
+               ("n", "no"), ("true", "yes"), ("false", "no"), ("1", "yes"), ("0", "no"),
+               ("在岗", "yes"), ("在库", "yes"), ("离岗", "no"))
+
+CATEGORY = _enum(("重点", "key"), ("重点排污单位", "key"), ("一般", "general"),
+                 ("一般排污单位", "general"), ("特殊", "special"), ("特殊监管对象", "special"),
+                 ("key", "key"), ("general", "general"), ("special", "special"))
+
+STATUS = _enum(("正常", "active"), ("在产", "active"), ("停产", "stopped"), ("关闭", "closed"),
+               ("注销", "deregistered"), ("迁出", "moved"), ("破产", "bankrupt"),
+               ("active", "active"), ("stopped", "stopped"), ("closed", "closed"),
+               ("deregistered", "deregistered"), ("moved", "moved"), ("bankrupt", "bankrupt"))
+
+INSPECTION_KIND = _enum(("双随机", "random"), ("信访", "complaint"), ("专项", "campaign"),
+                        ("案件", "case"), ("random", "random"), ("complaint", "complaint"),
+                        ("campaign", "campaign"), ("case", "case"))
+
+DOC_TYPE = _enum(("报告书", "report"), ("报告表", "form"), ("report", "report"),
+                 ("form", "form"))
+
+KINDS: dict[str, Kind] = {}
+
+
+def _kind(kind: Kind) -> None:
+    for k in kind.key:
+        kind.column(k)  # raises on a typo
+    KINDS[kind.name] = kind
+
+
+_kind(Kind("companies", "检查对象名录", (
+    Column("uscc", "统一社会信用代码", "uscc", required=True),
+    Column("name", "企业名称", required=True, aliases=("单位名称",)),
+    Column("district", "区县", required=True),
+    Column("city", "城市"),
+    Column("category", "监管类别", "enum", required=True, choices=CATEGORY),
+    Column("industry", "行业"),
+    Column("status", "状态", "enum", default="active", choices=STATUS),
+    Column("risk", "风险分", "float"),
+), key=("uscc",)))
+
+_kind(Kind("inspectors", "执法检查人员名录", (
+    Column("badge", "执法证号", required=True),
+    Column("name", "姓名", required=True),
+    Column("unit", "所属单位", required=True),
+    Column("district", "区县", required=True),  # a district, or 全市/all
+    Column("city", "城市"),
+    Column("active", "在岗", "bool", default="yes", choices=YES_NO),
+    Column("capacity", "季度上限", "int"),
+    Column("daily_capacity", "每日上限", "int"),
+), key=("badge",)))
+
+_kind(Kind("inspector-leave", "执法人员请假", (
+    Column("badge", "执法证号", required=True),
+    Column("start", "开始日期", "date", required=True),
+    Column("end", "结束日期", "date", required=True),
+), key=("badge", "start")))
+
+_kind(Kind("conflicts", "回避关系", (
+    Column("person", "人员编号", required=True),
+    Column("counterpart", "对象", required=True),
+    Column("reason", "原因", required=True),
+    Column("until", "截止日期", "date"),
+), key=("person", "counterpart")))
+
+_kind(Kind("inspections", "检查记录", (
+    Column("uscc", "统一社会信用代码", "uscc", required=True),
+    Column("date", "检查日期", "date", required=True),
+    Column("kind", "检查类型", "enum", required=True, choices=INSPECTION_KIND),
+), key=("uscc", "date", "kind")))
+
+_kind(Kind("positive-list", "正面清单", (
+    Column("uscc", "统一社会信用代码", "uscc", required=True),
+    Column("start", "开始日期", "date", required=True),
+    Column("end", "结束日期", "date", required=True),
+), key=("uscc", "start")))
+
+_kind(Kind("agencies", "环评编制单位", (
+    Column("uscc", "统一社会信用代码", "uscc", required=True),
+    Column("name", "单位名称", required=True),
+    Column("watch", "重点监督", "bool", default="no", choices=YES_NO),
+), key=("uscc",)))
+
+_kind(Kind("projects", "环评审批项目", (
+    Column("project_id", "项目编号", required=True),
+    Column("name", "项目名称", required=True),
+    Column("doc_type", "文件类型", "enum", required=True, choices=DOC_TYPE),
+    Column("approved_on", "审批日期", "date", required=True),
+    Column("agency_uscc", "编制单位", "uscc", required=True, aliases=("编制单位统一社会信用代码",)),
+    Column("developer", "建设单位", required=True),
+    Column("industry", "行业", required=True),
+    Column("district", "区县"),
+), key=("project_id",)))
+
+_kind(Kind("experts", "评审专家库", (
+    Column("expert_id", "专家编号", required=True),
+    Column("name", "姓名", required=True),
+    Column("specialties", "专业", "list", required=True),
+    Column("employer", "工作单位", required=True),
+    Column("birth_year", "出生年份", "int"),
+    Column("active", "在库", "bool", default="yes", choices=YES_NO),
+), key=("expert_id",)))
+
+_kind(Kind("employment-history", "专家工作经历", (
+    Column("expert_id", "专家编号", required=True),
+    Column("employer", "工作单位", required=True),
+    Column("start", "开始日期", "date", required=True),
+    Column("end", "结束日期", "date"),
+), key=("expert_id", "employer", "start")))
+
+
+# Files that are not directories but records of outcomes, imported against a plan.
+RESULT_KINDS = ("results", "scores")
+
+ALL_DISTRICTS = ("全市", "all", "全部")

@@ -1,0 +1,212 @@
+"""Freeze: the frozen inputs of a period, their digests, and the check before a draw.
+
+A snapshot is a set of files in canonical form (see :mod:`suiji.data.canonical`)
+stored compressed in the database, plus a manifest listing each file's
+SHA-256 and row count. The snapshot digest, printed by ``suiji freeze`` and
+published before the seed exists, is the SHA-256 of the manifest's canonical
+JSON. Draws read their inputs from the snapshot only, never from the live
+tables, so a draw is a function of (snapshot files, seed, algorithm).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from suiji.data.calendar import working_days
+from suiji.data.canonical import canonical_csv, frame_csv, read_frame_csv
+from suiji.data.errors import FreezeError
+from suiji.data.period import Period
+from suiji.data.rules import Rules, parse_rules
+from suiji.data.schema import KINDS
+from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
+
+FORMAT = "suiji-snapshot/1"
+
+# A producer returns the canonical bytes and row count of one frozen file.
+Producer = Callable[[Store, Period, Rules], tuple[bytes, int]]
+
+
+def directory(kind: str) -> Producer:
+    def produce(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+        frame = store.read(kind)
+        return canonical_csv(KINDS[kind], frame), len(frame)
+    return produce
+
+
+def rules_file(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    return rules.text.encode("utf-8"), 0
+
+
+def calendar_file(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    days = working_days(period, rules)
+    frame = pd.DataFrame({"date": [d.isoformat() for d in days]})
+    return frame_csv(frame), len(frame)
+
+
+def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    """Inspections of the period's year before it: imported records, earlier plans, results.
+
+    Columns: uscc, date, kind, source. Earlier plans of the same year count as
+    routine (``random``) inspections unless their result says not carried out.
+    """
+    year = str(period.year)
+    imported = store.read("inspections")
+    rows = [(r.uscc, r.date, r.kind, "import") for r in imported.itertuples()
+            if r.date.startswith(year)]
+    not_done = {(p, u) for p, u in store.conn.execute(
+        "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
+    plans = store.conn.execute(
+        "SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
+        "ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = 'inspections' "
+        "AND d.status = 'current' AND d.period LIKE ? AND d.period < ?",
+        (f"{year}Q%", str(period))).fetchall()
+    for draw_period, output in plans:
+        for item in json.loads(output)["items"]:
+            if (draw_period, item["uscc"]) not in not_done:
+                rows.append((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}"))
+    frame = pd.DataFrame(rows, columns=["uscc", "date", "kind", "source"], dtype=object)
+    frame = frame.drop_duplicates().sort_values(["uscc", "date", "kind", "source"])
+    return frame_csv(frame.reset_index(drop=True)), len(frame)
+
+
+# scope -> file name -> producer. Other modules add their own inputs here.
+SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
+    "inspections": {
+        "companies.csv": directory("companies"),
+        "inspectors.csv": directory("inspectors"),
+        "inspector-leave.csv": directory("inspector-leave"),
+        "conflicts.csv": directory("conflicts"),
+        "positive-list.csv": directory("positive-list"),
+        "history.csv": inspection_history,
+        "calendar.csv": calendar_file,
+        "rules.toml": rules_file,
+    },
+    "reviews": {
+        "agencies.csv": directory("agencies"),
+        "projects.csv": directory("projects"),
+        "experts.csv": directory("experts"),
+        "employment-history.csv": directory("employment-history"),
+        "conflicts.csv": directory("conflicts"),
+        "rules.toml": rules_file,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    period: str
+    scope: str
+    digest: str
+    manifest: dict[str, Any]
+    files: dict[str, bytes] = field(repr=False)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        if name not in self.files:
+            raise FreezeError(f"The {self.scope} snapshot of {self.period} has no {name}; "
+                              f"freeze again with this version of suiji.")
+        return read_frame_csv(self.files[name])
+
+    @cached_property
+    def rules(self) -> Rules:
+        return parse_rules(self.files["rules.toml"].decode("utf-8"), "frozen rules")
+
+    @cached_property
+    def working_days(self) -> list[date]:
+        if "calendar.csv" not in self.files:
+            return working_days(Period.parse(self.period), self.rules)
+        return [date.fromisoformat(d) for d in self.frame("calendar.csv")["date"]]
+
+
+def materialize(store: Store, period: Period, scope: str, rules: Rules) -> dict[str, bytes]:
+    if scope not in SCOPE_INPUTS:
+        raise FreezeError(f"Unknown scope {scope!r}; use one of {', '.join(SCOPE_INPUTS)}.")
+    return {name: produce(store, period, rules)[0]
+            for name, produce in sorted(SCOPE_INPUTS[scope].items())}
+
+
+def manifest_for(period: Period, scope: str, files: dict[str, bytes]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "period": str(period),
+        "scope": scope,
+        "files": {name: {"sha256": sha256_hex(data), "bytes": len(data),
+                         "rows": max(data.count(b"\n") - 1, 0) if name.endswith(".csv") else 0}
+                  for name, data in sorted(files.items())},
+    }
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(manifest))
+
+
+def freeze(store: Store, period: Period, scope: str, rules: Rules) -> Snapshot:
+    """Snapshot every input of the period and record it; returns the snapshot."""
+    with store.transaction():
+        files = materialize(store, period, scope, rules)
+        manifest = manifest_for(period, scope, files)
+        digest = manifest_digest(manifest)
+        cur = store.conn.execute(
+            "INSERT INTO snapshots (period, scope, digest, manifest, created_at) "
+            "VALUES (?, ?, ?, ?, ?)", (str(period), scope, digest, canonical_json(manifest),
+                                       utc_now()))
+        sid = int(cur.lastrowid or 0)
+        store.conn.executemany(
+            "INSERT INTO snapshot_files (snapshot_id, name, sha256, rows, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(sid, name, manifest["files"][name]["sha256"], manifest["files"][name]["rows"],
+              zlib.compress(data, 6)) for name, data in files.items()])
+        store.append_log("freeze", str(period),
+                         details={"scope": scope, "snapshot": sid,
+                                  "files": {n: m["rows"] for n, m in manifest["files"].items()}},
+                         digests={"snapshot": digest,
+                                  **{n: m["sha256"] for n, m in manifest["files"].items()}})
+    return Snapshot(sid, str(period), scope, digest, manifest, files)
+
+
+def load_snapshot(store: Store, snapshot_id: int) -> Snapshot:
+    row = store.conn.execute("SELECT id, period, scope, digest, manifest FROM snapshots "
+                             "WHERE id = ?", (snapshot_id,)).fetchone()
+    if row is None:
+        raise FreezeError(f"No snapshot {snapshot_id}.")
+    files = {name: zlib.decompress(data) for name, data in store.conn.execute(
+        "SELECT name, data FROM snapshot_files WHERE snapshot_id = ?", (snapshot_id,))}
+    return Snapshot(row[0], row[1], row[2], row[3], json.loads(row[4]), files)
+
+
+def latest_snapshot(store: Store, period: Period, scope: str) -> Snapshot:
+    row = store.conn.execute("SELECT MAX(id) FROM snapshots WHERE period = ? AND scope = ?",
+                             (str(period), scope)).fetchone()
+    if not row or row[0] is None:
+        raise FreezeError(f"{period} has no frozen {scope} inputs. Run "
+                          f"`suiji freeze --period {period} --scope {scope}` first and "
+                          f"publish the digest it prints before choosing the seed.")
+    return load_snapshot(store, int(row[0]))
+
+
+def changed_files(store: Store, snapshot: Snapshot, rules: Rules) -> list[str]:
+    """Names of the frozen files whose current content differs from the snapshot."""
+    current = materialize(store, Period.parse(snapshot.period), snapshot.scope, rules)
+    frozen = snapshot.manifest["files"]
+    names = sorted(set(current) | set(frozen))
+    return [n for n in names
+            if n not in current or n not in frozen or sha256_hex(current[n]) != frozen[n]["sha256"]]
+
+
+def check_unchanged(store: Store, snapshot: Snapshot, rules: Rules) -> None:
+    changed = changed_files(store, snapshot, rules)
+    if changed:
+        raise FreezeError(
+            f"The inputs changed since the freeze of {snapshot.period} ({snapshot.scope}, "
+            f"digest {snapshot.digest[:16]}…): {', '.join(changed)}. A draw on inputs that "
+            f"differ from the published snapshot is refused. Either restore them, or run "
+            f"`suiji freeze --period {snapshot.period} --scope {snapshot.scope}` again and "
+            f"publish the new digest before choosing the seed.")

@@ -1,0 +1,391 @@
+"""The SQLite store: versioned directories, snapshots, draws and the audit log.
+
+Every directory kind of :mod:`suiji.data.schema` lives in one table with
+slowly-changing-dimension columns: a row is valid from the import version
+``_from`` up to (not including) ``_to``; ``_to IS NULL`` marks the current
+version. Re-importing a kind replaces the current version atomically while
+every earlier version stays readable (:meth:`Store.read`).
+
+Writes happen inside :meth:`Store.transaction`, which takes SQLite's write
+lock up front (``BEGIN IMMEDIATE``), so a crash or a concurrent writer can
+never leave half of a step behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlite_utils
+
+from suiji.data.errors import StoreError
+from suiji.data.schema import KINDS, Kind
+
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+DEFAULT_DB = "suiji.db"
+
+
+def utc_now() -> str:
+    """Wall-clock time for the record only; never an input of a draw."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    kind: str
+    version: int
+    rows: int
+    inserted: int
+    updated: int
+    removed: int
+    digest: str
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "version": self.version, "rows": self.rows,
+                "inserted": self.inserted, "updated": self.updated, "removed": self.removed,
+                "digest": self.digest, "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    at: str
+    action: str
+    period: str
+    details: Mapping[str, Any]
+    digests: Mapping[str, str]
+    prev: str
+    hash: str
+
+    @staticmethod
+    def compute_hash(seq: int, at: str, action: str, period: str, details: Any,
+                     digests: Any, prev: str) -> str:
+        body = canonical_json({"seq": seq, "at": at, "action": action, "period": period,
+                               "details": details, "digests": digests, "prev": prev})
+        return sha256_hex(body)
+
+
+# Tables other than the directories. Draw-specific tables are owned by the
+# modules that fill them but declared here so the schema has one version.
+_DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS imports (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, version INTEGER NOT NULL,
+        file_name TEXT, file_sha256 TEXT, encoding TEXT, rows INTEGER, inserted INTEGER,
+        updated INTEGER, removed INTEGER, warnings TEXT, digest TEXT, imported_at TEXT,
+        UNIQUE (kind, version))""",
+    """CREATE TABLE IF NOT EXISTS log (
+        seq INTEGER PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL,
+        period TEXT NOT NULL DEFAULT '', details TEXT NOT NULL, digests TEXT NOT NULL,
+        prev TEXT NOT NULL, hash TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+        id INTEGER PRIMARY KEY, period TEXT NOT NULL, scope TEXT NOT NULL,
+        digest TEXT NOT NULL, manifest TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS snapshot_files (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id), name TEXT NOT NULL,
+        sha256 TEXT NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL,
+        PRIMARY KEY (snapshot_id, name))""",
+    # One row per draw. subject distinguishes several draws of one scope in a
+    # period (a meeting date for panels). Only one draw per (period, scope,
+    # subject) is current; the partial unique index makes two concurrent
+    # draws impossible even if both passed their checks.
+    """CREATE TABLE IF NOT EXISTS draws (
+        id INTEGER PRIMARY KEY, period TEXT NOT NULL, scope TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '', snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        seed TEXT NOT NULL, seed_source TEXT NOT NULL, algorithm TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}', output TEXT NOT NULL, output_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL)""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS draws_one_current
+        ON draws (period, scope, subject) WHERE status = 'current'""",
+    # Changes to a draw after the fact (substitution, decline), each itself
+    # a recorded, verifiable event.
+    """CREATE TABLE IF NOT EXISTS draw_events (
+        id INTEGER PRIMARY KEY, draw_id INTEGER NOT NULL REFERENCES draws(id),
+        kind TEXT NOT NULL, params TEXT NOT NULL, output TEXT NOT NULL,
+        output_sha256 TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    # Outcomes of planned inspections.
+    """CREATE TABLE IF NOT EXISTS results (
+        id INTEGER PRIMARY KEY, period TEXT NOT NULL, uscc TEXT NOT NULL,
+        date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, carried_out TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
+        UNIQUE (period, uscc))""",
+    # Expert review scores and deduction points.
+    """CREATE TABLE IF NOT EXISTS scores (
+        id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
+        UNIQUE (expert_id, project_id, meeting))""",
+]
+
+_MIGRATIONS: dict[int, list[str]] = {
+    # from_version: statements bringing it to from_version + 1
+}
+
+
+class Store:
+    """A suiji database. Open with :meth:`open`; create with :meth:`init`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self._depth = 0
+
+    # --- opening -----------------------------------------------------------
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @classmethod
+    def init(cls, path: str | Path) -> Store:
+        """Create the database (or bring an existing one up to date)."""
+        path = str(path)
+        conn = cls._connect(path)
+        store = cls(conn, path)
+        with store.transaction():
+            existing = store._schema_version()
+            if existing is None:
+                for ddl in _DDL:
+                    conn.execute(ddl)
+                for kind in KINDS.values():
+                    store._create_kind_table(kind)
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+                store.append_log("init", details={"schema_version": SCHEMA_VERSION})
+        store._check_version()
+        return store
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open an existing database, migrating an older schema."""
+        path = str(path)
+        if path != ":memory:" and not Path(path).exists():
+            raise StoreError(f"No database at {path}. Create it with `suiji init` "
+                             f"(or pass --db / set SUIJI_DB to the right file).")
+        try:
+            conn = cls._connect(path)
+            store = cls(conn, path)
+            store._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _schema_version(self) -> int | None:
+        row = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if row is None:
+            return None
+        value = self.conn.execute(
+            "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(value[0]) if value else None
+
+    def _check_version(self) -> None:
+        version = self._schema_version()
+        if version is None:
+            raise StoreError(f"{self.path} is not a suiji database. Run `suiji init` to create "
+                             f"one, or pass --db with the right file.")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, made by a newer suiji; this suiji "
+                f"knows up to version {SCHEMA_VERSION}. Upgrade suiji to open it.")
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                for v in range(version, SCHEMA_VERSION):
+                    if v not in _MIGRATIONS:
+                        raise StoreError(f"No migration from schema version {v}; "
+                                         f"export with the old suiji and re-import.")
+                    for stmt in _MIGRATIONS[v]:
+                        self.conn.execute(stmt)
+                self.conn.execute("UPDATE meta SET value=? WHERE key='schema_version'",
+                                  (str(SCHEMA_VERSION),))
+                self.append_log("migrate", details={"from": version, "to": SCHEMA_VERSION})
+
+    def _create_kind_table(self, kind: Kind) -> None:
+        cols = ", ".join(f'"{c}" TEXT NOT NULL DEFAULT \'\'' for c in kind.column_names)
+        t = kind.table
+        self.conn.execute(f'CREATE TABLE IF NOT EXISTS "{t}" ({cols}, _key TEXT NOT NULL, '
+                          f'_hash TEXT NOT NULL, _from INTEGER NOT NULL, _to INTEGER)')
+        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{t}_current" ON "{t}" (_to, _key)')
+        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{t}_from" ON "{t}" (_from)')
+
+    # --- transactions ------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All-or-nothing: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any exception.
+
+        Nested use joins the outer transaction.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    def _require_transaction(self) -> None:
+        if not self._depth:
+            raise RuntimeError("this write must run inside Store.transaction()")
+
+    # --- audit log ---------------------------------------------------------
+
+    def append_log(self, action: str, period: str = "", details: Any = None,
+                   digests: Mapping[str, str] | None = None) -> LogEntry:
+        """Append a hash-chained entry. Must run in the transaction of the change it records."""
+        self._require_transaction()
+        details = details if details is not None else {}
+        digests = dict(digests or {})
+        last = self.conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = utc_now()
+        h = LogEntry.compute_hash(seq, at, action, period, details, digests, prev)
+        self.conn.execute(
+            "INSERT INTO log (seq, at, action, period, details, digests, prev, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, action, period, canonical_json(details), canonical_json(digests), prev, h))
+        return LogEntry(seq, at, action, period, details, digests, prev, h)
+
+    def log_entries(self, period: str | None = None) -> list[LogEntry]:
+        sql = "SELECT seq, at, action, period, details, digests, prev, hash FROM log"
+        args: tuple[str, ...] = ()
+        if period:
+            sql += " WHERE period = ?"
+            args = (period,)
+        rows = self.conn.execute(sql + " ORDER BY seq", args).fetchall()
+        return [LogEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7])
+                for r in rows]
+
+    # --- versioned directories --------------------------------------------
+
+    def current_version(self, kind: str) -> int:
+        """The current import version of a kind; 0 when it was never imported."""
+        row = self.conn.execute("SELECT MAX(version) FROM imports WHERE kind = ?",
+                                (kind,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def versions(self, kind: str) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT version, file_name, rows, inserted, updated, removed, digest, imported_at "
+            "FROM imports WHERE kind = ? ORDER BY version", (kind,))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def version_on(self, kind: str, moment: str) -> int:
+        """The version of a kind that was current at ``moment`` (ISO timestamp)."""
+        row = self.conn.execute(
+            "SELECT MAX(version) FROM imports WHERE kind = ? AND imported_at <= ?",
+            (kind, moment)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def read(self, kind: str, version: int | None = None) -> pd.DataFrame:
+        """A kind's rows at a version (default: current), canonical strings, sorted by key."""
+        k = KINDS[kind]
+        cols = ", ".join(f'"{c}"' for c in k.column_names)
+        if version is None:
+            sql = f'SELECT {cols} FROM "{k.table}" WHERE _to IS NULL ORDER BY _key'
+            args: tuple[int, ...] = ()
+        else:
+            sql = (f'SELECT {cols} FROM "{k.table}" WHERE _from <= ? '
+                   f'AND (_to IS NULL OR _to > ?) ORDER BY _key')
+            args = (version, version)
+        rows = self.conn.execute(sql, args).fetchall()
+        return pd.DataFrame(rows, columns=list(k.column_names), dtype=object)
+
+    def replace(self, kind: str, frame: pd.DataFrame, *, file_name: str = "",
+                file_sha256: str = "", encoding: str = "",
+                warnings: tuple[str, ...] = ()) -> ImportSummary:
+        """Make ``frame`` (canonical strings, validated) the current version of ``kind``."""
+        from suiji.data.canonical import canonical_csv, row_hashes, row_keys
+
+        k = KINDS[kind]
+        frame = frame.loc[:, list(k.column_names)].fillna("").astype(str)
+        keys = row_keys(k, frame)
+        hashes = row_hashes(frame)
+        digest = sha256_hex(canonical_csv(k, frame))
+        with self.transaction():
+            version = self.current_version(kind) + 1
+            current = dict(self.conn.execute(
+                f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())
+            new = dict(zip(keys, hashes, strict=True))
+            removed = [key for key in current if key not in new]
+            changed = [key for key, h in new.items() if key in current and current[key] != h]
+            added = [key for key in new if key not in current]
+            closing = removed + changed
+            if closing:
+                self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _closing (_key TEXT)")
+                self.conn.execute("DELETE FROM _closing")
+                self.conn.executemany("INSERT INTO _closing VALUES (?)", ((c,) for c in closing))
+                self.conn.execute(
+                    f'UPDATE "{k.table}" SET _to = ? WHERE _to IS NULL '
+                    f'AND _key IN (SELECT _key FROM _closing)', (version,))
+                self.conn.execute("DELETE FROM _closing")
+            writing = set(changed) | set(added)
+            if writing:
+                mask = [key in writing for key in keys]
+                part = frame[mask]
+                cols = list(k.column_names)
+                placeholders = ", ".join("?" for _ in range(len(cols) + 3))
+                collist = ", ".join(f'"{c}"' for c in cols)
+                rows = zip(*(part[c].tolist() for c in cols),
+                           [kk for kk, m in zip(keys, mask, strict=True) if m],
+                           [hh for hh, m in zip(hashes, mask, strict=True) if m],
+                           strict=True)
+                self.conn.executemany(
+                    f'INSERT INTO "{k.table}" ({collist}, _key, _hash, _from, _to) '
+                    f'VALUES ({placeholders}, NULL)',
+                    (tuple(r) + (version,) for r in rows))
+            summary = ImportSummary(kind, version, len(frame), len(added), len(changed),
+                                    len(removed), digest, tuple(warnings))
+            self.conn.execute(
+                "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
+                "inserted, updated, removed, warnings, digest, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, version, file_name, file_sha256, encoding, summary.rows, summary.inserted,
+                 summary.updated, summary.removed, canonical_json(list(warnings)), digest,
+                 utc_now()))
+            self.append_log("import", details={"kind": kind, "version": version,
+                                               "file": file_name, "rows": summary.rows,
+                                               "inserted": summary.inserted,
+                                               "updated": summary.updated,
+                                               "removed": summary.removed},
+                            digests={"file": file_sha256, "data": digest})
+        return summary
