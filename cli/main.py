@@ -196,7 +196,27 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
 
 
+@cli.group()
+def draw() -> None:
+    """Draw from frozen inputs with a public seed (inspections, reviews, panels).
+
+    \b
+    Example:
+      suiji draw inspections --period 2026Q4 --seed 80417263950183746251
+    """
+
+
+@cli.group()
+def export() -> None:
+    """Export a draw as JSON, CSV (UTF-8 with BOM), XLSX or HTML.
+
+    \b
+    Example:
+      suiji export plan --period 2026Q4 --format xlsx -o plan.xlsx
+    """
+
+
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "audit", "demo"):
+for _name in ("imports", "inspections", "reviews", "audit", "exports", "demo"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

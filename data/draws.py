@@ -38,6 +38,30 @@ class DrawRecord:
     created_at: str
 
 
+# Every draw and every event on a draw is a pure function, named here so that
+# `suiji verify` can recompute it from the frozen inputs, the seed and the
+# recorded params. Signatures:
+#   draw:  compute(snapshot: Snapshot, seed: str, params: dict) -> JSON-able output
+#   event: compute(snapshot: Snapshot, seed: str, previous_output, params: dict) -> new output
+ALGORITHMS: dict[str, str] = {
+    "inspections": "suiji.scheduler.plan:compute_plan",
+    "reviews": "suiji.sampler.reviews:compute_sample",
+    "panels": "suiji.scheduler.panels:compute_panels",
+}
+EVENT_ALGORITHMS: dict[str, str] = {
+    "substitution": "suiji.scheduler.plan:compute_substitution",
+    "decline": "suiji.scheduler.panels:compute_decline",
+}
+
+
+def resolve(path: str) -> Any:
+    """Import ``module:function``."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def new_seed() -> str:
     """20 decimal digits from the operating system's secure random source."""
     return "".join(str(secrets.randbelow(10)) for _ in range(20))

@@ -174,7 +174,32 @@ _kind(Kind("employment-history", "专家工作经历", (
 ), key=("expert_id", "employer", "start")))
 
 
-# Files that are not directories but records of outcomes, imported against a plan.
-RESULT_KINDS = ("results", "scores")
+# Files that are not directories but records of outcomes, imported against a draw.
+# They are parsed like the directories but recorded by their own modules
+# (suiji.data.results.record_results, suiji.data.scores.record_scores).
+OUTCOME = _enum(("未发现问题", "no_issue"), ("发现问题", "issue_found"),
+                ("责令改正", "ordered_to_correct"), ("立案", "case_opened"),
+                ("未检查", "not_carried_out"), ("未开展", "not_carried_out"),
+                ("no_issue", "no_issue"), ("issue_found", "issue_found"),
+                ("ordered_to_correct", "ordered_to_correct"), ("case_opened", "case_opened"),
+                ("not_carried_out", "not_carried_out"))
+
+RECORD_KINDS: dict[str, Kind] = {
+    "results": Kind("results", "检查结果", (
+        Column("uscc", "统一社会信用代码", "uscc", required=True),
+        Column("outcome", "检查结果", "enum", required=True, choices=OUTCOME),
+        Column("date", "检查日期", "date"),
+        Column("reason", "未检查原因", aliases=("原因", "说明")),
+        Column("period", "期次", aliases=("季度",)),
+    ), key=("uscc",)),
+    "scores": Kind("scores", "专家评分", (
+        Column("expert_id", "专家编号", required=True),
+        Column("project_id", "项目编号", required=True),
+        Column("meeting", "会议日期", "date", required=True),
+        Column("score", "评分", "float"),
+        Column("deduction", "扣分", "float", default="0"),
+        Column("note", "说明", aliases=("扣分原因",)),
+    ), key=("expert_id", "project_id", "meeting")),
+}
 
 ALL_DISTRICTS = ("全市", "all", "全部")
