@@ -10,7 +10,9 @@ the same arguments give byte-identical files, on any machine, at any time.
 
 The files mimic what arrives in practice: CSV in UTF-8 with a BOM, except the
 company directory, which is GB18030 as Excel on Chinese Windows exports it;
-or, with ``fmt="xlsx"``, one workbook per kind.
+or, with ``fmt="xlsx"``, one workbook per kind (dates stay ``YYYY-MM-DD`` text).
+Inspection and approval dates fall on weekdays that are not statutory holidays
+(``chinese_calendar``; plain weekdays for a year it does not know).
 
 The check-character functions of GB 32100-2015 (USCC) and GB 11714 (organisation
 code) live here too and are public: the importers validate with them.
@@ -22,6 +24,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -169,50 +172,61 @@ class Industry:
     weight: float  # share of the directory
     key_factor: float  # relative chance of being a key discharger
     words: tuple[str, ...]  # the trade word in a company name
-    products: tuple[str, ...]  # "unit|product" for project names
+    projects: tuple[str, ...]  # what its EIA projects build; {n}, {n10}, {n100}: a size
     specialty: str  # the matching expert specialty
 
 
 INDUSTRIES: tuple[Industry, ...] = (
     Industry("化工", 0.075, 3.0, ("化工", "化学", "精细化工", "新材料"),
-             ("万吨|精细化学品", "万吨|水性涂料", "吨|电子化学品", "万吨|表面活性剂"), "化工"),
+             ("年产{n}万吨精细化学品", "年产{n}万吨水性涂料", "年产{n10}吨电子化学品",
+              "年产{n}万吨表面活性剂"), "化工"),
     Industry("石化", 0.012, 4.5, ("石化", "石油化工", "炼化"),
-             ("万吨|聚丙烯", "万吨|芳烃", "万吨|润滑油"), "石化"),
+             ("年产{n}万吨聚丙烯", "年产{n}万吨芳烃", "年产{n}万吨润滑油"), "石化"),
     Industry("医药", 0.03, 2.0, ("医药", "制药", "药业", "生物医药"),
-             ("吨|原料药", "吨|医药中间体", "亿片|固体制剂"), "医药"),
+             ("年产{n}吨原料药", "年产{n}吨医药中间体", "年产{n}亿片固体制剂"), "医药"),
     Industry("冶金", 0.03, 2.5, ("钢铁", "冶金", "金属材料", "铸造"),
-             ("万吨|特种钢", "万吨|铝合金型材", "万吨|铸件", "万吨|再生铜"), "冶金"),
+             ("年产{n}万吨特种钢", "年产{n}万吨铝合金型材", "年产{n}万吨铸件",
+              "年产{n}万吨再生铜"), "冶金"),
     Industry("印刷", 0.06, 0.6, ("印刷", "包装印刷", "彩印"),
-             ("万件|包装印刷品", "万平方米|彩印纸箱", "亿张|标签"), "印刷"),
+             ("年产{n}万件包装印刷品", "年产{n}万平方米彩印纸箱", "年产{n}亿张不干胶标签"),
+             "印刷"),
     Industry("涂装", 0.07, 0.8, ("机械", "汽车零部件", "家具", "钢结构"),
-             ("万套|汽车零部件", "万吨|钢结构件", "万套|办公家具"), "涂装"),
+             ("年产{n}万套汽车零部件", "年产{n}万吨钢结构件", "年产{n}万套办公家具"), "涂装"),
     Industry("建材", 0.08, 1.0, ("建材", "水泥", "新型建材", "混凝土", "陶瓷"),
-             ("万立方米|商品混凝土", "万吨|干混砂浆", "万平方米|陶瓷砖", "亿块|新型墙材"),
-             "建材"),
+             ("年产{n}万立方米商品混凝土", "年产{n}万吨干混砂浆", "年产{n}万平方米陶瓷砖",
+              "年产{n}亿块新型墙材"), "建材"),
     Industry("食品加工", 0.10, 0.5, ("食品", "粮油", "酿造", "肉食品"),
-             ("万吨|食用油", "万吨|调味品", "万吨|肉制品", "万吨|饮料"), "食品"),
+             ("年产{n}万吨食用油", "年产{n}万吨调味品", "年产{n}万吨肉制品",
+              "年产{n}万吨饮料"), "食品"),
     Industry("纺织", 0.08, 0.8, ("纺织", "印染", "服饰"),
-             ("万米|印染布", "万米|化纤面料", "万件|服装"), "纺织"),
+             ("年产{n100}万米印染布", "年产{n100}万米化纤面料", "年产{n100}万件服装"), "纺织"),
     Industry("电镀", 0.03, 3.0, ("电镀", "表面处理", "五金"),
-             ("万平方米|电镀件", "万件|五金表面处理件"), "电镀"),
+             ("年产{n}万平方米电镀件", "年处理{n100}万件五金件表面处理"), "电镀"),
     Industry("造纸", 0.02, 2.5, ("纸业", "造纸"),
-             ("万吨|瓦楞原纸", "万吨|生活用纸", "万吨|文化用纸"), "造纸"),
+             ("年产{n}万吨瓦楞原纸", "年产{n}万吨生活用纸", "年产{n}万吨文化用纸"), "造纸"),
     Industry("危废处置", 0.01, 5.0, ("环保科技", "固废处置", "再生资源"),
-             ("万吨|危险废物处置", "万吨|废矿物油再生", "万只|废包装桶清洗"), "危废"),
+             ("年处置{n}万吨危险废物", "年再生利用{n}万吨废矿物油", "年清洗{n}万只废包装桶"),
+             "危废"),
     Industry("畜禽养殖", 0.09, 0.6, ("牧业", "农牧", "养殖", "生态农业"),
-             ("万头|生猪", "万羽|肉鸡", "万羽|蛋鸡", "千头|奶牛"), "畜禽养殖"),
+             ("年出栏{n}万头生猪养殖", "年出栏{n10}万羽肉鸡养殖", "存栏{n}万羽蛋鸡养殖",
+              "存栏{n100}头奶牛养殖"), "畜禽养殖"),
     Industry("污水处理", 0.02, 4.0, ("水务", "水处理", "污水处理"),
-             ("万吨/日|污水处理", "万吨/日|工业废水集中处理"), "水环境"),
+             ("{n}万吨/日污水处理厂", "{n}万吨/日工业废水集中处理", "污水处理厂提标改造"),
+             "水环境"),
     Industry("采掘", 0.015, 1.5, ("矿业", "石材", "砂石"),
-             ("万吨|建筑石料开采", "万吨|石灰石开采", "万吨|砂石加工"), "采掘"),
+             ("年开采{n10}万吨建筑石料矿", "年开采{n10}万吨石灰石矿", "年加工{n10}万吨砂石"),
+             "采掘"),
     Industry("水利水电", 0.005, 1.0, ("水电", "水力发电"),
-             ("万千瓦|水电站增效扩容", "万立方米|水库除险加固"), "水利水电"),
+             ("装机{n}兆瓦水电站增效扩容", "库容{n100}万立方米水库除险加固", "河道综合整治"),
+             "水利水电"),
     Industry("机械制造", 0.10, 0.4, ("机械", "精密机械", "装备制造"),
-             ("万台|通用设备", "台套|专用装备", "万件|精密零件"), "环境工程"),
+             ("年产{n}万台通用设备", "年产{n100}台套专用装备", "年产{n}万件精密零件"),
+             "环境工程"),
     Industry("电子", 0.06, 0.5, ("电子", "光电", "电子科技"),
-             ("万片|线路板", "万只|电子元件", "万套|光电组件"), "环境工程"),
+             ("年产{n}万平方米线路板", "年产{n}亿只电子元件", "年产{n}万套光电组件"),
+             "环境工程"),
     Industry("热电", 0.01, 4.0, ("热电", "能源"),
-             ("万千瓦|热电联产", "吨/小时|燃气锅炉"), "大气"),
+             ("{n}万千瓦热电联产", "{n}×75吨/小时燃气锅炉"), "大气"),
 )
 
 INDUSTRY_SPECIALTY: dict[str, str] = {i.name: i.specialty for i in INDUSTRIES}
@@ -307,8 +321,16 @@ def _quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
 
 
 def _weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
-    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
-    return [d for d in days if d.weekday() < 5]
+    """Monday to Friday in ``[start, end]``, less the statutory holidays when the
+    installed ``chinese_calendar`` knows the year (otherwise every weekday)."""
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    try:
+        import chinese_calendar
+
+        return [d for d in weekdays if not chinese_calendar.is_holiday(d)]
+    except (ImportError, NotImplementedError):
+        return weekdays
 
 
 def _shift_years(day: dt.date, years: int) -> dt.date:
@@ -316,10 +338,6 @@ def _shift_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 def _pick(rng: np.random.Generator, items: Sequence[str], p: np.ndarray | None = None) -> str:
@@ -370,8 +388,9 @@ def _company_name(rng: np.random.Generator, district: District, industry: Indust
 
 def _coop_name(rng: np.random.Generator, district: District) -> str:
     village = _BRAND_FIRST[int(rng.integers(len(_BRAND_FIRST)))] + _pick(
-        rng, ("家", "庄", "桥", "湾", "岗", "河", "坝"))
-    return f"{district.name}{village}畜禽养殖专业合作社"
+        rng, ("家", "庄", "桥", "湾", "岗", "河", "坝", "村", "塘", "圩"))
+    trade = _pick(rng, ("畜禽养殖", "生猪养殖", "家禽养殖", "肉牛养殖"))
+    return f"{district.name}{village}{trade}专业合作社"
 
 
 # --------------------------------------------------------------------------------------
@@ -392,7 +411,7 @@ class _Firm:
 def _companies(rng: np.random.Generator, n: int, taken_usccs: set[str]
                ) -> tuple[list[_Firm], list[Record], set[str]]:
     district_p = np.array([d.weight for d in DISTRICTS])
-    district_idx = np.sort(rng.choice(len(DISTRICTS), size=n, p=district_p / district_p.sum()))
+    district_idx = rng.choice(len(DISTRICTS), size=n, p=district_p / district_p.sum())
     base = np.array([i.weight for i in INDUSTRIES])
     factor = np.array([i.key_factor for i in INDUSTRIES])
     p_key = np.minimum(0.12 * factor / float((base / base.sum()) @ factor), 0.85)
@@ -411,7 +430,7 @@ def _companies(rng: np.random.Generator, n: int, taken_usccs: set[str]
     status_idx = rng.choice(len(_STATUS_ZH), size=n, p=_STATUS_P)
     has_risk = rng.random(n) < 0.65
     risk_mean = np.array([58.0, 34.0, 62.0])[category_idx]
-    risk = np.clip(rng.normal(risk_mean, 16.0), 0.0, 100.0).round(1)
+    risk = np.clip(rng.normal(risk_mean, 16.0), 1.0, 100.0).round(1)
     city_registered = rng.random(n) < 0.15
     coop = rng.random(n) < 0.2
 
@@ -491,7 +510,7 @@ def _inspections(rng: np.random.Generator, firms: Sequence[_Firm], year: int, qu
         days = _weekdays(*_quarter_bounds(year, q))
         for cat in _CATEGORY_ZH:
             pool = remaining[cat]
-            k = min(len(pool), round(_RANDOM_RATE[cat] * sizes[cat]))
+            k = min(len(pool), round(_RANDOM_RATE[cat] * sizes[cat] * rng.uniform(0.95, 1.08)))
             picked = set(rng.choice(len(pool), size=k, replace=False).tolist())
             for j in sorted(picked):
                 add(pool[j], days[int(rng.integers(len(days)))], "双随机")
@@ -507,7 +526,7 @@ def _inspections(rng: np.random.Generator, firms: Sequence[_Firm], year: int, qu
     if quarter > 2:
         campaign_days = _weekdays(dt.date(year, 5, 11), dt.date(year, 6, 5))
         targets = [f for f in live if f.industry.name in ("化工", "石化", "危废处置")]
-        k = round(0.3 * len(targets))
+        k = round(0.15 * len(targets))
         for j in sorted(rng.choice(len(targets), size=k, replace=False).tolist()):
             add(targets[j].uscc, campaign_days[int(rng.integers(len(campaign_days)))], "专项")
     rows.sort(key=lambda r: (r[1], r[0], r[2]))
@@ -531,9 +550,9 @@ def _inspectors(rng: np.random.Generator, n: int, firms: Sequence[_Firm]
     base = min(8, rest // len(DISTRICTS))
     counts = np.full(len(DISTRICTS), base)
     extra = rest - base * len(DISTRICTS)
-    firm_share = np.array([sum(1 for f in firms if f.district is d) for d in DISTRICTS], float)
-    firm_share = firm_share / firm_share.sum() if firm_share.sum() else np.full(
-        len(DISTRICTS), 1 / len(DISTRICTS))
+    per_district = Counter(f.district.name for f in firms)
+    firm_share = np.array([per_district[d.name] for d in DISTRICTS], dtype=float)
+    firm_share /= firm_share.sum()
     quota = extra * firm_share
     counts += np.floor(quota).astype(np.int64)
     for d in np.argsort(-(quota - np.floor(quota)), kind="stable")[:rest - int(counts.sum())]:
@@ -647,15 +666,12 @@ def _projects(rng: np.random.Generator, n: int, year: int, period_start: dt.date
             district = DISTRICTS[int(rng.choice(len(DISTRICTS), p=district_p))]
             developer = _unique(partial(_company_name, rng, district, industry),
                                 company_names, "developer name")
-        unit, product = _pick(rng, industry.products).split("|")
-        amount = int(rng.choice([1, 2, 3, 5, 8, 10, 12, 15, 20, 30, 50]))
-        change = _pick(rng, ("", "", "扩建", "技术改造", "迁建"), None)
-        if unit in ("万吨/日", "吨/小时"):
-            title = f"{amount}{unit}{product}{change or '新建'}项目"
-        elif industry.name == "水利水电":
-            title = f"{amount}{unit}{product}工程"
+        amount = int(rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30]))
+        what = _pick(rng, industry.projects).format(n=amount, n10=10 * amount, n100=100 * amount)
+        if industry.name in ("污水处理", "水利水电"):
+            title = what + "工程"
         else:
-            title = f"年产{amount}{unit}{product}{change}项目"
+            title = what + _pick(rng, ("", "", "扩建", "技术改造", "迁建")) + "项目"
         records.append({"project_id": f"JZHP-{year}-{j + 1:04d}",
                         "name": developer + title,
                         "doc_type": "报告书" if j in reports else "报告表",
