@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,17 @@ def domain_errors() -> Iterator[None]:
         yield
     except SuijiError as exc:
         raise click.ClickException(str(exc)) from exc
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise click.ClickException(
+                "Another suiji process is writing to the database (an import or a draw) and "
+                "did not finish within 30 seconds. Nothing was changed by this command; run it "
+                "again when the other one has finished.") from exc
+        raise click.ClickException(f"The database could not be used: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(
+            f"The database file is damaged or is not a suiji database ({exc}). Restore it "
+            f"from a backup, or check --db.") from exc
 
 
 def period_option(f: F) -> F:

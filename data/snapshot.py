@@ -26,6 +26,7 @@ from suiji.data.errors import FreezeError
 from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules
 from suiji.data.schema import KINDS
+from suiji.data.scores import expert_points_file, review_history_file
 from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
 
 FORMAT = "suiji-snapshot/1"
@@ -77,6 +78,29 @@ def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[byte
     return frame_csv(frame.reset_index(drop=True)), len(frame)
 
 
+def previous_teams(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    """Teams of earlier periods' current plans (for ``avoid_last_inspector``; else empty).
+
+    Columns: uscc, badge, date, period; one row per inspector of each planned inspection.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    if rules.inspection.avoid_last_inspector:
+        plans = store.conn.execute(
+            "SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = "
+            "d.id ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = "
+            "'inspections' AND d.status = 'current' AND d.period < ?", (str(period),)).fetchall()
+        not_done = {(p, u) for p, u in store.conn.execute(
+            "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
+        for draw_period, output in plans:
+            for item in json.loads(output)["items"]:
+                if (draw_period, item["uscc"]) not in not_done:
+                    rows.extend((item["uscc"], str(b), item.get("date", ""), draw_period)
+                                for b in item.get("inspectors", []))
+    frame = pd.DataFrame(rows, columns=["uscc", "badge", "date", "period"], dtype=object)
+    frame = frame.drop_duplicates().sort_values(["uscc", "date", "badge", "period"])
+    return frame_csv(frame.reset_index(drop=True)), len(frame)
+
+
 # scope -> file name -> producer. Other modules add their own inputs here.
 SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
     "inspections": {
@@ -86,6 +110,7 @@ SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
         "conflicts.csv": directory("conflicts"),
         "positive-list.csv": directory("positive-list"),
         "history.csv": inspection_history,
+        "previous-teams.csv": previous_teams,
         "calendar.csv": calendar_file,
         "rules.toml": rules_file,
     },
@@ -96,6 +121,8 @@ SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
         "employment-history.csv": directory("employment-history"),
         "conflicts.csv": directory("conflicts"),
         "rules.toml": rules_file,
+        "review-history.csv": review_history_file,
+        "expert-points.csv": expert_points_file,
     },
 }
 

@@ -334,13 +334,15 @@ class Store:
                 file_sha256: str = "", encoding: str = "",
                 warnings: tuple[str, ...] = ()) -> ImportSummary:
         """Make ``frame`` (canonical strings, validated) the current version of ``kind``."""
-        from suiji.data.canonical import canonical_csv, row_hashes, row_keys
+        from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
         k = KINDS[kind]
-        frame = frame.loc[:, list(k.column_names)].fillna("").astype(str)
+        # Canonical order once: it gives the digest, and inserting in key order keeps
+        # the _key index appends sequential (about twice as fast on a million rows).
+        frame = sort_canonical(k, frame)
         keys = row_keys(k, frame)
         hashes = row_hashes(frame)
-        digest = sha256_hex(canonical_csv(k, frame))
+        digest = frame_sha256(frame)
         with self.transaction():
             version = self.current_version(kind) + 1
             current = dict(self.conn.execute(
@@ -363,7 +365,7 @@ class Store:
                 mask = [key in writing for key in keys]
                 part = frame[mask]
                 cols = list(k.column_names)
-                placeholders = ", ".join("?" for _ in range(len(cols) + 3))
+                placeholders = ", ".join("?" for _ in range(len(cols) + 2))
                 collist = ", ".join(f'"{c}"' for c in cols)
                 rows = zip(*(part[c].tolist() for c in cols),
                            [kk for kk, m in zip(keys, mask, strict=True) if m],
@@ -371,8 +373,7 @@ class Store:
                            strict=True)
                 self.conn.executemany(
                     f'INSERT INTO "{k.table}" ({collist}, _key, _hash, _from, _to) '
-                    f'VALUES ({placeholders}, NULL)',
-                    (tuple(r) + (version,) for r in rows))
+                    f'VALUES ({placeholders}, {int(version)}, NULL)', rows)
             summary = ImportSummary(kind, version, len(frame), len(added), len(changed),
                                     len(removed), digest, tuple(warnings))
             self.conn.execute(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from suiji.sampler.tickets import ticket_keys, ticket_order
+from suiji.sampler.tickets import U64, ticket_keys, ticket_order
 
 SCALE = 10**9
 
@@ -81,12 +81,16 @@ def integer_parts(pi: npt.NDArray[np.float64], n: int,
 
 
 def pps_systematic(ids: Sequence[str], weights: npt.ArrayLike, n: int, seed: str,
-                   start_id: str = "pps-start") -> PPSResult:
-    """Select exactly n of ``ids`` with probabilities proportional to ``weights``."""
+                   start_id: str = "pps-start", keys: U64 | None = None) -> PPSResult:
+    """Select exactly n of ``ids`` with probabilities proportional to ``weights``.
+
+    ``keys`` may pass the ids' ``ticket_keys(ids, seed)`` when already computed.
+    """
     size = len(ids)
     if n < 0 or n > size:
         raise ValueError(f"cannot select {n} of {size} units")
-    keys = ticket_keys(ids, seed)
+    if keys is None:
+        keys = ticket_keys(ids, seed)
     order = ticket_order(ids, seed, keys)
     pi = inclusion_probabilities(weights, n)
     parts = integer_parts(pi, n, order)

@@ -1,0 +1,161 @@
+"""``suiji log``, ``suiji verify`` and ``suiji audit-bundle``: the trail and its checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.data.errors import SuijiError
+from suiji.data.period import Period
+
+
+def _optional_period(ctx: click.Context, param: click.Parameter, value: str | None
+                     ) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(Period.parse(value))
+    except SuijiError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _print_report(report: object, as_json: bool) -> None:
+    from suiji.data.audit import VerifyReport
+
+    assert isinstance(report, VerifyReport)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(f"Checked {report.scope}:")
+        for what, n in report.checked.items():
+            click.echo(f"  {what:<12} {n:>7,}")
+        for note in report.notes:
+            click.echo(f"  note: {note}")
+        if report.ok:
+            click.echo("All good: the log chain is intact, every digest matches, and every "
+                       "draw recomputes byte for byte.")
+        else:
+            click.echo(f"{len(report.findings)} difference(s):")
+            for f in report.findings:
+                click.echo(f"  {f}")
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("log")
+    @click.option("--period", "-p", default=None, metavar="2026Q4", callback=_optional_period,
+                  help="Only the entries of this quarter.")
+    @click.option("--action", default=None,
+                  help="Only entries of this action (import, freeze, draw, redraw, "
+                       "substitution, decline, export, publish, ...).")
+    @json_option
+    @pass_env
+    def log(env: Env, period: str | None, action: str | None, as_json: bool) -> None:
+        """List the append-only, hash-chained audit log (oldest first).
+
+        Every import, freeze, draw, redraw, substitution, decline, result
+        import, export and publication is one entry; each names the hash of the
+        entry before it and the digests of the data it touched.
+
+        \b
+        Example:
+          suiji log --period 2026Q4
+          suiji log --action draw --json
+        """
+        from suiji.data.audit import entry_summary, log_rows
+
+        with domain_errors():
+            rows = log_rows(env.store(), period)
+        if action:
+            rows = [r for r in rows if r["action"] == action]
+        if as_json:
+            echo_json(rows)
+            return
+        if not rows:
+            env.info("The log has no entries" + (f" for {period}." if period else "."))
+            return
+        for r in rows:
+            shown = {k: v for k, v in r["digests"].items()
+                     if v and k in ("snapshot", "output", "file", "data")} or r["digests"]
+            digests = " ".join(f"{k}={str(v)[:12]}…" for k, v in list(shown.items())[:4] if v)
+            click.echo(f"{r['seq']:>5}  {r['at'][:19]}  {r['action']:<12} {r['period'] or '-':<7} "
+                       f"{entry_summary(r['details'])}" + (f"  [{digests}]" if digests else ""))
+            click.echo(f"       hash {r['hash']}")
+
+    @cli.command()
+    @click.option("--period", "-p", default=None, metavar="2026Q4", callback=_optional_period,
+                  help="Check only this quarter's snapshots and draws (the chain and the "
+                       "directories are always checked in full).")
+    @click.option("--bundle", "bundle", default=None,
+                  type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  help="Check an audit bundle folder instead of the database.")
+    @json_option
+    @pass_env
+    def verify(env: Env, period: str | None, bundle: Path | None, as_json: bool) -> None:
+        """Recompute every draw from its frozen inputs and seed, and check the whole trail.
+
+        Checks the log's hash chain, the directories against their import
+        digests, the frozen files against the snapshot digests, and recomputes
+        every draw, substitution and decline byte for byte. Exit 0 when all is
+        good; exit 1 listing exactly what differs.
+
+        \b
+        Example:
+          suiji verify --period 2026Q4
+          suiji verify --bundle 审计材料-2026Q4
+        """
+        from suiji.data.audit import verify_store
+        from suiji.data.bundle import verify_bundle
+
+        if bundle is not None and period is not None:
+            raise click.UsageError("--bundle checks one bundle; leave out --period.")
+        with domain_errors():
+            if bundle is not None:
+                report = verify_bundle(bundle, progress=env.info)
+            else:
+                report = verify_store(env.store(), period, progress=env.info)
+        _print_report(report, as_json)
+
+    @cli.command("audit-bundle")
+    @period_option
+    @click.option("-o", "--output", "out", required=True,
+                  type=click.Path(file_okay=False, path_type=Path),
+                  help="A new (or empty) folder for the bundle.")
+    @json_option
+    @pass_env
+    def audit_bundle(env: Env, period: Period, out: Path, as_json: bool) -> None:
+        """Write what an auditor needs to check the period without the database.
+
+        The frozen inputs as CSV, the rules, the seeds, every output and event,
+        their digests, the period's log entries, ALGORITHM.md and a README.
+        Check it anywhere with `suiji verify --bundle DIR` or by hand.
+
+        \b
+        Example:
+          suiji audit-bundle --period 2026Q4 -o 审计材料-2026Q4
+          suiji verify --bundle 审计材料-2026Q4
+        """
+        from suiji.data.audit import record_export
+        from suiji.data.bundle import write_bundle
+
+        with domain_errors():
+            store = env.store()
+
+            def log(sums: bytes, write: Callable[[bytes], None]) -> None:
+                record_export(store, period=str(period), what="audit-bundle", data=sums,
+                              write=write, public=False,
+                              details={"file": str(out), "digest_of": "SHA256SUMS"})
+
+            summary = write_bundle(store, str(period), out, log=log)
+        if as_json:
+            echo_json(summary.as_dict())
+            return
+        for note in summary.notes:
+            env.info(f"note: {note}")
+        click.echo(f"Wrote {summary.files} files to {summary.path} ({summary.draws} draws, "
+                   f"{summary.events} events).")
+        click.echo(f"Bundle digest (SHA-256 of SHA256SUMS): {summary.digest}")

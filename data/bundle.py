@@ -1,0 +1,371 @@
+"""The audit bundle: everything an auditor needs to check a period without our database.
+
+``suiji audit-bundle --period 2026Q4 -o DIR`` writes::
+
+    DIR/README.md                      how to check it, by hand and with suiji
+    DIR/ALGORITHM.md                   the specification of every draw
+    DIR/manifest.json                  draws, events, seeds, params, digests, file list
+    DIR/seeds.csv                      one line per draw: seed, where it came from, digests
+    DIR/snapshots/<id>-<scope>/        the frozen inputs, canonical CSV + rules.toml,
+                 .../manifest.json     and the manifest whose SHA-256 is the snapshot digest
+    DIR/outputs/draw-<id>.json         each draw's output, the exact stored bytes
+    DIR/outputs/event-<id>.json        each substitution / decline's resulting output
+    DIR/log.jsonl                      the period's hash-chained log entries
+    DIR/results.csv                    the recorded inspection results of the period
+    DIR/SHA256SUMS                     sha256sum -c compatible digests of every file
+
+:func:`verify_bundle` (``suiji verify --bundle DIR``) checks it with no
+database: the file digests, the snapshot digests, each log entry's hash, that
+the log records the same seeds and digests, and it recomputes every draw and
+event byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from suiji.data.audit import (
+    Finding,
+    VerifyReport,
+    check_chain,
+    check_draw_entry,
+    check_events,
+    check_snapshot,
+    draw_events_rows,
+    index_log,
+    load_snapshot_raw,
+    recompute_and_compare,
+    recompute_output,
+)
+from suiji.data.draws import ALGORITHMS, EVENT_ALGORITHMS, DrawRecord, all_draws
+from suiji.data.errors import SuijiError
+from suiji.data.snapshot import Snapshot
+from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+
+FORMAT = "suiji-audit-bundle/1"
+SUMS = "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    path: Path
+    period: str
+    files: int
+    draws: int
+    events: int
+    digest: str  # SHA-256 of SHA256SUMS: one number that pins the whole bundle
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "period": self.period, "files": self.files,
+                "draws": self.draws, "events": self.events, "digest": self.digest,
+                "notes": list(self.notes)}
+
+
+def algorithm_spec() -> bytes | None:
+    """ALGORITHM.md of this suiji (the repository root of a source or editable install)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "ALGORITHM.md", here / "ALGORITHM.md"):
+        if candidate.is_file():
+            return candidate.read_bytes()
+    return None
+
+
+def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The bundle's files (relative path -> bytes) and its manifest, built in memory."""
+    from suiji.cli import __version__
+
+    draws = all_draws(store, period)
+    if not draws:
+        raise SuijiError(f"{period} has no draws yet: there is nothing to audit. Draw first "
+                         f"(suiji draw inspections --period {period} ...).")
+    files: dict[str, bytes] = {}
+    snapshot_ids = sorted({d.snapshot_id for d in draws} | {
+        int(r[0]) for r in store.conn.execute("SELECT id FROM snapshots WHERE period = ?",
+                                              (period,))})
+    snapshots = []
+    for sid in snapshot_ids:
+        snap, _ = load_snapshot_raw(store, sid)
+        folder = f"snapshots/{snap.id}-{snap.scope}"
+        files[f"{folder}/manifest.json"] = canonical_json(snap.manifest).encode("utf-8")
+        for name, data in sorted(snap.files.items()):
+            files[f"{folder}/{name}"] = data
+        snapshots.append({"id": snap.id, "period": snap.period, "scope": snap.scope,
+                          "digest": snap.digest, "folder": folder})
+    digest_of = {s["id"]: s["digest"] for s in snapshots}
+
+    draw_entries = []
+    seed_rows = []
+    n_events = 0
+    for d in draws:
+        raw = store.conn.execute("SELECT output FROM draws WHERE id = ?", (d.id,)).fetchone()[0]
+        files[f"outputs/draw-{d.id}.json"] = str(raw).encode("utf-8")
+        events = []
+        for ev in draw_events_rows(store, d.id):
+            n_events += 1
+            files[f"outputs/event-{ev['id']}.json"] = str(ev["output"]).encode("utf-8")
+            events.append({"id": ev["id"], "kind": ev["kind"], "params": json.loads(ev["params"]),
+                           "compute": EVENT_ALGORITHMS.get(ev["kind"], ""),
+                           "output": f"outputs/event-{ev['id']}.json",
+                           "output_sha256": ev["output_sha256"], "reason": ev["reason"],
+                           "created_at": ev["created_at"]})
+        draw_entries.append({
+            "id": d.id, "period": d.period, "scope": d.scope, "subject": d.subject,
+            "status": d.status, "snapshot": d.snapshot_id,
+            "snapshot_digest": digest_of.get(d.snapshot_id, ""), "seed": d.seed,
+            "seed_source": d.seed_source, "algorithm": d.algorithm,
+            "compute": ALGORITHMS.get(d.scope, ""), "params": d.params,
+            "output": f"outputs/draw-{d.id}.json", "output_sha256": d.output_sha256,
+            "reason": d.reason, "created_at": d.created_at, "events": events})
+        seed_rows.append([d.id, d.scope, d.subject, d.status, d.seed, d.seed_source,
+                          d.algorithm, digest_of.get(d.snapshot_id, ""), d.output_sha256])
+    files["seeds.csv"] = _csv_bytes(["draw", "scope", "subject", "status", "seed", "seed_source",
+                                     "algorithm", "snapshot_digest", "output_sha256"], seed_rows)
+
+    entries = store.log_entries(period)
+    files["log.jsonl"] = "".join(
+        canonical_json({"seq": e.seq, "at": e.at, "action": e.action, "period": e.period,
+                        "details": e.details, "digests": e.digests, "prev": e.prev,
+                        "hash": e.hash}) + "\n" for e in entries).encode("utf-8")
+    results = store.conn.execute(
+        "SELECT uscc, date, outcome, carried_out, note FROM results WHERE period = ? "
+        "ORDER BY uscc", (period,)).fetchall()
+    files["results.csv"] = _csv_bytes(["uscc", "date", "outcome", "carried_out", "note"],
+                                      [list(r) for r in results])
+    head = store.conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+    notes = []
+    spec = algorithm_spec()
+    if spec is None:
+        notes.append("ALGORITHM.md was not found beside this suiji installation; take it "
+                     "from the source repository of the same version.")
+    else:
+        files["ALGORITHM.md"] = spec
+    manifest = {"format": FORMAT, "period": period, "suiji": __version__,
+                "log_head": {"seq": head[0], "hash": head[1]} if head else None,
+                "snapshots": snapshots, "draws": draw_entries, "notes": notes}
+    files["manifest.json"] = _json_bytes(manifest)
+    files["README.md"] = _readme(period, manifest).encode("utf-8")
+    sums = "".join(f"{sha256_hex(data)}  {name}\n" for name, data in sorted(files.items()))
+    files[SUMS] = sums.encode("utf-8")
+    manifest["_events"] = n_events
+    return files, manifest
+
+
+def write_bundle(store: Store, period: str, out: Path,
+                 log: Callable[[bytes, Callable[[bytes], None]], None] | None = None
+                 ) -> BundleSummary:
+    """Write the bundle of ``period`` into ``out`` (which must not exist or be empty).
+
+    ``log(sums_bytes, write)`` is given the SHA256SUMS bytes and a function that
+    writes the bundle; the CLI passes one that records the export in the trail
+    inside the same transaction as the write.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SuijiError(f"{out} exists and is not an empty folder; choose a new folder "
+                         f"for the bundle (-o DIR).")
+    files, manifest = bundle_files(store, period)
+
+    def write(_: bytes) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            for name, data in files.items():
+                target = tmp / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            if out.exists():
+                out.rmdir()
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    if log is not None:
+        log(files[SUMS], write)
+    else:
+        write(files[SUMS])
+    return BundleSummary(out, period, len(files), len(manifest["draws"]), manifest["_events"],
+                         sha256_hex(files[SUMS]), tuple(manifest["notes"]))
+
+
+# --- verification without a database ------------------------------------------------
+
+def _read_sums(root: Path) -> tuple[dict[str, str], list[Finding]]:
+    path = root / SUMS
+    if not path.is_file():
+        return {}, [Finding("bundle", SUMS, "is missing: this is not a complete suiji bundle")]
+    sums: dict[str, str] = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            digest, _, name = line.partition("  ")
+            sums[name] = digest
+    return sums, []
+
+
+def verify_bundle(root: Path, *, recompute: bool = True,
+                  progress: Callable[[str], None] | None = None) -> VerifyReport:
+    """Check a bundle on its own: digests, snapshots, log entries, and every recomputation."""
+    say = progress or (lambda _msg: None)
+    root = Path(root)
+    findings: list[Finding] = []
+    sums, found = _read_sums(root)
+    findings += found
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    for name, digest in sorted(sums.items()):
+        if name not in present:
+            findings.append(Finding("bundle", name, "is listed in SHA256SUMS but missing"))
+        elif sha256_hex((root / name).read_bytes()) != digest:
+            findings.append(Finding("bundle", name, "was changed: its SHA-256 differs from "
+                                                    "SHA256SUMS"))
+    for name in sorted(present - set(sums) - {SUMS}):
+        findings.append(Finding("bundle", name, "is not listed in SHA256SUMS"))
+    try:
+        manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        findings.append(Finding("bundle", "manifest.json", f"cannot be read: {exc}"))
+        return VerifyReport(f"bundle {root}", {"files": len(sums)}, tuple(findings))
+    if manifest.get("format") != FORMAT:
+        findings.append(Finding("bundle", "manifest.json",
+                                f"format {manifest.get('format')!r} is not {FORMAT}"))
+
+    entries = []
+    log_path = root / "log.jsonl"
+    if log_path.is_file():
+        for line in log_path.read_text("utf-8").splitlines():
+            if line.strip():
+                e = json.loads(line)
+                entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
+                                        e["details"], e["digests"], e["prev"], e["hash"]))
+    findings += check_chain(entries, complete=False)
+    index = index_log(entries)
+
+    snapshots: dict[int, Snapshot] = {}
+    for s in manifest.get("snapshots", []):
+        folder = root / s["folder"]
+        try:
+            snap_manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            findings.append(Finding("snapshot", f"snapshot {s['id']}", f"no manifest: {exc}"))
+            continue
+        files = {name: (folder / name).read_bytes()
+                 for name in snap_manifest.get("files", {}) if (folder / name).is_file()}
+        snap = Snapshot(int(s["id"]), s["period"], s["scope"], s["digest"], snap_manifest, files)
+        snapshots[snap.id] = snap
+        findings += check_snapshot(snap, None, index.get(("snapshot", str(snap.id)), []))
+
+    n_events = 0
+    for m in manifest.get("draws", []):
+        d = DrawRecord(int(m["id"]), m["period"], m["scope"], m["subject"], int(m["snapshot"]),
+                       m["seed"], m["seed_source"], m["algorithm"], m["params"], None,
+                       m["output_sha256"], m["status"], m["reason"], m["created_at"])
+        subject = (f"draw {d.id} ({d.period} {d.scope}{' ' + d.subject if d.subject else ''}, "
+                   f"{d.status})")
+        say(f"checking {subject}")
+        path = root / m["output"]
+        if not path.is_file():
+            findings.append(Finding("draw", subject, f"output file {m['output']} is missing"))
+            continue
+        stored = path.read_bytes()
+        if sha256_hex(stored) != d.output_sha256:
+            findings.append(Finding("draw", subject, "the output file does not hash to the "
+                                                     "recorded output digest"))
+        snap = snapshots.get(d.snapshot_id)
+        if snap is None:
+            findings.append(Finding("draw", subject, f"its snapshot {d.snapshot_id} is not in "
+                                                     f"the bundle"))
+        elif m.get("snapshot_digest") != snap.digest:
+            findings.append(Finding("draw", subject, "names a different snapshot digest than "
+                                                     "the snapshot in the bundle"))
+        findings += check_draw_entry(d, index.get(("draw", str(d.id)), []),
+                                     snap.digest if snap else "")
+        fresh = None
+        if recompute and snap is not None:
+            fresh, found = recompute_and_compare(
+                subject, stored, partial(recompute_output, d.scope, snap, d.seed, d.params))
+            findings += found
+        events = []
+        for ev in m.get("events", []):
+            ev_path = root / ev["output"]
+            events.append({**ev, "output": ev_path.read_text("utf-8") if ev_path.is_file()
+                           else ""})
+        n_events += len(events)
+        findings += check_events(d, events, snap, index, fresh or stored, recompute)
+
+    notes = []
+    if manifest.get("log_head"):
+        head = manifest["log_head"]
+        notes.append(f"log head when the bundle was written: entry {head['seq']}, hash "
+                     f"{head['hash']} (compare with the published head)")
+    checked = {"files": len(sums), "log entries": len(entries), "snapshots": len(snapshots),
+               "draws": len(manifest.get("draws", [])), "events": n_events}
+    return VerifyReport(f"bundle {root}", checked, tuple(findings), tuple(notes))
+
+
+def _readme(period: str, manifest: dict[str, Any]) -> str:
+    draws = "\n".join(
+        f"| {d['id']} | {d['scope']} | {d['subject'] or '—'} | {d['status']} | `{d['seed']}` | "
+        f"`{d['snapshot_digest'][:16]}…` | `{d['output_sha256'][:16]}…` |"
+        for d in manifest["draws"])
+    return f"""# suiji audit bundle · 审计材料包 · {period}
+
+This folder lets you check every draw of {period} without the bureau's
+database. 本材料包供审计、纪检人员在不接触业务数据库的情况下独立核验 {period} 的全部抽取。
+
+## Draws 抽取记录
+
+| draw | scope | subject | status | seed 种子 | snapshot 快照摘要 | output 结果摘要 |
+|---|---|---|---|---|---|---|
+{draws}
+
+## Check it with suiji 用 suiji 核验
+
+    pip install suiji=={manifest['suiji']}
+    suiji verify --bundle .
+
+It checks every file against `SHA256SUMS`, each snapshot's files against its
+manifest and the manifest against the published snapshot digest, each log
+entry's hash, that the log records the same seeds and digests, and recomputes
+every draw and event from the frozen inputs and the seed, byte for byte.
+
+## Check it by hand 手工核验
+
+1. `sha256sum -c SHA256SUMS` — no file was changed.
+2. For each snapshot folder: `sha256sum` of each file equals `manifest.json`;
+   the SHA-256 of `manifest.json` (exact bytes) is the snapshot digest that was
+   published before the seed was chosen (快照摘要须与抽取前公布的一致).
+3. Each line of `log.jsonl` hashes (SHA-256 of the canonical JSON of
+   seq, at, action, period, details, digests, prev) to its `hash`; consecutive
+   entries link through `prev`.
+4. Reimplement the draws from `ALGORITHM.md` in any language and compare your
+   output with `outputs/draw-<id>.json`. The unweighted strata can be checked
+   with Rivest's public `consistent_sampler` package, as `ALGORITHM.md`
+   (section verification) shows.
+
+Files: `manifest.json` (all draws, params, seeds, digests), `seeds.csv`,
+`snapshots/` (frozen inputs, canonical CSV, UTF-8), `outputs/`, `log.jsonl`,
+`results.csv`, `ALGORITHM.md`. This bundle holds internal data (names,
+inspector assignments): it is for auditors, not for publication.
+"""

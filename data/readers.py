@@ -1,0 +1,383 @@
+"""Reading bureau files into rows of text: CSV in any of the encodings Excel writes, or XLSX.
+
+:func:`open_source` looks at the bytes (not only the file name), computes the
+file's SHA-256, settles the encoding of a CSV and refuses what is not a table
+(binary data, an old ``.xls``, a PDF, a web page saved as ``.xls``, UTF-16
+text) with a message saying what to do. :meth:`Source.chunks` then yields the
+rows in chunks, each a list of lists of ``str``, so memory stays bounded by
+the chunk size however long the file is. Row numbers are the ones Excel shows:
+the first line or sheet row is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import itertools
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from suiji.data.errors import InputFileError
+
+BLOCK = 1 << 20
+CHUNK_ROWS = 100_000
+AUTO_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+ENCODING_NAMES = {"utf8": "utf-8", "utf-8": "utf-8", "utf-8-sig": "utf-8-sig",
+                  "utf8-sig": "utf-8-sig", "utf_8_sig": "utf-8-sig", "gb18030": "gb18030",
+                  "gbk": "gbk", "cp936": "gbk", "gb2312": "gb2312", "big5": "big5"}
+
+Rows = list[list[str]]
+
+
+def _reject(path: Path, summary: str, problems: list[str] | None = None) -> InputFileError:
+    return InputFileError(f"{path.name}: {summary}", problems)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file found readable as a table; :meth:`chunks` yields its rows."""
+
+    path: Path
+    sha256: str
+    format: Literal["csv", "xlsx"]
+    encoding: str  # the CSV encoding used, or "xlsx"
+    delimiter: str = ","
+    sheet: str = ""
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.format not in ("csv", "xlsx"):
+            raise ValueError(f"unknown format {self.format!r}")
+        if len(self.sha256) != 64:
+            raise ValueError("sha256 must be 64 hex digits")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[tuple[int, Rows]]:
+        """Yield ``(row number of the first row, rows)``; every cell a ``str``."""
+        if self.format == "csv":
+            return _csv_chunks(self, size)
+        return _xlsx_chunks(self, size)
+
+
+# --- sniffing -----------------------------------------------------------------
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+SAVE_AS = "open it in Excel or WPS and save it as .xlsx (Excel workbook) or as CSV UTF-8"
+
+
+def open_source(path: Path, *, encoding: str | None = None, sheet: str | None = None
+                ) -> Source:
+    """Check that ``path`` is a CSV or XLSX table and settle how to read it."""
+    path = Path(path)
+    if not path.exists():
+        raise _reject(path, f"no such file ({path}).")
+    if path.is_dir():
+        raise _reject(path, "is a folder, not a file.")
+    try:
+        head = _head(path)
+    except OSError as exc:
+        raise _reject(path, f"cannot be read ({exc.strerror or exc}).") from exc
+    if not head:
+        raise _reject(path, "the file is empty (0 bytes): export the table again.")
+    suffix = path.suffix.lower()
+    if head.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
+        if not head.startswith(b"PK\x03\x04"):
+            raise _reject(path, f"is named {suffix} but is not an Excel workbook (an .xlsx "
+                                f"file is a zip archive; this one is not). {SAVE_AS}.")
+        notes = (f"--encoding {encoding} ignored: {path.name} is an .xlsx workbook",
+                 ) if encoding else ()
+        digest = _sha256(path)
+        return _open_xlsx(path, digest, sheet, notes)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _reject(path, f"is an old Excel .xls workbook (or a password-protected one); "
+                            f"suiji reads .xlsx and CSV only: {SAVE_AS}.")
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise _reject(path, f"is {what}, not a table. Import the CSV or .xlsx export of "
+                                f"the directory instead.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _reject(path, "is UTF-16 text (Excel's \"Unicode text\"); " + SAVE_AS + ".")
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
+        raise _reject(path, "is a web page or XML file saved with a spreadsheet name "
+                            "(some systems export tables so); " + SAVE_AS + ".")
+    if suffix == ".xls":
+        raise _reject(path, "is named .xls; suiji reads .xlsx and CSV only: " + SAVE_AS + ".")
+    notes = (f"--sheet {sheet} ignored: {path.name} is a CSV file",) if sheet else ()
+    digest, used = _settle_encoding(path, encoding)
+    return Source(path, digest, "csv", used, _delimiter(path, used), notes=notes)
+
+
+def _head(path: Path, n: int = 64 * 1024) -> bytes:
+    with path.open("rb") as f:
+        return f.read(n)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _codec(name: str, path: Path) -> str:
+    key = name.strip().lower().replace("_", "-")
+    if key in ENCODING_NAMES:
+        return ENCODING_NAMES[key]
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise _reject(path, f"unknown encoding {name!r}; use utf-8, utf-8-sig, gb18030 or "
+                            f"gbk (or leave --encoding out to detect it).") from None
+
+
+class _Check:
+    """Feeds blocks to a strict incremental decoder, remembering where it failed."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self.error: str | None = None
+
+    def feed(self, block: bytes, offset: int, lines_before: int, final: bool = False) -> None:
+        if self.error is not None:
+            return
+        try:
+            self.decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            where = max(0, min(exc.start, len(block)))
+            line = lines_before + block.count(b"\n", 0, where) + 1
+            bad = block[where:where + 2].hex(" ").upper() or "end of file"
+            self.error = f"byte {bad} at line {line} (offset {offset + where:,})"
+
+
+def _settle_encoding(path: Path, forced: str | None) -> tuple[str, str]:
+    """One pass over the bytes: SHA-256, NUL bytes, and a strict decode per candidate."""
+    with path.open("rb") as f:
+        first = f.read(4)
+        bom = first.startswith(b"\xef\xbb\xbf")
+    if forced is not None:
+        name = _codec(forced, path)
+        if name == "utf-8" and bom:
+            name = "utf-8-sig"
+        candidates = [name]
+    else:
+        candidates = ["utf-8-sig"] if bom else ["utf-8", "gb18030"]
+    checks = [_Check(c) for c in candidates]
+    h = hashlib.sha256()
+    offset = lines = 0
+    control = sampled = 0
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            h.update(block)
+            nul = block.find(b"\x00")
+            if nul >= 0:
+                line = lines + block.count(b"\n", 0, nul) + 1
+                raise _reject(path, f"contains NUL bytes (first at line {line}), so it is not a "
+                                    f"plain-text CSV; if it is a spreadsheet, {SAVE_AS}.")
+            if not offset:
+                sampled = len(block)
+                control = sum(block.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+            for check in checks:
+                check.feed(block, offset, lines)
+            offset += len(block)
+            lines += block.count(b"\n")
+            if all(c.error is not None for c in checks):
+                break
+    for check in checks:
+        check.feed(b"", offset, lines, final=True)
+    if sampled and control > max(8, sampled // 100):
+        raise _reject(path, f"looks like binary data, not a CSV table ({control} control bytes "
+                            f"in the first {sampled:,}); {SAVE_AS}.")
+    for check in checks:
+        if check.error is None:
+            return h.hexdigest(), check.encoding
+    if forced is not None:
+        name = checks[0].encoding
+        hint = _hint_other_encoding(path, name)
+        raise _reject(path, f"is not valid {name} text: {checks[0].error}.{hint}")
+    raise _reject(path, "cannot be read as text in any of the encodings tried: "
+                        + "; ".join(f"{c.encoding} fails at {c.error}" for c in checks)
+                        + ". If you know the encoding pass it with --encoding (e.g. --encoding "
+                          "gbk); if it is a spreadsheet, " + SAVE_AS + ".")
+
+
+def _hint_other_encoding(path: Path, tried: str) -> str:
+    others = [e for e in ("utf-8-sig", "gb18030") if e != tried
+              and not (tried.startswith("utf-8") and e.startswith("utf-8"))]
+    for other in others:
+        check = _Check(other)
+        offset = lines = 0
+        with path.open("rb") as f:
+            while block := f.read(BLOCK):
+                check.feed(block, offset, lines)
+                offset += len(block)
+                lines += block.count(b"\n")
+        check.feed(b"", offset, lines, final=True)
+        if check.error is None:
+            label = "GB18030/GBK (as Excel saves CSV on Chinese Windows)" if other == "gb18030" \
+                else "UTF-8"
+            flag = "gb18030" if other == "gb18030" else "utf-8"
+            return f" It reads as {label}: try --encoding {flag}, or leave --encoding out."
+    return " Leave --encoding out to detect it, or save the file as CSV UTF-8."
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    """Comma, unless the first line has tabs and no commas (a tab-separated export)."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as f:
+        first = f.readline(64 * 1024)
+    return "\t" if "\t" in first and "," not in first else ","
+
+
+# --- CSV -----------------------------------------------------------------------
+
+
+def _csv_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
+    row = 1
+    with source.path.open("r", encoding=source.encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=source.delimiter, strict=False)
+        while True:
+            try:
+                rows = list(itertools.islice(reader, size))
+            except csv.Error as exc:
+                at = row + _rows_read(reader, row)
+                raise _reject(source.path, "cannot be read as CSV.", [
+                    f"row {at}: {_csv_error_text(exc)}"]) from None
+            except UnicodeDecodeError as exc:  # checked before; only if the file changed
+                raise _reject(source.path, f"changed while being read ({exc}).") from None
+            if not rows:
+                return
+            yield row, rows
+            row += len(rows)
+
+
+def _rows_read(reader: Any, first_row: int) -> int:
+    # csv.reader counts physical lines; near enough to name the row of a broken quote.
+    return max(0, int(reader.line_num) - first_row + 1)
+
+
+def _csv_error_text(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (f"a cell runs on for more than {csv.field_size_limit():,} characters, usually "
+                f"a quote (\") that opens a quoted cell and is never closed")
+    return f"{text} (check the quotes in this row)"
+
+
+# --- XLSX ----------------------------------------------------------------------
+
+
+def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...]) -> Source:
+    names = _sheet_names(path)
+    if not names:
+        raise _reject(path, "the workbook has no worksheets.")
+    if sheet is None:
+        chosen = names[0]
+    elif sheet in names:
+        chosen = sheet
+    else:
+        stripped = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        if len(stripped) != 1:
+            raise _reject(path, f"has no sheet named {sheet!r}. Its sheets are: "
+                                + ", ".join(repr(n) for n in names)
+                                + ". Pass one of them with --sheet.")
+        chosen = stripped[0]
+    return Source(path, digest, "xlsx", "xlsx", sheet=chosen, notes=notes)
+
+
+def _workbook(path: Path) -> Any:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise _reject(path, f"is a damaged .xlsx workbook ({exc}); {SAVE_AS}.") from None
+    except Exception as exc:  # openpyxl raises many kinds on a foreign or broken file
+        raise _reject(path, f"cannot be opened as an .xlsx workbook ({type(exc).__name__}: "
+                            f"{str(exc)[:200]}); {SAVE_AS}.") from None
+
+
+def _sheet_names(path: Path) -> list[str]:
+    wb = _workbook(path)
+    try:
+        return [ws.title for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
+    wb = _workbook(source.path)
+    try:
+        ws = wb[source.sheet]
+        ws.reset_dimensions()  # stale <dimension> tags would otherwise cut the sheet short
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows_iter = ws.iter_rows(values_only=True)
+            row = 1
+            while True:
+                try:
+                    raw = list(itertools.islice(rows_iter, size))
+                except Exception as exc:
+                    raise _reject(source.path, f"sheet {source.sheet!r} is damaged near row "
+                                               f"{row} ({type(exc).__name__}: "
+                                               f"{str(exc)[:200]}); {SAVE_AS}.") from None
+                if not raw:
+                    return
+                yield row, [[cell_text(v) for v in r] for r in raw]
+                row += len(raw)
+    finally:
+        wb.close()
+
+
+def cell_text(value: object) -> str:
+    """The text of an XLSX cell value as Excel would show it in a CSV export."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return number_text(value)  # type: ignore[arg-type]
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def number_text(value: float) -> str:
+    """Shortest text of a float: ``30.0`` → ``30``, ``85.50`` → ``85.5``."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+

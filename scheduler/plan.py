@@ -1,0 +1,283 @@
+"""The double-random inspection plan: who is inspected, when, and by whom (DOMAIN.md §3, §4).
+
+:func:`compute_plan` is the pure draw registered for ``suiji verify``: from the
+frozen inputs of a period and a seed it draws the firms
+(:func:`suiji.sampler.firms.draw_firms`) and gives each inspection a working
+day and a team (:func:`suiji.scheduler.teams.schedule`). :func:`draw_plan`
+runs it in one transaction with the freeze check and the record, so a plan is
+all-or-nothing. :func:`compute_substitution` / :func:`substitute_inspector`
+replace one inspector in the pending inspections as a recorded event.
+
+The output format is fixed (``suiji-inspections/1``, ALGORITHM.md): exports,
+reports and ``suiji verify`` read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from suiji.data.draws import (
+    DrawRecord,
+    check_seed,
+    current_draw,
+    latest_output,
+    new_seed,
+    record_draw,
+    record_event,
+)
+from suiji.data.errors import AlreadyDrawnError, SuijiError
+from suiji.data.period import Period
+from suiji.data.progress import Progress
+from suiji.data.rules import Rules
+from suiji.data.snapshot import (
+    Snapshot,
+    check_unchanged,
+    latest_snapshot,
+    load_snapshot,
+)
+from suiji.data.store import Store
+from suiji.sampler.firms import FirmDraw, draw_firms
+from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
+
+ALGORITHM = "suiji-inspections/1"
+SCOPE = "inspections"
+SOLVER_KEYS = ("status", "unique", "objective", "arcs", "components")
+# Rounding of the reported inclusion probabilities of min_per_district strata,
+# which come from a numerical integral (exact to about 1e-9).
+PROBABILITY_DECIMALS = 9
+
+
+def _frame(snapshot: Snapshot, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frozen file, or an empty frame when an older snapshot does not have it."""
+    if name in snapshot.files:
+        return snapshot.frame(name)
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def active_inspectors(inspectors: pd.DataFrame) -> int:
+    """Active inspectors (在岗 yes or empty): the base of per_inspector quotas."""
+    if inspectors.empty:
+        return 0
+    active = inspectors["active"].astype(str)
+    return int(((active == "yes") | (active == "")).sum())
+
+
+def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    """The plan of ``snapshot.period`` under ``seed``: a pure function (no clock, no I/O).
+
+    ``params`` is recorded with the draw; the plan takes none (pass ``{}``).
+    Raises :class:`~suiji.data.errors.InfeasibleError` when no team and date
+    assignment satisfies the rules.
+    """
+    if params:
+        raise SuijiError(f"The inspection plan takes no parameters, got {sorted(params)}.")
+    rules = snapshot.rules
+    period = Period.parse(snapshot.period)
+    companies = snapshot.frame("companies.csv")
+    inspectors = snapshot.frame("inspectors.csv")
+    history = snapshot.frame("history.csv")
+    if progress is not None:
+        progress.step("抽取企业 firm draw")
+    firms = draw_firms(companies, snapshot.frame("positive-list.csv"), history,
+                       rules.inspection, period, seed, active_inspectors(inspectors))
+    info = companies.set_index("uscc", drop=False)
+    drawn = info.loc[firms.usccs] if firms.firms else info.iloc[:0]
+    previous = _frame(snapshot, "previous-teams.csv", ("uscc", "badge", "date", "period"))
+    plan = schedule(drawn[["uscc", "name", "district", "city"]].reset_index(drop=True),
+                    inspectors, snapshot.frame("inspector-leave.csv"),
+                    snapshot.frame("conflicts.csv"), history, snapshot.working_days,
+                    rules.inspection, seed, progress, previous_teams=previous,
+                    period_start=period.first_day)
+    return plan_output(snapshot, seed, firms, plan, info)
+
+
+def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
+                info: pd.DataFrame) -> dict[str, Any]:
+    """The ``suiji-inspections/1`` document (see ALGORITHM.md, "Output format")."""
+    min_strata = {s.category for s in firms.strata if s.min_per_district and s.method == "srs"}
+    teams = {t.uscc: t for t in plan.items}
+    drawn = firms.firms
+    rows = info.loc[[f.uscc for f in drawn], ["name", "district", "city", "category",
+                                              "industry"]]
+    items = []
+    for f, (name, district, city, category, industry) in zip(
+            drawn, rows.itertuples(index=False, name=None), strict=True):
+        team = teams[f.uscc]
+        probability = (round(f.probability, PROBABILITY_DECIMALS) if f.stratum in min_strata
+                       else f.probability)
+        items.append({"uscc": f.uscc, "name": name, "district": district, "city": city,
+                      "category": category, "industry": industry,
+                      "probability": float(probability), "ticket": f.ticket, "date": team.date,
+                      "inspectors": list(team.badges), "stratum": f.stratum})
+    items.sort(key=lambda i: (i["date"], i["district"], i["uscc"]))
+    excluded = firms.exclusions
+    if excluded:
+        ex = info.loc[[e.uscc for e in excluded], ["uscc", "name", "district", "category"]]
+        exclusions = [{"uscc": u, "name": n, "district": d, "category": c, "reason": e.reason}
+                      for (u, n, d, c), e in zip(ex.itertuples(index=False, name=None),
+                                                 excluded, strict=True)]
+    else:
+        exclusions = []
+    stats = plan.stats.as_dict()
+    return {
+        "algorithm": ALGORITHM,
+        "period": snapshot.period,
+        "seed": seed,
+        "snapshot": snapshot.digest,
+        "strata": [{"category": s.category, "eligible": s.eligible, "quota": s.quota,
+                    "drawn": s.drawn, "method": s.method,
+                    "min_per_district": s.min_per_district} for s in firms.strata],
+        "excluded": dict(firms.excluded),
+        "exclusions": exclusions,
+        "items": items,
+        "solver": {k: stats[k] for k in SOLVER_KEYS},
+    }
+
+
+def _refuse_early(store: Store, period: Period, redraw: bool, reason: str) -> None:
+    """The checks record_draw makes, before the (long) computation."""
+    previous = current_draw(store, str(period), SCOPE)
+    if previous is not None and not redraw:
+        raise AlreadyDrawnError(
+            f"{period} inspections were already drawn (draw {previous.id}, "
+            f"{previous.created_at}, seed {previous.seed}). A second draw needs --redraw "
+            f"--reason \"...\"; the earlier plan stays on record.")
+    if redraw and previous is not None and not reason.strip():
+        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
+
+
+def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = None,
+              redraw: bool = False, reason: str = "",
+              progress: Progress | None = None) -> DrawRecord:
+    """Draw and record the period's plan, all-or-nothing, from its latest freeze.
+
+    Refuses when the inputs (or ``rules``) changed since the freeze, when the
+    period already has a plan (unless ``redraw`` with a ``reason``), and when
+    no plan satisfies the rules. Without ``seed`` one comes from the OS
+    (``seed_source = "os"``).
+    """
+    if redraw and not reason.strip():
+        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
+    if seed is None:
+        seed, source = new_seed(), "os"
+    else:
+        seed, source = check_seed(seed), "user"
+    with store.transaction():
+        snapshot = latest_snapshot(store, period, SCOPE)
+        check_unchanged(store, snapshot, rules)
+        _refuse_early(store, period, redraw, reason)
+        output = compute_plan(snapshot, seed, {}, progress=progress)
+        return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
+                           seed_source=source, algorithm=ALGORITHM, output=output, params={},
+                           redraw=redraw, reason=reason)
+
+
+# --- substitution ---------------------------------------------------------------
+
+
+def compute_substitution(snapshot: Snapshot, seed: str, previous_output: dict[str, Any],
+                         params: dict[str, Any]) -> dict[str, Any]:
+    """The plan after replacing inspector ``params["badge"]`` from ``params["from"]`` on.
+
+    A pure function: each pending inspection (date ≥ from) of that inspector
+    gets another eligible inspector, free that day, drawn by
+    :func:`suiji.scheduler.teams.substitute` (a min-cost flow with ticket
+    costs under the derived seed ``seed|substitute:{badge}:{from}``); dates,
+    the other members and every other inspection stay as they were.
+    ``params["n"]`` numbers the plan's substitutions (1, 2, ...).
+    """
+    badge, start, _ = _substitution_params(params)
+    items = previous_output["items"]
+    if not any(i["date"] >= start and badge in i["inspectors"] for i in items):
+        raise SuijiError(f"Inspector {badge} has no pending inspection on or after {start} "
+                         f"in the {snapshot.period} plan; nothing to substitute.")
+    period = Period.parse(snapshot.period)
+    frame = pd.DataFrame([{k: i[k] for k in ("uscc", "name", "district", "city")}
+                          for i in items], columns=["uscc", "name", "district", "city"],
+                         dtype=object)
+    teams = [TeamAssignment(i["uscc"], i["date"], tuple(i["inspectors"])) for i in items]
+    rules = snapshot.rules
+    previous = _frame(snapshot, "previous-teams.csv", ("uscc", "badge", "date", "period"))
+    result = substitute(teams, frame, snapshot.frame("inspectors.csv"),
+                        snapshot.frame("inspector-leave.csv"), snapshot.frame("conflicts.csv"),
+                        snapshot.frame("history.csv"), rules.inspection, seed, badge,
+                        date.fromisoformat(start), previous_teams=previous,
+                        period_start=period.first_day)
+    new_teams = {t.uscc: list(t.badges) for t in result}
+    out = dict(previous_output)
+    out["items"] = [dict(i, inspectors=new_teams[i["uscc"]]) for i in items]
+    return out
+
+
+def _substitution_params(params: dict[str, Any]) -> tuple[str, str, int]:
+    try:
+        badge, start, n = str(params["badge"]), str(params["from"]), int(params["n"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SuijiError(f"A substitution needs params badge, from and n; got {params}.") from exc
+    try:
+        date.fromisoformat(start)
+    except ValueError as exc:
+        raise SuijiError(f"--from {start!r} is not a date like 2026-11-02.") from exc
+    return badge, start, n
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One pending inspection whose team changed."""
+
+    uscc: str
+    date: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A recorded substitution: the event id, what changed, and the plan after it."""
+
+    event: int
+    period: str
+    badge: str
+    start: str
+    replacements: tuple[Replacement, ...]  # by (date, uscc)
+    output: dict[str, Any] = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if any(self.badge in r.after or self.badge not in r.before
+               for r in self.replacements):
+            raise ValueError("a replacement must remove the substituted inspector")
+
+
+def substitute_inspector(store: Store, period: Period, badge: str, reason: str,
+                         from_date: str | None = None) -> Substitution:
+    """Replace inspector ``badge`` in the pending inspections of the current plan.
+
+    Recorded as a ``substitution`` event with its reason (the plan before it
+    stays on record). ``from_date`` defaults to today, the first day an
+    inspection is still pending.
+    """
+    if not reason.strip():
+        raise SuijiError("A substitution needs a reason: --reason \"...\" (it is recorded).")
+    start = from_date or date.today().isoformat()
+    with store.transaction():
+        draw = current_draw(store, str(period), SCOPE)
+        if draw is None:
+            raise SuijiError(f"{period} has no inspection plan yet. Draw one with "
+                             f"`suiji draw inspections --period {period}`.")
+        count = store.conn.execute("SELECT COUNT(*) FROM draw_events WHERE draw_id = ? AND "
+                                   "kind = 'substitution'", (draw.id,)).fetchone()[0]
+        params = {"badge": badge, "from": start, "n": int(count) + 1}
+        snapshot = load_snapshot(store, draw.snapshot_id)
+        before = latest_output(store, draw)
+        output = compute_substitution(snapshot, draw.seed, before, params)
+        event = record_event(store, draw, "substitution", params, output, reason)
+    old = {i["uscc"]: tuple(i["inspectors"]) for i in before["items"]}
+    changed = sorted((Replacement(i["uscc"], i["date"], old[i["uscc"]], tuple(i["inspectors"]))
+                      for i in output["items"] if old[i["uscc"]] != tuple(i["inspectors"])),
+                     key=lambda r: (r.date, r.uscc))
+    return Substitution(event, str(period), badge, start, tuple(changed), output)
