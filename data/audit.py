@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from suiji.data.canonical import canonical_csv
+from suiji.data.canonical import frame_sha256, sort_canonical
 from suiji.data.draws import (
     ALGORITHMS,
     EVENT_ALGORITHMS,
@@ -287,8 +287,8 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                                     f"{entries[-1].seq}"))
         if kind not in KINDS:  # results and scores: rows are updated in place, not versioned
             continue
-        data = canonical_csv(KINDS[kind], store.read(kind, int(version)))
-        if sha256_hex(data) != digest:
+        frame = sort_canonical(KINDS[kind], store.read(kind, int(version)))
+        if frame_sha256(frame) != digest:
             findings.append(Finding("import", subject,
                                     "the stored rows no longer hash to the digest recorded "
                                     "at import (a row was edited, added or deleted)"))

@@ -58,7 +58,13 @@ def kind_of(name: str) -> Kind:
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """A file checked against its kind: canonical strings, one column per kind column."""
+    """A file checked against its kind: canonical strings, one column per kind column.
+
+    ``frame`` has the kind's English column names in schema order, every cell a
+    canonical ``str`` (empty cells ``""`` or the column default), rows in file
+    order, and its index (named ``row``) holds each row's number as Excel shows
+    it (header = row 1), for messages about rows found bad later.
+    """
 
     kind: str
     frame: pd.DataFrame = field(repr=False)
@@ -410,12 +416,14 @@ class _Parser:
         k = self.kind
         data: dict[str, np.ndarray] = {}
         for col in k.columns:
-            parts = self.values.get(col.name)
+            parts = self.values.pop(col.name, None)  # freed as they are joined
             if parts:
                 data[col.name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
             else:
                 data[col.name] = np.full(n, col.default or "", dtype=object)
-        frame = pd.DataFrame(data, columns=list(k.column_names), dtype=object)
+        rows = np.concatenate(self.row_numbers) if self.row_numbers else np.empty(0, np.int64)
+        frame = pd.DataFrame(data, columns=list(k.column_names), dtype=object, copy=False,
+                             index=pd.Index(rows, name="row"))
         if n:
             self._check_duplicates(frame)
         return frame
