@@ -40,22 +40,21 @@ class Demo:
         click.secho(f"\n[{self.step}] {title}", bold=True)
         click.secho(f"$ suiji {shown}", fg="cyan")
         argv = ["--db", self.db, "--rules", self.rules, *args]
-        runner_out = _invoke(self.root, argv)
-        if not capture:
-            click.echo(runner_out.rstrip())
-        return runner_out
+        stdout, shown_output = _invoke(self.root, argv)
+        click.echo((stdout[:0] if capture else shown_output).rstrip() or "(done)")
+        return stdout
 
 
-def _invoke(root: click.Group, argv: list[str]) -> str:
+def _invoke(root: click.Group, argv: list[str]) -> tuple[str, str]:
+    """Run a command in-process: (its stdout, stdout and stderr as a terminal shows them)."""
     from click.testing import CliRunner
 
     result = CliRunner().invoke(root, argv, catch_exceptions=False)
-    output = result.stdout if hasattr(result, "stdout") else result.output
     if result.exit_code != 0:
-        err = getattr(result, "stderr", "") or ""
         raise click.ClickException(
-            f"demo step failed (exit {result.exit_code}): suiji {' '.join(argv)}\n{output}{err}")
-    return output
+            f"demo step failed (exit {result.exit_code}): suiji {' '.join(argv)}\n"
+            f"{result.output}")
+    return result.stdout, result.output
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
@@ -144,13 +143,15 @@ def run_demo(root: click.Group, out: Path, today: date) -> None:
     score_rows = []
     for r in paneled:
         for e in r["experts"]:
-            deduction = 12 if _pick(e, "deduct", ("n",) * 9 + ("y",)) == "y" else 0
+            # one expert gets 12 deduction points: past the warning line of 10
+            deduction = 12 if not score_rows else 0
             score_rows.append([e, r["project_id"], meeting, 85 - deduction, deduction,
                                "评审意见不完整" if deduction else ""])
     _write_csv(scores, ["专家编号", "项目编号", "会议日期", "评分", "扣分", "说明"], score_rows)
     d.run("Import the review scores (deduction points accumulate per year)",
           "import", "scores", str(scores))
-    d.run("The expert library: state, load and points", "experts", "status")
+    d.run("The expert library: experts with points, load or not drawable", "experts", "status",
+          "--brief")
 
     d.run("The audit trail", "log", "--period", period)
     d.run("Verify: recompute every draw and check the chain", "verify", "--period", period)

@@ -19,7 +19,7 @@ import itertools
 import warnings
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +50,7 @@ class Source:
     delimiter: str = ","
     sheet: str = ""
     notes: tuple[str, ...] = ()
+    workbook: Any = field(default=None, compare=False, repr=False)  # open XLSX, read once
 
     def __post_init__(self) -> None:
         if self.format not in ("csv", "xlsx"):
@@ -288,21 +289,24 @@ def _csv_error_text(exc: csv.Error) -> str:
 
 
 def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...]) -> Source:
-    names = _sheet_names(path)
+    wb = _workbook(path)
+    names = [ws.title for ws in wb.worksheets]
     if not names:
+        wb.close()
         raise _reject(path, "the workbook has no worksheets.")
     if sheet is None:
         chosen = names[0]
     elif sheet in names:
         chosen = sheet
     else:
-        stripped = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
-        if len(stripped) != 1:
+        near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        if len(near) != 1:
+            wb.close()
             raise _reject(path, f"has no sheet named {sheet!r}. Its sheets are: "
                                 + ", ".join(repr(n) for n in names)
                                 + ". Pass one of them with --sheet.")
-        chosen = stripped[0]
-    return Source(path, digest, "xlsx", "xlsx", sheet=chosen, notes=notes)
+        chosen = near[0]
+    return Source(path, digest, "xlsx", "xlsx", sheet=chosen, notes=notes, workbook=wb)
 
 
 def _workbook(path: Path) -> Any:
@@ -319,16 +323,8 @@ def _workbook(path: Path) -> Any:
                             f"{str(exc)[:200]}); {SAVE_AS}.") from None
 
 
-def _sheet_names(path: Path) -> list[str]:
-    wb = _workbook(path)
-    try:
-        return [ws.title for ws in wb.worksheets]
-    finally:
-        wb.close()
-
-
 def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
-    wb = _workbook(source.path)
+    wb = source.workbook if source.workbook is not None else _workbook(source.path)
     try:
         ws = wb[source.sheet]
         ws.reset_dimensions()  # stale <dimension> tags would otherwise cut the sheet short
