@@ -140,7 +140,7 @@ def run_demo(root: click.Group, out: Path, today: date) -> None:
           "--period", period, "--meeting", meeting, "--expert", first["experts"][0],
           "--reason", "出差")
     scores = inputs / "scores.csv"
-    score_rows = []
+    score_rows: list[list[Any]] = []
     for r in paneled:
         for e in r["experts"]:
             # one expert gets 12 deduction points: past the warning line of 10

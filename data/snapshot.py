@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -52,6 +52,31 @@ def calendar_file(store: Store, period: Period, rules: Rules) -> tuple[bytes, in
     return frame_csv(frame), len(frame)
 
 
+def carried_out_plan_items(store: Store, before: Period,
+                           year: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(period, item) of every current inspection plan before ``before`` (optionally of one
+    year), after substitutions, leaving out items whose result says not carried out."""
+    sql = ("SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
+           "ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = 'inspections' "
+           "AND d.status = 'current' AND d.period < ?")
+    args: tuple[str, ...] = (str(before),)
+    if year is not None:
+        sql, args = sql + " AND d.period LIKE ?", (*args, f"{year}Q%")
+    not_done = {(p, u) for p, u in store.conn.execute(
+        "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
+    return [(draw_period, item)
+            for draw_period, output in store.conn.execute(sql, args).fetchall()
+            for item in json.loads(output)["items"]
+            if (draw_period, item["uscc"]) not in not_done]
+
+
+def _sorted_csv(rows: Sequence[tuple[str, ...]], columns: list[str],
+                order: list[str]) -> tuple[bytes, int]:
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    frame = frame.drop_duplicates().sort_values(order)
+    return frame_csv(frame.reset_index(drop=True)), len(frame)
+
+
 def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
     """Inspections of the period's year before it: imported records, earlier plans, results.
 
@@ -62,20 +87,10 @@ def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[byte
     imported = store.read("inspections")
     rows = [(r.uscc, r.date, r.kind, "import") for r in imported.itertuples()
             if r.date.startswith(year)]
-    not_done = {(p, u) for p, u in store.conn.execute(
-        "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
-    plans = store.conn.execute(
-        "SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
-        "ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = 'inspections' "
-        "AND d.status = 'current' AND d.period LIKE ? AND d.period < ?",
-        (f"{year}Q%", str(period))).fetchall()
-    for draw_period, output in plans:
-        for item in json.loads(output)["items"]:
-            if (draw_period, item["uscc"]) not in not_done:
-                rows.append((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}"))
-    frame = pd.DataFrame(rows, columns=["uscc", "date", "kind", "source"], dtype=object)
-    frame = frame.drop_duplicates().sort_values(["uscc", "date", "kind", "source"])
-    return frame_csv(frame.reset_index(drop=True)), len(frame)
+    rows.extend((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}")
+                for draw_period, item in carried_out_plan_items(store, period, period.year))
+    return _sorted_csv(rows, ["uscc", "date", "kind", "source"],
+                       ["uscc", "date", "kind", "source"])
 
 
 def previous_teams(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
@@ -83,22 +98,13 @@ def previous_teams(store: Store, period: Period, rules: Rules) -> tuple[bytes, i
 
     Columns: uscc, badge, date, period; one row per inspector of each planned inspection.
     """
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
     if rules.inspection.avoid_last_inspector:
-        plans = store.conn.execute(
-            "SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = "
-            "d.id ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = "
-            "'inspections' AND d.status = 'current' AND d.period < ?", (str(period),)).fetchall()
-        not_done = {(p, u) for p, u in store.conn.execute(
-            "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
-        for draw_period, output in plans:
-            for item in json.loads(output)["items"]:
-                if (draw_period, item["uscc"]) not in not_done:
-                    rows.extend((item["uscc"], str(b), item.get("date", ""), draw_period)
-                                for b in item.get("inspectors", []))
-    frame = pd.DataFrame(rows, columns=["uscc", "badge", "date", "period"], dtype=object)
-    frame = frame.drop_duplicates().sort_values(["uscc", "date", "badge", "period"])
-    return frame_csv(frame.reset_index(drop=True)), len(frame)
+        rows = [(item["uscc"], str(b), item.get("date", ""), draw_period)
+                for draw_period, item in carried_out_plan_items(store, period)
+                for b in item.get("inspectors", [])]
+    return _sorted_csv(rows, ["uscc", "badge", "date", "period"],
+                       ["uscc", "date", "badge", "period"])
 
 
 # scope -> file name -> producer. Other modules add their own inputs here.
