@@ -10,6 +10,7 @@ import click
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
+from suiji.data.progress import Progress
 
 
 def _optional_period(ctx: click.Context, param: click.Parameter, value: str | None
@@ -113,11 +114,12 @@ def register(cli: click.Group) -> None:
 
         if bundle is not None and period is not None:
             raise click.UsageError("--bundle checks one bundle; leave out --period.")
-        with domain_errors():
+        # Progress on a terminal only (and not with --quiet), redrawn in place.
+        with domain_errors(), Progress("核验 verifying") as progress:
             if bundle is not None:
-                report = verify_bundle(bundle, progress=env.info)
+                report = verify_bundle(bundle, progress=progress.step)
             else:
-                report = verify_store(env.store(), period, progress=env.info)
+                report = verify_store(env.store(), period, progress=progress.step)
         _print_report(report, as_json)
 
     @cli.command("audit-bundle")
@@ -142,10 +144,12 @@ def register(cli: click.Group) -> None:
         from suiji.data.audit import record_export
         from suiji.data.bundle import write_bundle
 
-        with domain_errors():
+        with domain_errors(), Progress(f"审计材料 audit bundle of {period}: collecting"
+                                       ) as progress:
             store = env.store()
 
             def log(sums: bytes, write: Callable[[bytes], None]) -> None:
+                progress.step(f"审计材料 audit bundle of {period}: writing {out}")
                 record_export(store, period=str(period), what="audit-bundle", data=sums,
                               write=write, public=False,
                               details={"file": str(out), "digest_of": "SHA256SUMS"})

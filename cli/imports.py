@@ -55,9 +55,9 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     inspections, positive-list, agencies, projects, experts,
     employment-history (directories), results, scores (records).
     Headers may be Chinese or English; CSV may be UTF-8 (with or without BOM)
-    or GB18030/GBK. The whole file is checked first: any problem rejects it
-    with the row numbers Excel shows, and nothing is written. Earlier
-    versions stay readable.
+    or GB18030/GBK; save an old .xls workbook as .xlsx first. The whole file
+    is checked first: any problem rejects it with the row numbers Excel
+    shows, and nothing is written. Earlier versions stay readable.
 
     \b
     Example:
@@ -70,8 +70,9 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     if period is not None and kind != "results":
         raise click.UsageError("--period applies to results files only.")
     with domain_errors():
+        rules = env.rules() if kind == "scores" else None
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
-                             period=period)
+                             period=period, rules=rules)
     if as_json:
         echo_json(result)
         return

@@ -194,9 +194,10 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
       suiji freeze --period 2026Q4
       suiji freeze --period 2026Q4 --scope reviews
     """
+    from suiji.data.progress import Progress
     from suiji.data.snapshot import freeze as do_freeze
 
-    with domain_errors():
+    with domain_errors(), Progress(f"冻结 freezing the {scope} inputs of {period}"):
         snap = do_freeze(env.store(), period, scope, env.rules())
     if as_json:
         echo_json({"period": snap.period, "scope": snap.scope, "snapshot": snap.id,

@@ -36,7 +36,9 @@ from suiji.data import uscc
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
+from suiji.data.rules import Rules
 from suiji.data.schema import KINDS, RECORD_KINDS, YES_NO, Column, Kind
+from suiji.data.store import Store
 
 MAX_CELL = 10_000
 MAX_PROBLEMS = 10_000
@@ -95,20 +97,25 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     Example::
 
         parsed = read_kind("companies", Path("企业名录.csv"))
-        parsed.frame.loc[0, "category"]  # 'key' for 重点
+        parsed.frame.loc[2, "category"]  # row 2 as Excel shows it: 'key' for 重点
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
     return _Parser(k, source).run()
 
 
-def import_file(store: Any, kind: str, path: Path, *, encoding: str | None = None,
-                sheet: str | None = None, period: str | None = None) -> dict[str, Any]:
+def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
+                sheet: str | None = None, period: str | None = None,
+                rules: Rules | None = None) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
-    stay readable); ``results`` and ``scores`` go to their recorders. Nothing is
-    written when the file has any problem.
+    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
+    and ``scores`` (with ``rules``, default the rules in force) go to their
+    recorders. Nothing is written when the file has any problem. The summary
+    has the keys kind, file, rows, inserted, updated, removed, warnings,
+    version and digest (None where a recorder does not report one), plus any
+    further keys a recorder returns.
     """
     kind_of(kind)
     if period is not None and kind != "results":
@@ -133,8 +140,9 @@ def import_file(store: Any, kind: str, path: Path, *, encoding: str | None = Non
     else:
         from suiji.data.scores import record_scores
 
+        extra = {"rules": rules} if rules is not None else {}
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256)
+                            file_sha256=parsed.file_sha256, **extra)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
@@ -172,6 +180,11 @@ def _header_table_of(name: str) -> dict[str, Column]:
                 raise RuntimeError(f"schema: header {h!r} names two columns of {kind.name}")
             table[key] = col
     return table
+
+
+def _a(name: str) -> str:
+    """``a companies`` / ``an experts``."""
+    return ("an " if name[:1] in "aeiou" else "a ") + name
 
 
 def _describe(col: Column) -> str:
@@ -228,7 +241,8 @@ class _Parser:
         self.warnings: list[str] = list(source.notes)
         self.problems = _Problems()
         self.fields: list[_Field] = []
-        self.width = 0
+        self.width = 0  # cells in the header row
+        self.need = 0  # cells up to the last named header: a shorter CSV row is ragged
         self.values: dict[str, list[np.ndarray]] = {}
         self.bad_key: list[np.ndarray] = []
         self.row_numbers: list[np.ndarray] = []
@@ -255,11 +269,12 @@ class _Parser:
                 if rows:
                     self._chunk(start, rows)
         if not header_seen:
-            raise self.fail("the file has no rows (only empty lines or cells); export the "
-                            "table again with its header row.")
+            where = (f"sheet {self.source.sheet!r} is empty" if self.source.format == "xlsx"
+                     else "the file has no rows (only empty lines or cells)")
+            raise self.fail(f"{where}; export the table again with its header row.")
         n = int(sum(len(r) for r in self.row_numbers))
         if n == 0 and not self.problems.total:
-            raise self.fail(f"has a header row but no data rows; a {k.name} file needs at "
+            raise self.fail(f"has a header row but no data rows; {_a(k.name)} file needs at "
                             f"least one row under the header.")
         frame = self._frame(n)
         if self.problems.total:
@@ -272,7 +287,7 @@ class _Parser:
         total = self.problems.total
         listed = len(self.problems.items)
         more = f"; the first {listed:,} are listed" if total > listed else ""
-        raise self.fail(f"rejected as a {self.kind.name} file ({self.kind.zh}): {total:,} "
+        raise self.fail(f"rejected as {_a(self.kind.name)} file ({self.kind.zh}): {total:,} "
                         f"problem{'s' if total != 1 else ''}{more}.", self.problems.lines())
 
     # --- header ---
@@ -282,7 +297,8 @@ class _Parser:
         table = _header_table(k)
         cleaned = [_clean(c) for c in cells]
         named = [i for i, c in enumerate(cleaned) if c]
-        self.width = named[-1] + 1
+        self.width = len(cells)
+        self.need = named[-1] + 1
         problems: list[str] = []
         seen: dict[str, int] = {}
         by_column: dict[str, int] = {}
@@ -312,13 +328,13 @@ class _Parser:
                             f"(缺少必填列 {col.zh})")
         if problems:
             hint = self._header_hint(missing, cells, row, following)
-            raise self.fail(f"cannot be imported as a {k.name} file ({k.zh}); its header row "
+            raise self.fail(f"cannot be imported as {_a(k.name)} file ({k.zh}); its header row "
                             f"(row {row}) has: {', '.join(cleaned[i] for i in named)}. "
                             f"{hint}".rstrip(), problems)
         if unknown:
             self.warnings.append(
-                f"ignored column{'s' if len(unknown) > 1 else ''} not in a {k.name} file: "
-                f"{', '.join(unknown)} (a {k.name} file has: "
+                f"ignored column{'s' if len(unknown) > 1 else ''} not in {_a(k.name)} file: "
+                f"{', '.join(unknown)} ({_a(k.name)} file has: "
                 f"{', '.join(f'{c.zh}/{c.name}' for c in k.columns)})")
         order = {c.name: n for n, c in enumerate(k.columns)}
         self.fields = sorted((_Field(k.column(name), i, cleaned[i], order[name])
@@ -339,7 +355,7 @@ class _Parser:
         for other in (*KINDS.values(), *RECORD_KINDS.values()):
             required = {c.name for c in other.columns if c.required}
             if other is not k and required <= _matches(other, cells):
-                return f"It looks like a {other.name} file: suiji import {other.name} FILE."
+                return f"It looks like {_a(other.name)} file: suiji import {other.name} FILE."
         return ("Rename the header cells to the Chinese or English column names "
                 "(the header must be the first non-empty row).")
 
@@ -355,22 +371,20 @@ class _Parser:
             row = start + int(i)
             if not any(_clean(c) for c in r):
                 rows[i] = [""] * width
-            elif len(r) < width:
-                if strict:  # Excel leaves out trailing empty cells of a sheet, not of a CSV
-                    self.problems.add(row, -1, f"row {row}: has {len(r)} cells but the header "
-                                               f"has {width}; a separator is missing or a cell "
-                                               f"with a line break is not quoted")
-                rows[i] = r + [""] * (width - len(r))
-            else:
-                extra = [j for j, c in enumerate(r[width:], width) if _clean(c)]
-                if extra and strict:
-                    shown = ", ".join(repr(r[j]) for j in extra[:3])
-                    self.problems.add(row, -1, f"row {row}: has {len(r)} cells but the header "
-                                               f"has {width} (extra: {shown}); quote cells that "
-                                               f"contain a comma")
-                elif extra and self.extra_row is None:
-                    self.extra_row = row
-                rows[i] = r[:width]
+                continue
+            if len(r) < self.need and strict:  # Excel leaves out a sheet's trailing empty cells
+                self.problems.add(row, -1, f"row {row}: has {len(r)} cells but the header has "
+                                           f"{self.need}; a separator is missing or a cell with "
+                                           f"a line break is not quoted")
+            extra = [j for j, c in enumerate(r[width:], width) if _clean(c)]
+            if extra and strict:
+                shown = ", ".join(repr(r[j]) for j in extra[:3])
+                self.problems.add(row, -1, f"row {row}: has {len(r)} cells but the header has "
+                                           f"{width} (extra: {shown}); quote cells that contain "
+                                           f"a comma")
+            elif extra and self.extra_row is None:
+                self.extra_row = row
+            rows[i] = r[:width] + [""] * (width - len(r))
         matrix = np.empty((n, width), dtype=object)
         matrix[:] = rows
         for j, first in self.unnamed.items():
@@ -434,10 +448,10 @@ class _Parser:
         valid = ~np.concatenate(self.bad_key)
         keys = frame.loc[valid, list(k.key)]
         if len(k.key) == 1:
-            dup = pd.Series(keys.iloc[:, 0].to_numpy(dtype=object)).duplicated(keep=False)
+            flags = pd.Series(keys.iloc[:, 0].to_numpy(dtype=object)).duplicated(keep=False)
         else:
-            dup = keys.duplicated(keep=False)
-        dup = dup.to_numpy()
+            flags = keys.duplicated(keep=False)
+        dup = flags.to_numpy()
         if not dup.any():
             return
         sub = keys[dup]
@@ -535,8 +549,8 @@ def canonical(col: Column, cells: Sequence[str] | np.ndarray | pd.Series
     if len(todo):
         parsed, bad = _PARSERS[col.type](col, pd.Series(cells[todo], index=todo, dtype=object))
         values[todo] = parsed.to_numpy(dtype=object)
-        for i, m in bad.items():
-            messages[int(i)] = str(m)  # type: ignore[arg-type]
+        for position, message in zip(bad.index.to_numpy(), bad.to_numpy(), strict=True):
+            messages[int(position)] = str(message)
     if not messages:
         return values, np.empty(0, dtype=np.int64), []
     positions = np.array(sorted(messages), dtype=np.int64)
@@ -623,8 +637,12 @@ def parse_date(col: Column, s: pd.Series) -> Parsed:
     messages = pd.Series("", index=s.index[bad], dtype=object)
     for i in messages.index:
         v = s[i]
-        messages[i] = (f"{v!r} is not a real calendar date" if calendar[i] else
-                       f"{v!r} is not a date; write it like {DATE_STYLES}")
+        if not calendar[i]:
+            messages[i] = f"{v!r} is not a date; write it like {DATE_STYLES}"
+        elif not 1900 <= y[i] <= 2199:
+            messages[i] = f"{v!r} has a year outside 1900-2199"
+        else:
+            messages[i] = f"{v!r} is not a real calendar date"
     return out, messages
 
 

@@ -63,7 +63,11 @@ class Source:
         return self.path.name
 
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[tuple[int, Rows]]:
-        """Yield ``(row number of the first row, rows)``; every cell a ``str``."""
+        """Yield ``(row number of the first row, rows)``; every cell a ``str``.
+
+        An XLSX source reads its already open workbook and closes it at the end,
+        so iterate its chunks once.
+        """
         if self.format == "csv":
             return _csv_chunks(self, size)
         return _xlsx_chunks(self, size)
@@ -187,18 +191,20 @@ def _settle_encoding(path: Path, forced: str | None) -> tuple[str, str]:
     checks = [_Check(c) for c in candidates]
     h = hashlib.sha256()
     offset = lines = 0
-    control = sampled = 0
     with path.open("rb") as f:
         while block := f.read(BLOCK):
             h.update(block)
+            if not offset:
+                sampled = len(block)
+                control = sum(block.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+                if control > max(8, sampled // 100):
+                    raise _reject(path, f"looks like binary data, not a CSV table ({control:,} "
+                                        f"control bytes in the first {sampled:,}); {SAVE_AS}.")
             nul = block.find(b"\x00")
             if nul >= 0:
                 line = lines + block.count(b"\n", 0, nul) + 1
                 raise _reject(path, f"contains NUL bytes (first at line {line}), so it is not a "
                                     f"plain-text CSV; if it is a spreadsheet, {SAVE_AS}.")
-            if not offset:
-                sampled = len(block)
-                control = sum(block.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
             for check in checks:
                 check.feed(block, offset, lines)
             offset += len(block)
@@ -207,9 +213,6 @@ def _settle_encoding(path: Path, forced: str | None) -> tuple[str, str]:
                 break
     for check in checks:
         check.feed(b"", offset, lines, final=True)
-    if sampled and control > max(8, sampled // 100):
-        raise _reject(path, f"looks like binary data, not a CSV table ({control} control bytes "
-                            f"in the first {sampled:,}); {SAVE_AS}.")
     for check in checks:
         if check.error is None:
             return h.hexdigest(), check.encoding
@@ -258,23 +261,18 @@ def _csv_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
     with source.path.open("r", encoding=source.encoding, newline="") as f:
         reader = csv.reader(f, delimiter=source.delimiter, strict=False)
         while True:
+            rows: Rows = []
             try:
-                rows = list(itertools.islice(reader, size))
+                rows.extend(itertools.islice(reader, size))  # keeps the rows read before an error
             except csv.Error as exc:
-                at = row + _rows_read(reader, row)
                 raise _reject(source.path, "cannot be read as CSV.", [
-                    f"row {at}: {_csv_error_text(exc)}"]) from None
+                    f"row {row + len(rows)}: {_csv_error_text(exc)}"]) from None
             except UnicodeDecodeError as exc:  # checked before; only if the file changed
                 raise _reject(source.path, f"changed while being read ({exc}).") from None
             if not rows:
                 return
             yield row, rows
             row += len(rows)
-
-
-def _rows_read(reader: Any, first_row: int) -> int:
-    # csv.reader counts physical lines; near enough to name the row of a broken quote.
-    return max(0, int(reader.line_num) - first_row + 1)
 
 
 def _csv_error_text(exc: csv.Error) -> str:
@@ -292,7 +290,7 @@ def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...
     wb = _workbook(path)
     names = [ws.title for ws in wb.worksheets]
     if not names:
-        wb.close()
+        _close(wb)
         raise _reject(path, "the workbook has no worksheets.")
     if sheet is None:
         chosen = names[0]
@@ -301,7 +299,7 @@ def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...
     else:
         near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         if len(near) != 1:
-            wb.close()
+            _close(wb)
             raise _reject(path, f"has no sheet named {sheet!r}. Its sheets are: "
                                 + ", ".join(repr(n) for n in names)
                                 + ". Pass one of them with --sheet.")
@@ -310,17 +308,31 @@ def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...
 
 
 def _workbook(path: Path) -> Any:
+    """Open read-only from a file object, so a workbook named .csv or without a suffix
+    still opens (openpyxl refuses file names it does not know)."""
     from openpyxl import load_workbook
 
+    handle = path.open("rb")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        handle.close()
         raise _reject(path, f"is a damaged .xlsx workbook ({exc}); {SAVE_AS}.") from None
     except Exception as exc:  # openpyxl raises many kinds on a foreign or broken file
+        handle.close()
         raise _reject(path, f"cannot be opened as an .xlsx workbook ({type(exc).__name__}: "
                             f"{str(exc)[:200]}); {SAVE_AS}.") from None
+    wb._suiji_handle = handle  # closed with the workbook, see _close
+    return wb
+
+
+def _close(wb: Any) -> None:
+    wb.close()
+    handle = getattr(wb, "_suiji_handle", None)
+    if handle is not None:
+        handle.close()
 
 
 def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
@@ -344,7 +356,7 @@ def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
                 yield row, [[cell_text(v) for v in r] for r in raw]
                 row += len(raw)
     finally:
-        wb.close()
+        _close(wb)
 
 
 def cell_text(value: object) -> str:

@@ -42,9 +42,8 @@ from suiji.data.errors import RulesError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import CATEGORIES, InspectionRules, Quota
 from suiji.sampler.pps import pps_systematic
-from suiji.sampler.tickets import U64, _reverse_digits, sha256_hex, ticket_order, ticket_string
+from suiji.sampler.tickets import U64, sha256_hex, ticket_order, ticket_string
 
-_MOD = 10**18  # tickets.KEY_SCALE: the keys are the tickets' first 18 digits
 _LISTED = 1 << 40  # added to a firm's routine count when it is on the positive list
 
 REASONS = ("status", "positive_list", "annual_cap")
@@ -432,12 +431,49 @@ def pool_tickets(ids: list[str], seed: str) -> tuple[U64, list[bytes]]:
     Hashing is the cost of a draw; keeping the digests lets the drawn firms'
     full tickets be written without hashing them again.
     """
-    prefix = sha256_hex(seed).encode("utf-8")
-    sha = hashlib.sha256
-    digests = [sha(prefix + i.encode("utf-8")).digest() for i in ids]
-    low = np.fromiter((int.from_bytes(d, "big") % _MOD for d in digests), dtype=np.int64,
-                      count=len(digests))
-    return _reverse_digits(low), digests
+    # sha256_hex(seed) is 64 bytes, exactly one SHA-256 block: hash it once and copy
+    # the state for each id (the same digests as hashing prefix + id from scratch)
+    fresh = hashlib.sha256(sha256_hex(seed).encode("utf-8")).copy
+    digests = []
+    keep = digests.append
+    for i in ids:
+        h = fresh()
+        h.update(i.encode("utf-8"))
+        keep(h.digest())
+    return _reversed_18(_low_18_digits(digests)), digests
+
+
+_MOD5 = 5**18  # 10^18 = 2^18 * 5^18: the low 18 digits by the Chinese remainder theorem
+_LIMB_WEIGHTS = np.array([pow(2, 16 * (15 - k), _MOD5) for k in range(16)], dtype=np.uint64)
+_INV5 = pow(_MOD5, -1, 1 << 18)  # 5^18 * _INV5 = 1 (mod 2^18)
+_LOW18 = (1 << 18) - 1
+_REVERSED_3 = np.array([int(f"{k:03d}"[::-1]) for k in range(1000)], dtype=np.uint64)
+
+
+def _low_18_digits(digests: list[bytes]) -> U64:
+    """``int.from_bytes(d, "big") % 10**18`` of every 32-byte digest, vectorised."""
+    limbs = np.frombuffer(b"".join(digests), dtype=">u2").reshape(len(digests), 16)
+    with np.errstate(over="ignore"):  # the wrap-around mod 2^64 below is intended
+        mod5 = np.zeros(len(digests), dtype=np.uint64)
+        for k in range(16):  # each term < 2^16 * 5^18 < 2^58: the sum stays below 2^62
+            mod5 += limbs[:, k].astype(np.uint64) * _LIMB_WEIGHTS[k]
+        mod5 %= np.uint64(_MOD5)
+        mod2 = ((limbs[:, 14].astype(np.uint64) << np.uint64(16)) | limbs[:, 15]) \
+            & np.uint64(_LOW18)
+        # x = mod5 + 5^18 * t with t = (mod2 - mod5) / 5^18 (mod 2^18)
+        t = ((mod2 - mod5) * np.uint64(_INV5)) & np.uint64(_LOW18)
+        return mod5 + np.uint64(_MOD5) * t
+
+
+def _reversed_18(values: U64) -> U64:
+    """The 18 decimal digits of each value reversed (== tickets._reverse_digits)."""
+    v = values.astype(np.uint64)
+    out = np.zeros_like(v)
+    thousand = np.uint64(1000)
+    for _ in range(6):  # six groups of three digits, each reversed by table
+        out = out * thousand + _REVERSED_3[v % thousand]
+        v //= thousand
+    return out
 
 
 def _ticket_from_digest(digest: bytes) -> str:

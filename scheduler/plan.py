@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from suiji.data.draws import (
@@ -40,7 +41,7 @@ from suiji.data.snapshot import (
     load_snapshot,
 )
 from suiji.data.store import Store
-from suiji.sampler.firms import FirmDraw, draw_firms
+from suiji.sampler.firms import REASONS, FirmDraw, draw_firms
 from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
 
 ALGORITHM = "suiji-inspections/1"
@@ -86,7 +87,8 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     firms = draw_firms(companies, snapshot.frame("positive-list.csv"), history,
                        rules.inspection, period, seed, active_inspectors(inspectors))
     info = companies.set_index("uscc", drop=False)
-    drawn = info.loc[firms.usccs] if firms.firms else info.iloc[:0]
+    _check_drawn(firms)
+    drawn = info.loc[firms.usccs] if firms.drawn_ids.size else info.iloc[:0]
     previous = _frame(snapshot, "previous-teams.csv", ("uscc", "badge", "date", "period"))
     plan = schedule(drawn[["uscc", "name", "district", "city"]].reset_index(drop=True),
                     inspectors, snapshot.frame("inspector-leave.csv"),
@@ -101,26 +103,32 @@ def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
     """The ``suiji-inspections/1`` document (see ALGORITHM.md, "Output format")."""
     min_strata = {s.category for s in firms.strata if s.min_per_district and s.method == "srs"}
     teams = {t.uscc: t for t in plan.items}
-    drawn = firms.firms
-    rows = info.loc[[f.uscc for f in drawn], ["name", "district", "city", "category",
-                                              "industry"]]
+    # the columns of firms.firms (sorted by USCC), without building a DrawnFirm per firm
+    _check_drawn(firms)
+    order = np.argsort(firms.drawn_ids.astype(str), kind="stable")
+    usccs = firms.drawn_ids[order].tolist()
+    rows = _columns(info, usccs, ("name", "district", "city", "category", "industry"))
     items = []
-    for f, (name, district, city, category, industry) in zip(
-            drawn, rows.itertuples(index=False, name=None), strict=True):
-        team = teams[f.uscc]
-        probability = (round(f.probability, PROBABILITY_DECIMALS) if f.stratum in min_strata
-                       else f.probability)
-        items.append({"uscc": f.uscc, "name": name, "district": district, "city": city,
+    for uscc, stratum, p, ticket, name, district, city, category, industry in zip(
+            usccs, firms.drawn_strata[order].tolist(),
+            firms.drawn_probabilities[order].tolist(), firms.drawn_tickets[order].tolist(),
+            *rows, strict=True):
+        team = teams[uscc]
+        probability = round(p, PROBABILITY_DECIMALS) if stratum in min_strata else p
+        items.append({"uscc": uscc, "name": name, "district": district, "city": city,
                       "category": category, "industry": industry,
-                      "probability": float(probability), "ticket": f.ticket, "date": team.date,
-                      "inspectors": list(team.badges), "stratum": f.stratum})
+                      "probability": float(probability), "ticket": ticket, "date": team.date,
+                      "inspectors": list(team.badges), "stratum": stratum})
     items.sort(key=lambda i: (i["date"], i["district"], i["uscc"]))
-    excluded = firms.exclusions
-    if excluded:
-        ex = info.loc[[e.uscc for e in excluded], ["uscc", "name", "district", "category"]]
-        exclusions = [{"uscc": u, "name": n, "district": d, "category": c, "reason": e.reason}
-                      for (u, n, d, c), e in zip(ex.itertuples(index=False, name=None),
-                                                 excluded, strict=True)]
+    if firms.excluded_ids.size:
+        reasons = firms.excluded_reasons
+        if not np.isin(reasons, REASONS).all():
+            _ = firms.exclusions  # raises Exclusion's error
+        order = np.argsort(firms.excluded_ids.astype(str), kind="stable")
+        ex = _columns(info, firms.excluded_ids[order].tolist(),
+                      ("uscc", "name", "district", "category"))
+        exclusions = [{"uscc": u, "name": n, "district": d, "category": c, "reason": r}
+                      for u, n, d, c, r in zip(*ex, reasons[order].tolist(), strict=True)]
     else:
         exclusions = []
     stats = plan.stats.as_dict()
@@ -137,6 +145,25 @@ def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
         "items": items,
         "solver": {k: stats[k] for k in SOLVER_KEYS},
     }
+
+
+def _check_drawn(firms: FirmDraw) -> None:
+    """Raise DrawnFirm's error if a drawn firm's probability is outside (0, 1]."""
+    p = firms.drawn_probabilities
+    if not np.all((p > 0) & (p <= 1)):
+        _ = firms.firms  # builds every DrawnFirm: raises for the first bad one
+
+
+def _columns(info: pd.DataFrame, usccs: list[str], columns: tuple[str, ...]
+             ) -> list[list[Any]]:
+    """``info.loc[usccs, columns]`` as one list per column (the values itertuples gives)."""
+    if info.index.is_unique and info.columns.is_unique:
+        pos = info.index.get_indexer(usccs)
+        if not np.any(pos < 0):
+            return [info[c].take(pos).tolist() for c in columns]
+    rows = info.loc[usccs, list(columns)]  # the general case, with its errors
+    return [list(col) for col in zip(*rows.itertuples(index=False, name=None), strict=True)] \
+        if len(rows) else [[] for _ in columns]
 
 
 def _refuse_early(store: Store, period: Period, redraw: bool, reason: str) -> None:

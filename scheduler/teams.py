@@ -42,13 +42,14 @@ import numpy.typing as npt
 import pandas as pd
 from ortools.graph.python import max_flow as _maxflow
 from ortools.sat.python import cp_model
+from pandas.api.types import infer_dtype
 
 from suiji.data.errors import InfeasibleError
 from suiji.data.progress import Progress
 from suiji.data.rules import InspectionRules
 from suiji.data.schema import ALL_DISTRICTS
 from suiji.sampler.tickets import derived_seed, ticket_keys, ticket_order
-from suiji.scheduler.flow import FlowResult, distinct, min_cost_flow, pair_costs
+from suiji.scheduler.flow import COST_BITS, FlowResult, distinct, min_cost_flow, pair_costs
 
 I64 = npt.NDArray[np.int64]
 
@@ -56,6 +57,9 @@ METHOD = "min-cost-flow"
 CPSAT_TIME_LIMIT = 30.0
 _REPAIR_ROUNDS = 4
 _GUESS_PER_MEMBER = 3  # candidate arcs per firm in the first solve: 3 x team_size cheapest
+# ... and in the fast attempt before it: 5 x team_size (one solve where 3 x often needs two);
+# the result is the same whenever the optimum is unique, and ties fall back to the 3 x guess
+_FAST_GUESS_PER_MEMBER = 5
 _FIX_HINT = ("Try (1) raising capacity or daily_capacity in the inspectors file "
              "(2) adding city-level inspectors (3) lowering the quota in rules.toml")
 
@@ -156,9 +160,21 @@ class _Instance:
     team_size: int
 
 
+_STR = pd.Series([""], dtype=object).astype(str).dtype  # what .astype(str) makes
+
+
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
-        return frame[name].fillna("").astype(str).str.strip()
+        col = frame[name]
+        if isinstance(col, pd.Series) and (col.dtype == object
+                                           or isinstance(col.dtype, pd.StringDtype)):
+            values = col.to_numpy(dtype=object)
+            if infer_dtype(values, skipna=False) == "string":
+                # every cell is a str (nothing to fill or convert): the same Series as
+                # below without pandas' per-call overhead
+                return pd.Series([v.strip() for v in values], index=frame.index, dtype=_STR,
+                                 name=col.name)
+        return col.fillna("").astype(str).str.strip()
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
@@ -263,8 +279,21 @@ def _pairs(firms: pd.DataFrame, insp: pd.DataFrame, cross: bool) -> tuple[I64, I
             values.append(v)
     pf = np.concatenate(owners)
     pj = perm[np.concatenate(values)]
-    order = np.lexsort((pj, pf))
+    # sort by (firm, inspector): one key (pairs are distinct), far faster than lexsort
+    order = np.argsort(pf * max(len(insp), 1) + pj, kind="stable")
     return pf[order], pj[order]
+
+
+def _equal_keys(keys: npt.NDArray[np.object_], probe: npt.NDArray[np.object_]
+                ) -> tuple[I64, I64]:
+    """Every (probe index, key index) with ``probe[p] == keys[k]`` (an inner join)."""
+    codes, _ = pd.factorize(np.concatenate([keys, probe]))
+    kc, pc = codes[: keys.size], codes[keys.size:]
+    order = np.argsort(kc, kind="stable")
+    sk = kc[order]
+    row, at = _ranges(np.searchsorted(sk, pc, "left").astype(np.int64),
+                      np.searchsorted(sk, pc, "right").astype(np.int64))
+    return row, order[at].astype(np.int64)
 
 
 def _excluded_pairs(firms: pd.DataFrame, insp: pd.DataFrame, conflicts: pd.DataFrame,
@@ -275,18 +304,20 @@ def _excluded_pairs(firms: pd.DataFrame, insp: pd.DataFrame, conflicts: pd.DataF
     badge_pos = pd.Index(insp["badge"])
     codes: list[I64] = []
     if len(conflicts):
-        until = _col(conflicts, "until")
-        live = conflicts[(until == "") | (until >= period_start)]
-        person = badge_pos.get_indexer(pd.Index(_col(live, "person")))
-        counterpart = _col(live, "counterpart").to_numpy()
+        until = _col(conflicts, "until").to_numpy(dtype=object)
+        live = (until == "") | (until >= period_start)
+        person = badge_pos.get_indexer(pd.Index(_col(conflicts, "person")[live]))
+        counterpart = _col(conflicts, "counterpart").to_numpy(dtype=object)[live]
         keep = person >= 0
         if keep.any():
-            c = pd.DataFrame({"j": person[keep], "key": counterpart[keep]})
-            by_uscc = pd.DataFrame({"key": firms["uscc"], "f": np.arange(len(firms))})
-            by_name = pd.DataFrame({"key": firms["name"], "f": np.arange(len(firms))})
-            by_name = by_name[by_name["key"] != ""]
-            hit = pd.concat([c.merge(by_uscc, on="key"), c.merge(by_name, on="key")])
-            codes.append(hit["f"].to_numpy(np.int64) * n_i + hit["j"].to_numpy(np.int64))
+            # the counterpart is a firm's USCC or its (non-empty) name
+            uscc = firms["uscc"].to_numpy(dtype=object)
+            name = firms["name"].to_numpy(dtype=object)
+            named = np.flatnonzero(name != "")
+            keys = np.concatenate([uscc, name[named]])
+            key_f = np.concatenate([np.arange(uscc.size, dtype=np.int64), named])
+            row, f = _equal_keys(keys, counterpart[keep])
+            codes.append(key_f[f] * n_i + person[keep][row].astype(np.int64))
     if rules.avoid_last_inspector and previous_teams is not None and len(previous_teams):
         prev = pd.DataFrame({"uscc": _col(previous_teams, "uscc"),
                              "badge": _col(previous_teams, "badge"),
@@ -476,10 +507,13 @@ def _spread_dates(inst: _Instance, seed: str) -> I64:
     rep[gidx] = np.arange(n_f)  # one firm per group (a group shares its jurisdiction)
     by_group = np.argsort(gidx, kind="stable")
     bounds = np.searchsorted(gidx[by_group], np.arange(groups.size + 1))
+    # pairs are sorted by firm: each representative's pairs are one slice
+    p_lo = np.searchsorted(inst.pair_f, rep, side="left")
+    p_hi = np.searchsorted(inst.pair_f, rep, side="right")
     for g in range(groups.size):
         members = by_group[bounds[g]: bounds[g + 1]]
         members = members[np.argsort(rank[members], kind="stable")]
-        js = inst.pair_j[inst.pair_f == rep[g]]
+        js = inst.pair_j[p_lo[g]: p_hi[g]]
         w = (inst.daily[js][:, None] * inst.avail[js]).sum(axis=0).astype(np.int64)
         if w.sum() == 0:
             w = np.ones(n_d, dtype=np.int64)
@@ -510,35 +544,53 @@ def _solve_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I
     pf, pj = inst.pair_f[pidx], inst.pair_j[pidx]
     pd_ = dates[pf]
     valid = inst.avail[pj, pd_]
-    lf = np.searchsorted(firms, pf)
-    jd = (pj * n_d + pd_)[valid]
-    # an (inspector, day) node only where its daily capacity can bind
-    keys, inverse, count = np.unique(jd, return_inverse=True, return_counts=True)
-    binding = count > inst.daily[keys // n_d]
-    jd_nodes = keys[binding]
-    js = distinct(pj[valid]) if valid.any() else np.zeros(0, np.int64)
-    n_f, n_k, n_j = firms.size, jd_nodes.size, js.size
+    # local firm of each pair: pairs are sorted by firm and all belong to ``firms``
+    lf = np.repeat(np.arange(firms.size), np.diff(np.append(np.searchsorted(pf, firms),
+                                                            pf.size)))
+    vj = pj[valid]
+    # the component's inspectors (sorted) and each arc's local inspector, without sorting
+    seen = np.zeros(inst.badge.size, dtype=bool)
+    seen[vj] = True
+    js = np.flatnonzero(seen)
+    local_j = (np.cumsum(seen) - 1)[vj]
+    # an (inspector, day) node only where its daily capacity can bind; cells
+    # (local inspector, day) in (inspector, day) order, counted without sorting
+    cell = local_j * n_d + pd_[valid]
+    count = np.bincount(cell, minlength=js.size * n_d)
+    binding_cell = count > np.repeat(inst.daily[js], n_d)
+    node_of_cell = np.cumsum(binding_cell) - 1
+    k_cell = np.flatnonzero(binding_cell)
+    n_f, n_k, n_j = firms.size, k_cell.size, js.size
     sink = n_f + n_k + n_j
     vt = lf[valid]
-    via = binding[inverse]
-    vh = np.where(via, n_f + np.searchsorted(jd_nodes, jd),
-                  n_f + n_k + np.searchsorted(js, pj[valid]))
-    k_j = jd_nodes // n_d
+    via = binding_cell[cell]
+    vh = np.where(via, n_f + node_of_cell[cell], n_f + n_k + cell // n_d)
+    k_j = js[k_cell // n_d]
     tails = np.concatenate([vt, n_f + np.arange(n_k), n_f + n_k + np.arange(n_j)])
-    heads = np.concatenate([vh, n_f + n_k + np.searchsorted(js, k_j), np.full(n_j, sink)])
+    heads = np.concatenate([vh, n_f + n_k + k_cell // n_d, np.full(n_j, sink)])
     caps = np.concatenate([np.ones(vt.size, np.int64), inst.daily[k_j], inst.cap[js]])
     costs = np.concatenate([cost[pidx][valid], np.zeros(n_k + n_j, np.int64)])
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_f] = ts
     supplies[sink] = -ts * n_f
     # guess: each firm's cheapest arcs (sorted by firm, then cost); pricing proves the rest
-    first = np.lexsort((costs[: vt.size], vt))
+    arc_costs = costs[: vt.size]
+    if n_f < 1 << (63 - COST_BITS) and (vt.size == 0 or (
+            arc_costs.min() >= 0 and arc_costs.max() < 1 << COST_BITS)):
+        # one stable sort of firm << COST_BITS | cost: the order of the lexsort below
+        first = np.argsort((vt << COST_BITS) | arc_costs, kind="stable")
+    else:
+        first = np.lexsort((costs[: vt.size], vt))
     rank = np.empty(vt.size, dtype=np.int64)
-    starts = np.searchsorted(vt[first], vt[first])
+    per_firm = np.bincount(vt, minlength=n_f)
+    starts = (np.cumsum(per_firm) - per_firm)[vt[first]]
     rank[first] = np.arange(vt.size) - starts
-    guess = np.concatenate([rank < _GUESS_PER_MEMBER * ts, np.ones(n_k + n_j, bool)])
+    inner = np.ones(n_k + n_j, bool)
     res = min_cost_flow(sink + 1, tails, heads, caps, costs, supplies, max_flow=True,
-                        candidates=guess)
+                        candidates=np.concatenate([rank < _FAST_GUESS_PER_MEMBER * ts, inner]))
+    if not (res.optimal and res.unique):  # ties: decided exactly as with the plain guess
+        res = min_cost_flow(sink + 1, tails, heads, caps, costs, supplies, max_flow=True,
+                            candidates=np.concatenate([rank < _GUESS_PER_MEMBER * ts, inner]))
     if not res.optimal:
         raise InfeasibleError(f"The team assignment solver returned {res.status}; "
                               f"please report this as a bug.")
@@ -762,8 +814,9 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
     unique = True
     cpsat = False
     for k in range(labels.size):
-        firms = np.sort(f_order[f_bounds[k]: f_bounds[k + 1]])
-        pidx = np.sort(p_order[p_bounds[k]: p_bounds[k + 1]])
+        # a stable argsort keeps each component's firms and pairs in increasing order
+        firms = f_order[f_bounds[k]: f_bounds[k + 1]]
+        pidx = p_order[p_bounds[k]: p_bounds[k + 1]]
         solved, rounds, n_moved, used_cpsat = _schedule_component(
             inst, firms, pidx, dates, cost, seed)
         used[pidx] = solved.used
@@ -794,10 +847,10 @@ def _items(inst: _Instance, dates: I64, used: npt.NDArray[np.bool_]
     counts = np.bincount(pf, minlength=inst.uscc.size)
     if np.any(counts != inst.team_size):
         raise InfeasibleError("internal error: a team has the wrong size; please report this")
-    badges = inst.badge[pj].reshape(-1, inst.team_size)
-    iso = np.array([d.isoformat() for d in inst.days], dtype=object)
-    return tuple(TeamAssignment(str(u), str(iso[d]), tuple(str(b) for b in bs))
-                 for u, d, bs in zip(inst.uscc, dates, badges, strict=True))
+    badges = inst.badge[pj].reshape(-1, inst.team_size).tolist()  # plain lists: fast rows
+    iso = [d.isoformat() for d in inst.days]
+    return tuple(TeamAssignment(str(u), iso[d], tuple(map(str, bs)))
+                 for u, d, bs in zip(inst.uscc.tolist(), dates.tolist(), badges, strict=True))
 
 
 def substitute(items: Sequence[TeamAssignment], inspections: pd.DataFrame,
