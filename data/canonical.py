@@ -94,6 +94,17 @@ def canonical_csv(kind: Kind, frame: pd.DataFrame) -> bytes:
     return frame_csv(sort_canonical(kind, frame))
 
 
+def excel_rows(frame: pd.DataFrame) -> list[int]:
+    """Each row's number as Excel shows it (header = row 1).
+
+    The importers keep it as the index (named ``row``), which also accounts for
+    skipped blank rows; a frame built in code is numbered from 2.
+    """
+    if frame.index.name == "row":
+        return [int(r) for r in frame.index]
+    return list(range(2, len(frame) + 2))
+
+
 def read_frame_csv(data: bytes) -> pd.DataFrame:
     """Inverse of :func:`frame_csv`: every column as str, empty cells as ''."""
     return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,

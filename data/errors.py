@@ -18,17 +18,18 @@ class InputFileError(SuijiError):
     with N the row number as Excel shows it (header = row 1).
     """
 
-    def __init__(self, summary: str, problems: list[str] | None = None) -> None:
+    def __init__(self, summary: str, problems: list[str] | None = None,
+                 total: int | None = None) -> None:
         self.summary = summary
         self.problems = list(problems or [])
+        self.total = max(total or 0, len(self.problems))  # problems may hold only the first
         super().__init__(self.render())
 
     def render(self, limit: int = 50) -> str:
         lines = [self.summary]
         lines.extend(self.problems[:limit])
-        if len(self.problems) > limit:
-            lines.append(f"... and {len(self.problems) - limit} more problems "
-                         f"({len(self.problems)} in all)")
+        if self.total > limit:
+            lines.append(f"... and {self.total - limit:,} more problems ({self.total:,} in all)")
         lines.append("Nothing was written. Fix the rows above and import the file again.")
         return "\n".join(lines)
 

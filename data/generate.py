@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from suiji.data.schema import KINDS
+from suiji.data.uscc import ALPHABET as USCC_ALPHABET
+from suiji.data.uscc import check_char, org_check_char
 
 Cell = str | int | float | None
 Record = dict[str, Cell]
@@ -41,67 +43,17 @@ Record = dict[str, Cell]
 # Check characters: GB 32100-2015 (USCC) and GB 11714-1997 (organisation code)
 # --------------------------------------------------------------------------------------
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
-_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_VALUE = {**{str(d): d for d in range(10)},
-              **{chr(ord("A") + i): 10 + i for i in range(26)}}
-
-
-def uscc_check_char(first17: str) -> str:
-    """The 18th character of a USCC, computed over its first 17 (GB 32100-2015).
-
-    Each character's value is its index in ``0123456789ABCDEFGHJKLMNPQRTUWXY``,
-    weighted by ``3**i mod 31``; the check value is ``31 - sum mod 31`` (31 gives
-    ``0``). Upper-case only: normalise input before calling. Raises ``ValueError``
-    on a wrong length or a character outside the alphabet (I, O, S, V, Z, lower case).
-
-    >>> uscc_check_char("91350100M000100Y4")
-    '3'
-    """
-    if len(first17) != 17:
-        raise ValueError(f"expected the first 17 characters of a USCC, got {len(first17)}: "
-                         f"{first17!r}")
-    total = 0
-    for position, (char, weight) in enumerate(zip(first17, _USCC_WEIGHTS, strict=True), 1):
-        value = _USCC_VALUE.get(char)
-        if value is None:
-            raise ValueError(f"character {position} of {first17!r} is {char!r}, which a USCC "
-                             f"cannot contain (allowed: {USCC_ALPHABET})")
-        total += value * weight
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def org_code_check_char(first8: str) -> str:
-    """The 9th character of an organisation code, computed over its first 8 (GB 11714).
-
-    Digits count their value and letters ``A``..``Z`` count 10..35, weighted by
-    3, 7, 9, 10, 5, 8, 4, 2; the check value is ``11 - sum mod 11``, written ``X``
-    for 10 and ``0`` for 11. Upper-case only; raises ``ValueError`` otherwise.
-
-    >>> org_code_check_char("80210043")
-    '3'
-    """
-    if len(first8) != 8:
-        raise ValueError(f"expected the first 8 characters of an organisation code, "
-                         f"got {len(first8)}: {first8!r}")
-    total = 0
-    for position, (char, weight) in enumerate(zip(first8, _ORG_WEIGHTS, strict=True), 1):
-        value = _ORG_VALUE.get(char)
-        if value is None:
-            raise ValueError(f"character {position} of {first8!r} is {char!r}; an "
-                             f"organisation code has only digits and upper-case letters")
-        total += value * weight
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+# The check functions are the importers' own (suiji.data.uscc), so generated codes
+# are valid by the same definition the importers enforce.
+uscc_check_char = check_char
+org_code_check_char = org_check_char
 
 
 def is_valid_uscc(code: str, *, check_org_code: bool = True) -> bool:
     """Whether ``code`` is a well-formed USCC: 18 characters of the alphabet, a correct
     final check character and (unless ``check_org_code`` is false) a correct
     organisation-code check character in position 17."""
-    if len(code) != 18 or any(c not in _USCC_VALUE for c in code):
+    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
         return False
     if uscc_check_char(code[:17]) != code[17]:
         return False
@@ -122,7 +74,7 @@ def make_uscc(rng: np.random.Generator, division: str, prefix: str = "91") -> st
     """
     if len(division) != 6 or not division.isdigit():
         raise ValueError(f"division must be a 6-digit administrative code, got {division!r}")
-    if len(prefix) != 2 or any(c not in _USCC_VALUE for c in prefix):
+    if len(prefix) != 2 or any(c not in USCC_ALPHABET for c in prefix):
         raise ValueError(f"prefix must be two USCC characters such as '91', got {prefix!r}")
     if rng.random() < 0.7:
         body = "MA" + "".join(rng.choice(_BODY_CHARS, size=6).tolist())

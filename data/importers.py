@@ -250,8 +250,9 @@ class _Parser:
         self.unnamed: dict[int, int] = {}  # cell index without header -> first row with a value
         self.factorise: dict[str, bool] = {}
 
-    def fail(self, summary: str, problems: list[str] | None = None) -> InputFileError:
-        return InputFileError(f"{self.source.name}: {summary}", problems)
+    def fail(self, summary: str, problems: list[str] | None = None,
+             total: int | None = None) -> InputFileError:
+        return InputFileError(f"{self.source.name}: {summary}", problems, total)
 
     def run(self) -> ParsedFile:
         k = self.kind
@@ -288,7 +289,8 @@ class _Parser:
         listed = len(self.problems.items)
         more = f"; the first {listed:,} are listed" if total > listed else ""
         raise self.fail(f"rejected as {_a(self.kind.name)} file ({self.kind.zh}): {total:,} "
-                        f"problem{'s' if total != 1 else ''}{more}.", self.problems.lines())
+                        f"problem{'s' if total != 1 else ''}{more}.", self.problems.lines(),
+                        total)
 
     # --- header ---
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from suiji.data.canonical import canonical_csv
+from suiji.data.canonical import canonical_csv, excel_rows
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.period import Period
 from suiji.data.schema import RECORD_KINDS
@@ -67,8 +67,8 @@ def record_results(store: Store, frame: pd.DataFrame, *, period: str | None,
     problems: list[str] = []
     resolved: list[tuple[str, str, str, str, str, str]] = []
     columns = [frame[c].tolist() for c in ("uscc", "outcome", "date", "reason", "period")]
-    for n, (uscc, outcome, day, reason, row_period) in enumerate(zip(*columns, strict=True),
-                                                                   start=2):
+    for n, uscc, outcome, day, reason, row_period in zip(excel_rows(frame), *columns,
+                                                         strict=True):
         where = f"row {n}"
         row_period, reason = str(row_period).strip(), str(reason).strip()
         uscc, outcome, day = str(uscc), str(outcome), str(day)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from suiji.data.canonical import canonical_csv, frame_csv
+from suiji.data.canonical import canonical_csv, excel_rows, frame_csv
 from suiji.data.errors import InputFileError
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
@@ -168,12 +168,13 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
 
     rules = rules or load_rules()
     kind = RECORD_KINDS["scores"]
+    rows = excel_rows(frame)
     frame = frame.loc[:, list(kind.column_names)].fillna("").astype(str)
     experts = set(store.read("experts")["expert_id"])
     members = {(e, p, m) for _, m, out in current_panel_outputs(store)
                for e, p in panel_members(out)}
     problems, warnings = [], []
-    for i, r in enumerate(frame.itertuples(index=False), start=2):
+    for i, r in zip(rows, frame.itertuples(index=False), strict=True):
         if r.expert_id not in experts:
             problems.append(f"row {i}, column expert_id: expert {r.expert_id} is not in the "
                             f"expert library; import the experts first or fix the id")

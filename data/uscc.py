@@ -125,8 +125,13 @@ def check_char(first17: str) -> str:
     >>> check_char("91350100M000100Y4")
     '3'
     """
-    if len(first17) != 17 or any(c not in ALPHABET for c in first17):
-        raise ValueError(f"expected 17 characters of {ALPHABET}, got {first17!r}")
+    if len(first17) != 17:
+        raise ValueError(f"expected the first 17 characters of a USCC, got {len(first17)}: "
+                         f"{first17!r}")
+    for position, char in enumerate(first17, 1):
+        if char not in ALPHABET:
+            raise ValueError(f"character {position} of {first17!r} is {char!r}, which a USCC "
+                             f"cannot contain (allowed: {ALPHABET})")
     chars = np.array([[ord(c) for c in first17 + "0"]], dtype=np.int64)
     return chr(int(_check_values(chars)[1][0]))
 
@@ -137,9 +142,13 @@ def org_check_char(first8: str) -> str:
     >>> org_check_char("80210043")
     '3'
     """
-    if len(first8) != 8 or any(_ORG_VALUE[ord(c)] < 0 if ord(c) < 128 else True
-                               for c in first8):
-        raise ValueError(f"expected 8 digits or capital letters, got {first8!r}")
+    if len(first8) != 8:
+        raise ValueError(f"expected the first 8 characters of an organisation code, "
+                         f"got {len(first8)}: {first8!r}")
+    for position, char in enumerate(first8, 1):
+        if ord(char) >= 128 or _ORG_VALUE[ord(char)] < 0:
+            raise ValueError(f"character {position} of {first8!r} is {char!r}; an "
+                             f"organisation code has only digits and upper-case letters")
     chars = np.array([[ord(c) for c in "00000000" + first8 + "00"]], dtype=np.int64)
     return chr(int(_check_values(chars)[2][0]))
 

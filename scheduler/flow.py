@@ -409,15 +409,17 @@ def _priced(n: int, t: I32, h: I32, cap: I64, c: I64, s: I64, max_flow: bool,
     if sub.shape != t.shape:
         raise ValueError("candidates must have one entry per arc")
     while True:
-        status, fsub = _solve(n, t[sub], h[sub], cap[sub], c[sub], s, max_flow, bypass)
+        idx = np.flatnonzero(sub)
+        ts, hs, caps, cs = t[idx], h[idx], cap[idx], c[idx]
+        status, fsub = _solve(n, ts, hs, caps, cs, s, max_flow, bypass)
         if status is not FlowStatus.OPTIMAL:
             return None
         flow = np.zeros(t.size, dtype=np.int64)
-        flow[sub] = fsub
-        net = _net(n, t, h, flow)
+        flow[idx] = fsub
+        net = _net(n, ts, hs, fsub)  # arcs outside the guess carry nothing
         if np.any(net != s):
             return None  # not all supply routed on the guess: decide on the full graph
-        rt, rh, rc, _, _ = _residual(t[sub], h[sub], cap[sub], c[sub], fsub)
+        rt, rh, rc, _, _ = _residual(ts, hs, caps, cs, fsub)
         pi, _ = potentials(n, rt, rh, rc)
         if pi is None:
             return None

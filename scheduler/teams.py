@@ -48,6 +48,7 @@ from suiji.data.errors import InfeasibleError
 from suiji.data.progress import Progress
 from suiji.data.rules import InspectionRules
 from suiji.data.schema import ALL_DISTRICTS
+from suiji.sampler.firms import pool_tickets
 from suiji.sampler.tickets import derived_seed, ticket_keys, ticket_order
 from suiji.scheduler.flow import COST_BITS, FlowResult, distinct, min_cost_flow, pair_costs
 
@@ -496,12 +497,14 @@ def _spread_dates(inst: _Instance, seed: str) -> I64:
     dates = np.zeros(n_f, dtype=np.int64)
     if not n_f:
         return dates
-    order = ticket_order(list(inst.uscc), derived_seed(seed, "teams:dates"))
+    ids = list(inst.uscc)
+    dseed = derived_seed(seed, "teams:dates")
+    order = ticket_order(ids, dseed, _keys(ids, dseed))
     rank = np.empty(n_f, dtype=np.int64)
     rank[order] = np.arange(n_f)
     label = pd.Series(inst.fcity + "|" + inst.fdistrict).to_numpy(dtype=str)
     groups, gidx = np.unique(label, return_inverse=True)
-    offsets = ticket_keys(groups.tolist(), derived_seed(seed, "teams:date-offset"))
+    offsets = _keys(groups.tolist(), derived_seed(seed, "teams:date-offset"))
     scale = 1 << _OFFSET_BITS
     rep = np.zeros(groups.size, dtype=np.int64)
     rep[gidx] = np.arange(n_f)  # one firm per group (a group shares its jurisdiction)
@@ -758,9 +761,14 @@ def _components(inst: _Instance) -> tuple[I64, I64]:
     return root[:n_f], root[inst.pair_f]
 
 
+def _keys(ids: list[str], seed: str) -> npt.NDArray[np.uint64]:
+    """``ticket_keys(ids, seed)``, computed as the firm draw does (the same keys, faster)."""
+    return pool_tickets(ids, seed)[0]
+
+
 def _costs(inst: _Instance, seed: str) -> I64:
-    kf = ticket_keys(list(inst.uscc), derived_seed(seed, "teams:firms"))
-    kj = ticket_keys(list(inst.badge), derived_seed(seed, "teams:inspectors"))
+    kf = _keys(list(inst.uscc), derived_seed(seed, "teams:firms"))
+    kj = _keys(list(inst.badge), derived_seed(seed, "teams:inspectors"))
     return pair_costs(kf[inst.pair_f], kj[inst.pair_j])
 
 
@@ -904,8 +912,8 @@ def substitute(items: Sequence[TeamAssignment], inspections: pd.DataFrame,
           & np.array([(int(f), int(j)) not in blocked for f, j in zip(pf, pj, strict=True)],
                      dtype=bool))
     sub_seed = derived_seed(seed, f"substitute:{badge}:{start}")
-    kf = ticket_keys(list(inst.uscc), sub_seed)
-    kj = ticket_keys(list(inst.badge), sub_seed)
+    kf = _keys(list(inst.uscc), sub_seed)
+    kj = _keys(list(inst.badge), sub_seed)
     local, pj, pday = local[ok], pj[ok], pday[ok]
     cost = pair_costs(kf[pf[ok]], kj[pj])
     jd = pj * n_d + pday
