@@ -225,11 +225,42 @@ def latest_snapshot(store: Store, period: Period, scope: str) -> Snapshot:
     return load_snapshot(store, int(row[0]))
 
 
+# Log actions that change no input of any scope: after a freeze, a log with only
+# these since then proves the directories, plans, results and scores are as frozen.
+READ_ONLY_ACTIONS = frozenset({"freeze", "export", "publish"})
+
+# Frozen files that do not come from the database; they are always rebuilt.
+_OUTSIDE_DB = ("rules.toml", "calendar.csv")
+
+
+def _untouched_since_freeze(store: Store, snapshot: Snapshot) -> bool:
+    row = store.conn.execute(
+        "SELECT seq FROM log WHERE action = 'freeze' AND period = ? "
+        "AND json_extract(details, '$.snapshot') = ? AND json_extract(details, '$.scope') = ?",
+        (snapshot.period, snapshot.id, snapshot.scope)).fetchone()
+    if row is None:
+        return False
+    later = {a for (a,) in store.conn.execute(
+        "SELECT DISTINCT action FROM log WHERE seq > ?", (row[0],))}
+    return later <= READ_ONLY_ACTIONS
+
+
 def changed_files(store: Store, snapshot: Snapshot, rules: Rules) -> list[str]:
-    """Names of the frozen files whose current content differs from the snapshot."""
-    current = materialize(store, Period.parse(snapshot.period), snapshot.scope, rules)
+    """Names of the frozen files whose current content differs from the snapshot.
+
+    When the log shows nothing but read-only actions since the freeze, only the
+    files from outside the database (rules, calendar) are rebuilt; otherwise
+    every file is, and compared by digest.
+    """
+    period = Period.parse(snapshot.period)
+    producers = SCOPE_INPUTS.get(snapshot.scope, {})
+    if _untouched_since_freeze(store, snapshot):
+        names = [n for n in _OUTSIDE_DB if n in producers]
+        current = {n: producers[n](store, period, rules)[0] for n in names}
+    else:
+        names = sorted(set(producers) | set(snapshot.manifest["files"]))
+        current = materialize(store, period, snapshot.scope, rules)
     frozen = snapshot.manifest["files"]
-    names = sorted(set(current) | set(frozen))
     return [n for n in names
             if n not in current or n not in frozen or sha256_hex(current[n]) != frozen[n]["sha256"]]
 

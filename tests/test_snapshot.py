@@ -99,3 +99,33 @@ def test_freeze_cli(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "2026Q4" in res.output
     res = runner.invoke(cli, ["--db", str(tmp_path / "none.db"), "freeze", "-p", "2026Q4"])
     assert res.exit_code == 1 and "suiji init" in res.output
+
+
+def test_unchanged_check_skips_the_rebuild_when_only_exports_followed(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import suiji.data.snapshot as snapshot_module
+
+    store.replace("companies", _companies(["甲"]))
+    snap = freeze(store, P, "inspections", RULES)
+    with store.transaction():
+        store.append_log("export", str(P), details={"what": "plan"})
+
+    def no_rebuild(*args: object) -> None:
+        raise AssertionError("the directories were rebuilt")
+
+    monkeypatch.setattr(snapshot_module, "materialize", no_rebuild)
+    check_unchanged(store, snap, RULES)  # fast path: rules and calendar only
+    with pytest.raises(FreezeError, match="rules.toml"):
+        check_unchanged(store, snap, parse_rules(preset_text("chizhou")))
+
+
+def test_unchanged_check_rebuilds_after_any_data_change(store: Store) -> None:
+    store.replace("companies", _companies(["甲"]))
+    snap = freeze(store, P, "inspections", RULES)
+    store.replace("inspectors", pd.DataFrame(columns=[
+        "badge", "name", "unit", "district", "city", "active", "capacity", "daily_capacity"]))
+    check_unchanged(store, snap, RULES)  # an import that changed nothing of the content
+    store.replace("positive-list", pd.DataFrame([{"uscc": "U0", "start": "2026-01-01",
+                                                  "end": "2028-12-31"}]))
+    with pytest.raises(FreezeError, match="positive-list.csv"):
+        check_unchanged(store, snap, RULES)
