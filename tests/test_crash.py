@@ -22,7 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ from suiji.data.generate import generate_city
 from suiji.data.importers import import_file
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
-from suiji.data.snapshot import freeze
+from suiji.data.snapshot import SCOPE_INPUTS, freeze
 from suiji.data.store import Store
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
@@ -43,6 +43,8 @@ CYCLE = ("import", "freeze", "draw")
 ACTIONS = {"import": {"import"}, "freeze": {"freeze"}, "draw": {"draw", "redraw"}}
 # About how long each step holds the write lock on the test city (seconds).
 WINDOW = {"import": 0.08, "freeze": 0.15, "draw": 0.4}
+FIRMS = 8_000
+FROZEN_FILES = len(SCOPE_INPUTS["inspections"])
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class State:
     head: str
     imports: int
     companies_digest: str
+    companies_rows: int  # every version's rows
+    current_companies: int
     snapshots: int
+    snapshot_files: int
     draws: int
     current_draw: int
 
@@ -68,11 +73,15 @@ class State:
             imports = conn.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
             digest = conn.execute("SELECT digest FROM imports WHERE kind = 'companies' "
                                   "ORDER BY version DESC LIMIT 1").fetchone()[0]
+            rows, current_rows = conn.execute(
+                "SELECT COUNT(*), COUNT(*) - COUNT(_to) FROM dir_companies").fetchone()
             snapshots = conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+            files = conn.execute("SELECT COUNT(*) FROM snapshot_files").fetchone()[0]
             draws, current = conn.execute(
                 "SELECT COUNT(*), COALESCE(MAX(CASE WHEN status = 'current' THEN id END), 0) "
                 "FROM draws").fetchone()
-            return State(log, head, imports, digest, snapshots, draws, current)
+            return State(log, head, imports, digest, rows, current_rows, snapshots, files,
+                         draws, current)
         finally:
             conn.close()
 
@@ -81,7 +90,7 @@ class State:
 def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A mid-size city imported and frozen, and a second company directory to alternate with."""
     folder = tmp_path_factory.mktemp("crash")
-    paths = generate_city(folder / "city", firms=8_000, inspectors=120, projects=30,
+    paths = generate_city(folder / "city", firms=FIRMS, inspectors=120, projects=30,
                           agencies=8, experts=30)
     db = folder / "frozen.db"
     store = Store.init(db)
@@ -189,16 +198,15 @@ def run_crashes(city: dict[str, Path], tmp_path: Path, iterations: int, seed: in
             store.close()
         assert action in ACTIONS[what], (what, action)
         assert report.ok, [str(f) for f in report.findings]
+        common = {"log": before.log + 1, "head": after.head}
         expected = {
-            "import": before.__class__(before.log + 1, after.head, before.imports + 1,
-                                       digests[next_file], before.snapshots, before.draws,
-                                       before.current_draw),
-            "freeze": before.__class__(before.log + 1, after.head, before.imports,
-                                       before.companies_digest, before.snapshots + 1,
-                                       before.draws, before.current_draw),
-            "draw": before.__class__(before.log + 1, after.head, before.imports,
-                                     before.companies_digest, before.snapshots,
-                                     before.draws + 1, after.current_draw),
+            "import": replace(before, **common, imports=before.imports + 1,
+                              companies_digest=digests[next_file],
+                              companies_rows=after.companies_rows, current_companies=FIRMS),
+            "freeze": replace(before, **common, snapshots=before.snapshots + 1,
+                              snapshot_files=before.snapshot_files + FROZEN_FILES),
+            "draw": replace(before, **common, draws=before.draws + 1,
+                            current_draw=after.current_draw),
         }[what]
         assert after == expected, (what, how, before, after)
         if what == "draw":
@@ -219,9 +227,9 @@ def run_crashes(city: dict[str, Path], tmp_path: Path, iterations: int, seed: in
 
 def test_sigkill_leaves_the_database_before_or_after(city: dict[str, Path],
                                                      tmp_path: Path) -> None:
-    run_crashes(city, tmp_path, iterations=24, seed=2026)
+    run_crashes(city, tmp_path, iterations=20, seed=2026)
 
 
 @pytest.mark.slow
 def test_sigkill_many_times(city: dict[str, Path], tmp_path: Path) -> None:
-    run_crashes(city, tmp_path, iterations=200, seed=77)
+    run_crashes(city, tmp_path, iterations=120, seed=77)

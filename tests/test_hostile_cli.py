@@ -46,6 +46,7 @@ HEADER = "统一社会信用代码,企业名称,区县,监管类别\n"
 GOOD = "91350100M000100Y43"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MIB = 2**20
+VALID_CODES = tuple(make_uscc(np.random.default_rng(k), "329902") for k in range(6))
 
 
 def bench_scale() -> ModuleType:
@@ -176,6 +177,8 @@ HOSTILE: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "zip not workbook": ("c.xlsx", lambda: _zip({"hello.txt": b"hi"}), ".xlsx workbook"),
     "truncated xlsx": ("c.xlsx", lambda: _xlsx([[1, 2]] * 200)[:3000], "xlsx"),
     "garbage sheet xml": ("c.xlsx", lambda: _corrupt_sheet(), ""),
+    "billion laughs": ("c.xlsx", lambda: _corrupt_sheet(_billion_laughs()),
+                       "save it as .xlsx"),
     "xlsx formulas": ("c.xlsx", lambda: _xlsx([["统一社会信用代码", "企业名称", "区县", "监管类别"],
                                               [GOOD, "=1+1", "江城区", "重点"],
                                               ["=A2", "甲", "@SUM(A1)", "重点"]]), "row 2"),
@@ -187,13 +190,23 @@ HOSTILE: dict[str, tuple[str, Callable[[], bytes], str]] = {
 }
 
 
-def _corrupt_sheet() -> bytes:
+def _corrupt_sheet(sheet: bytes = b"<worksheet><sheetData><row><c r='A1' t='s'><v>99"
+                   ) -> bytes:
     data = _xlsx([["统一社会信用代码", "企业名称", "区县", "监管类别"],
                   [GOOD, "甲", "江城区", "重点"]])
     src = zipfile.ZipFile(io.BytesIO(data))
     members = {i.filename: src.read(i.filename) for i in src.infolist()}
-    members["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c r='A1' t='s'><v>99"
+    members["xl/worksheets/sheet1.xml"] = sheet
     return _zip(members)
+
+
+def _billion_laughs() -> bytes:
+    """A sheet whose entities expand to 10**9 'lol's (an XML bomb)."""
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    return (f'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY l0 "lol">{entities}]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c></row>'
+            '</sheetData></worksheet>').encode()
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
@@ -207,6 +220,25 @@ def test_hostile_file_is_rejected_cleanly(case: str, db: Path, tmp_path: Path) -
     assert phrase in result.stderr, result.stderr[:1000]
     assert len(result.stderr) < 20_000  # the message is bounded, whatever the file
     assert db_state(db) == before
+
+
+def test_a_cell_too_long_for_csv_is_reported_on_its_own_row(db: Path, tmp_path: Path) -> None:
+    rows = "".join(f"{code},甲{i},江城区,重点\n" for i, code in enumerate(VALID_CODES[:3]))
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + rows + f"{VALID_CODES[3]},{'x' * 200_000},江城区,重点\n",
+                    encoding="utf-8")
+    result = run(db, "import", "companies", str(path))
+    assert_clean_rejection(result, "c.csv")
+    assert "row 5:" in result.stderr, result.stderr  # header 1, three rows, then this one
+
+
+def test_a_long_list_of_problems_states_the_true_total(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + "".join(f"{GOOD[:17]}0,甲{i},江城区,重点\n" for i in range(20_000)),
+                    encoding="utf-8")
+    result = run(db, "import", "companies", str(path))
+    assert_clean_rejection(result, "c.csv")
+    assert "20,000 problems" in result.stderr and "(20,000 in all)" in result.stderr
 
 
 def test_paths_that_are_not_files(db: Path, tmp_path: Path) -> None:
@@ -280,9 +312,6 @@ def test_fuzzed_tables_import_or_fail_cleanly(db: Path, tmp_path: Path, kind: st
         assert db_state(db) == before
     else:
         assert db_state(db) != before  # a new version, recorded
-
-
-VALID_CODES = tuple(make_uscc(np.random.default_rng(k), "329902") for k in range(6))
 
 
 @settings(max_examples=int(os.environ.get("FUZZ_N", "60")), deadline=None,

@@ -190,7 +190,8 @@ def test_draw_freeze_verify_and_bundle_show_progress(city: dict[str, Path],
     code, _, err = run_on_tty(["--db", db, "draw", "inspections", "--period", "2026Q4",
                                "--seed", "31415926535897932384"], tmp_path)
     assert code == 0, err
-    for label in ("抽取 drawing the 2026Q4 plan", "抽取企业 firm draw", "排班 teams", "done in"):
+    for label in ("抽取 drawing the 2026Q4 plan", "核对 checking the inputs", "抽取企业 firm draw",
+                  "排班 teams", "done in"):
         assert label in err, label
     code, _, err = run_on_tty(["--db", db, "verify", "--period", "2026Q4"], tmp_path)
     assert code == 0, err
