@@ -222,8 +222,28 @@ def recompute_and_compare(subject: str, stored: bytes, compute: Callable[[], byt
 
 # --- the database ------------------------------------------------------------------
 
-def _draw_label(d: DrawRecord) -> str:
+def draw_label(d: DrawRecord) -> str:
     return f"draw {d.id} ({d.period} {d.scope}{' ' + d.subject if d.subject else ''}, {d.status})"
+
+
+def check_draw(d: DrawRecord, stored: bytes, snap: Snapshot | None,
+               index: dict[tuple[str, str], list[LogEntry]], events: list[dict[str, Any]],
+               recompute: bool, edited: str) -> list[Finding]:
+    """One draw, wherever it is kept (database or bundle): its output digest, its log
+    entry, the recomputation from the snapshot and seed, and its events in order."""
+    subject = draw_label(d)
+    findings = []
+    if sha256_hex(stored) != d.output_sha256:
+        findings.append(Finding("draw", subject, edited))
+    findings += check_draw_entry(d, index.get(("draw", str(d.id)), []),
+                                 snap.digest if snap else "")
+    fresh = None
+    if recompute and snap is not None:
+        fresh, found = recompute_and_compare(
+            subject, stored, partial(recompute_output, d.scope, snap, d.seed, d.params))
+        findings += found
+    findings += check_events(d, events, snap, index, fresh or stored, recompute)
+    return findings
 
 
 def index_log(entries: Iterable[LogEntry]) -> dict[tuple[str, str], list[LogEntry]]:
@@ -247,7 +267,7 @@ def index_log(entries: Iterable[LogEntry]) -> dict[tuple[str, str], list[LogEntr
 def check_draw_entry(d: DrawRecord, entries: list[LogEntry], snapshot_digest: str
                      ) -> list[Finding]:
     """The log entry of a draw must agree with the draws table."""
-    subject = _draw_label(d)
+    subject = draw_label(d)
     if not entries:
         return [Finding("draw", subject, "has no entry in the log (the entry was deleted, or "
                                          "the draw was inserted behind suiji's back)")]
@@ -365,7 +385,7 @@ def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snaps
     findings: list[Finding] = []
     previous = initial
     for ev in events:
-        subject = f"{ev['kind']} event {ev['id']} on {_draw_label(d)}"
+        subject = f"{ev['kind']} event {ev['id']} on {draw_label(d)}"
         stored = str(ev["output"]).encode("utf-8")
         if sha256_hex(stored) != ev["output_sha256"]:
             findings.append(Finding("event", subject, "the stored output was edited: it no "
@@ -431,29 +451,20 @@ def verify_store(store: Store, period: str | None = None, *, recompute: bool = T
     draws = all_draws(store, period)
     events_checked = 0
     for d in draws:
-        subject = _draw_label(d)
+        subject = draw_label(d)
         say(f"checking {subject}")
         raw = store.conn.execute("SELECT output FROM draws WHERE id = ?", (d.id,)).fetchone()[0]
-        stored = str(raw).encode("utf-8")
-        if sha256_hex(stored) != d.output_sha256:
-            findings.append(Finding("draw", subject, "the stored output was edited: it no longer "
-                                                     "hashes to its recorded digest"))
         snap = snapshots.get(d.snapshot_id)
         if snap is None:
             try:
                 snap, _ = load_snapshot_raw(store, d.snapshot_id)
             except LookupError as exc:
                 findings.append(Finding("draw", subject, str(exc)))
-        findings += check_draw_entry(d, index.get(("draw", str(d.id)), []),
-                                     snap.digest if snap else "")
-        fresh = None
-        if recompute and snap is not None:
-            fresh, found = recompute_and_compare(
-                subject, stored, partial(recompute_output, d.scope, snap, d.seed, d.params))
-            findings += found
         events = draw_events_rows(store, d.id)
         events_checked += len(events)
-        findings += check_events(d, events, snap, index, fresh or stored, recompute)
+        findings += check_draw(d, str(raw).encode("utf-8"), snap, index, events, recompute,
+                               "the stored output was edited: it no longer hashes to its "
+                               "recorded digest")
     checked["draws"] = len(draws)
     checked["events"] = events_checked
 

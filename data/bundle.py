@@ -30,7 +30,6 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,12 @@ from suiji.data.audit import (
     Finding,
     VerifyReport,
     check_chain,
-    check_draw_entry,
-    check_events,
+    check_draw,
     check_snapshot,
     draw_events_rows,
+    draw_label,
     index_log,
     load_snapshot_raw,
-    recompute_and_compare,
-    recompute_output,
 )
 from suiji.data.draws import ALGORITHMS, EVENT_ALGORITHMS, DrawRecord, all_draws
 from suiji.data.errors import SuijiError
@@ -281,17 +278,12 @@ def verify_bundle(root: Path, *, recompute: bool = True,
         d = DrawRecord(int(m["id"]), m["period"], m["scope"], m["subject"], int(m["snapshot"]),
                        m["seed"], m["seed_source"], m["algorithm"], m["params"], None,
                        m["output_sha256"], m["status"], m["reason"], m["created_at"])
-        subject = (f"draw {d.id} ({d.period} {d.scope}{' ' + d.subject if d.subject else ''}, "
-                   f"{d.status})")
+        subject = draw_label(d)
         say(f"checking {subject}")
         path = root / m["output"]
         if not path.is_file():
             findings.append(Finding("draw", subject, f"output file {m['output']} is missing"))
             continue
-        stored = path.read_bytes()
-        if sha256_hex(stored) != d.output_sha256:
-            findings.append(Finding("draw", subject, "the output file does not hash to the "
-                                                     "recorded output digest"))
         snap = snapshots.get(d.snapshot_id)
         if snap is None:
             findings.append(Finding("draw", subject, f"its snapshot {d.snapshot_id} is not in "
@@ -299,20 +291,14 @@ def verify_bundle(root: Path, *, recompute: bool = True,
         elif m.get("snapshot_digest") != snap.digest:
             findings.append(Finding("draw", subject, "names a different snapshot digest than "
                                                      "the snapshot in the bundle"))
-        findings += check_draw_entry(d, index.get(("draw", str(d.id)), []),
-                                     snap.digest if snap else "")
-        fresh = None
-        if recompute and snap is not None:
-            fresh, found = recompute_and_compare(
-                subject, stored, partial(recompute_output, d.scope, snap, d.seed, d.params))
-            findings += found
         events = []
         for ev in m.get("events", []):
             ev_path = root / ev["output"]
             events.append({**ev, "output": ev_path.read_text("utf-8") if ev_path.is_file()
                            else ""})
         n_events += len(events)
-        findings += check_events(d, events, snap, index, fresh or stored, recompute)
+        findings += check_draw(d, path.read_bytes(), snap, index, events, recompute,
+                               "the output file does not hash to the recorded output digest")
 
     notes = []
     if manifest.get("log_head"):
