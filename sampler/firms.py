@@ -434,7 +434,7 @@ def pool_tickets(ids: list[str], seed: str) -> tuple[U64, list[bytes]]:
     # sha256_hex(seed) is 64 bytes, exactly one SHA-256 block: hash it once and copy
     # the state for each id (the same digests as hashing prefix + id from scratch)
     fresh = hashlib.sha256(sha256_hex(seed).encode("utf-8")).copy
-    digests = []
+    digests: list[bytes] = []
     keep = digests.append
     for i in ids:
         h = fresh()

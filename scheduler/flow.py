@@ -180,7 +180,7 @@ def _bypass(num_nodes: int, tails: I32, heads: I32, caps: I64, supplies: I64
     arcs, per node its out-arc or -1); ``w`` is never itself bypassed.
     """
     m = tails.size
-    if m < 2:
+    if m < 2 or caps.sum(dtype=np.float64) >= 2**52:  # keep the sums below exact in float64
         return None
     outdeg = np.bincount(tails, minlength=num_nodes)
     single = np.flatnonzero(outdeg[tails] == 1)  # arcs that are their tail's only way out
@@ -226,7 +226,8 @@ def _solve(num_nodes: int, tails: I32, heads: I32, caps: I64, costs: I64, suppli
             inflow = np.bincount(kh[hop], weights=kflow[hop], minlength=num_nodes)
             bypassed = np.flatnonzero(gone)
             flow[bypassed] = np.rint(inflow[tails[bypassed]]).astype(np.int64)
-            return status, flow
+            if np.all(flow[bypassed] <= caps[bypassed]):  # as it must: the arcs never bind
+                return status, flow
     smcf = _mcf.SimpleMinCostFlow()
     if tails.size:
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)

@@ -158,7 +158,7 @@ def _columns(info: pd.DataFrame, usccs: list[str], columns: tuple[str, ...]
              ) -> list[list[Any]]:
     """``info.loc[usccs, columns]`` as one list per column (the values itertuples gives)."""
     if info.index.is_unique and info.columns.is_unique:
-        pos = info.index.get_indexer(usccs)
+        pos = info.index.get_indexer(pd.Index(usccs))  # str keys: reuses the index's table
         if not np.any(pos < 0):
             return [info[c].take(pos).tolist() for c in columns]
     rows = info.loc[usccs, list(columns)]  # the general case, with its errors
@@ -195,6 +195,8 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     else:
         seed, source = check_seed(seed), "user"
     with store.transaction():
+        if progress is not None:
+            progress.step("核对 checking the inputs against the freeze")
         snapshot = latest_snapshot(store, period, SCOPE)
         check_unchanged(store, snapshot, rules)
         _refuse_early(store, period, redraw, reason)

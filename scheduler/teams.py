@@ -161,26 +161,43 @@ class _Instance:
     team_size: int
 
 
-_STR = pd.Series([""], dtype=object).astype(str).dtype  # what .astype(str) makes
+_STR: Any = pd.Series([""], dtype=object).astype(str).dtype  # what .astype(str) makes
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         col = frame[name]
-        if isinstance(col, pd.Series) and (col.dtype == object
-                                           or isinstance(col.dtype, pd.StringDtype)):
-            values = col.to_numpy(dtype=object)
-            if infer_dtype(values, skipna=False) == "string":
-                # every cell is a str (nothing to fill or convert): the same Series as
-                # below without pandas' per-call overhead
-                return pd.Series([v.strip() for v in values], index=frame.index, dtype=_STR,
-                                 name=col.name)
+        stripped = _stripped(col)
+        if stripped is not None:  # the same Series as below without pandas' overhead
+            return pd.Series(stripped, index=frame.index, dtype=_STR, name=col.name)
         return col.fillna("").astype(str).str.strip()
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
+def _stripped(col: pd.Series | pd.DataFrame) -> list[str] | None:
+    """The column's cells stripped when every cell is a str (nothing to fill or convert)."""
+    if isinstance(col, pd.Series) and (col.dtype == object
+                                       or isinstance(col.dtype, pd.StringDtype)):
+        values = col.to_numpy(dtype=object)
+        if infer_dtype(values, skipna=False) == "string":
+            return [v.strip() for v in values]
+    return None
+
+
+def _texts(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
+    """The values of ``_col(frame, name)`` as an object array."""
+    stripped = _stripped(frame[name]) if name in frame.columns else None
+    if stripped is None:
+        return _col(frame, name).to_numpy(dtype=object)
+    out = np.empty(len(stripped), dtype=object)
+    out[:] = stripped
+    return out
+
+
 def _int_col(frame: pd.DataFrame, name: str, default: int) -> I64:
     raw = _col(frame, name)
+    if default >= 0 and not (raw != "").any():  # nothing given: everyone has the default
+        return np.full(len(raw), default, dtype=np.int64)
     vals = pd.to_numeric(raw.where(raw != "", str(default)), errors="coerce")
     if vals.isna().any():
         bad = raw[vals.isna()].iloc[0]
@@ -193,27 +210,31 @@ def _int_col(frame: pd.DataFrame, name: str, default: int) -> I64:
 
 
 def _firms(inspections: pd.DataFrame) -> pd.DataFrame:
+    """uscc, name, district, city (stripped text), one row per firm, sorted by uscc."""
     if "uscc" not in inspections.columns:
         raise ValueError("inspections needs a uscc column")
-    f = pd.DataFrame({"uscc": _col(inspections, "uscc"), "name": _col(inspections, "name"),
-                      "district": _col(inspections, "district"),
-                      "city": _col(inspections, "city")})
-    if f["uscc"].duplicated().any():
-        dup = f.loc[f["uscc"].duplicated(), "uscc"].iloc[0]
+    cols = {c: _texts(inspections, c) for c in ("uscc", "name", "district", "city")}
+    uscc = cols["uscc"]
+    if len(set(uscc.tolist())) != uscc.size:
+        seen = pd.Series(uscc, dtype=object)
+        dup = seen[seen.duplicated()].iloc[0]
         raise ValueError(f"inspection of {dup} listed twice")
-    return f.sort_values("uscc", kind="stable").reset_index(drop=True)
+    order = np.argsort(uscc, kind="stable")  # as sort_values(kind="stable") orders text
+    return pd.DataFrame({c: pd.array(v[order], dtype=_STR) for c, v in cols.items()})
 
 
 def _inspectors(inspectors: pd.DataFrame, rules: InspectionRules) -> pd.DataFrame:
-    active = _col(inspectors, "active")
-    i = pd.DataFrame({"badge": _col(inspectors, "badge"),
-                      "district": _col(inspectors, "district"),
-                      "city": _col(inspectors, "city"),
-                      "cap": _int_col(inspectors, "capacity", rules.default_capacity),
-                      "daily": _int_col(inspectors, "daily_capacity",
-                                        rules.default_daily_capacity)})
-    i = i[(active == "yes") | (active == "")]
-    return i.sort_values("badge", kind="stable").reset_index(drop=True)
+    """badge, district, city, cap, daily of the active inspectors, sorted by badge."""
+    active = _texts(inspectors, "active")
+    cols: dict[str, npt.NDArray[Any]] = {
+        "badge": _texts(inspectors, "badge"), "district": _texts(inspectors, "district"),
+        "city": _texts(inspectors, "city"),
+        "cap": _int_col(inspectors, "capacity", rules.default_capacity),
+        "daily": _int_col(inspectors, "daily_capacity", rules.default_daily_capacity)}
+    keep = np.flatnonzero((active == "yes") | (active == ""))
+    order = keep[np.argsort(cols["badge"][keep], kind="stable")]
+    return pd.DataFrame({c: v[order] if v.dtype != object else pd.array(v[order], dtype=_STR)
+                         for c, v in cols.items()})
 
 
 def _availability(badges: npt.NDArray[np.object_], leave: pd.DataFrame, days: list[date]
@@ -221,10 +242,10 @@ def _availability(badges: npt.NDArray[np.object_], leave: pd.DataFrame, days: li
     n, d = badges.size, len(days)
     cover = np.zeros((n, d + 1), dtype=np.int64)
     if len(leave) and n and d:
-        pos = pd.Index(badges).get_indexer(pd.Index(_col(leave, "badge")))
+        pos = pd.Index(badges).get_indexer(pd.Index(_texts(leave, "badge")))
         iso = np.array([x.isoformat() for x in days])
-        start = np.searchsorted(iso, _col(leave, "start").to_numpy(dtype=str), side="left")
-        end = np.searchsorted(iso, _col(leave, "end").to_numpy(dtype=str), side="right")
+        start = np.searchsorted(iso, _texts(leave, "start").astype(str), side="left")
+        end = np.searchsorted(iso, _texts(leave, "end").astype(str), side="right")
         ok = (pos >= 0) & (start < end)
         np.add.at(cover, (pos[ok], start[ok]), 1)
         np.subtract.at(cover, (pos[ok], end[ok]), 1)
@@ -244,8 +265,47 @@ def _pairs(firms: pd.DataFrame, insp: pd.DataFrame, cross: bool) -> tuple[I64, I
 
     With ``cross`` a district branch covers the other districts of its city
     and never its own; city-level units cover every district either way.
+    Sorted by (firm, inspector).
     """
     city_level = insp["district"].isin(ALL_DISTRICTS).to_numpy()
+    fc = firms["city"].to_numpy(dtype=object)
+    fd = firms["district"].to_numpy(dtype=object)
+    ic = insp["city"].to_numpy(dtype=object)
+    idist = np.where(city_level, "", insp["district"].to_numpy(dtype=object))
+    names = set(fc.tolist()) | set(fd.tolist()) | set(ic.tolist()) | set(idist.tolist())
+    if any("\x00" in x or "\x01" in x for x in names):  # the separators of the text keys
+        return _pairs_by_text(firms, insp, cross, city_level)
+    # integer keys (city, level, district) whose order is the names' order; each
+    # inspector block (city; city-level first, then by district) is one range
+    city, _ = pd.factorize(np.concatenate([fc, ic]), sort=True)
+    dist, names_d = pd.factorize(np.concatenate([fd, idist]), sort=True)
+    n_f, n_i = fc.size, ic.size
+    nd = max(names_d.size, 1)
+    ikey = (city[n_f:] * 2 + np.where(city_level, 0, 1)) * nd + np.where(city_level, 0,
+                                                                         dist[n_f:])
+    perm = np.argsort(ikey, kind="stable")  # ties by inspector index, as below
+    keys = ikey[perm]
+    base = city[:n_f] * 2 * nd
+    c_lo = np.searchsorted(keys, base, "left")
+    c_hi = np.searchsorted(keys, base + nd, "left")
+    d_lo = np.searchsorted(keys, base + nd + dist[:n_f], "left")
+    d_hi = np.searchsorted(keys, base + nd + dist[:n_f], "right")
+    spans = [(c_lo, c_hi)]
+    if not cross:
+        spans.append((d_lo, d_hi))
+    else:
+        spans += [(c_hi, d_lo), (d_hi, np.searchsorted(keys, base + 2 * nd, "left"))]
+    owners, values = zip(*(_ranges(lo.astype(np.int64), hi.astype(np.int64))
+                           for lo, hi in spans), strict=True)
+    pf = np.concatenate(owners)
+    pj = perm[np.concatenate(values)].astype(np.int64)
+    order = np.argsort(pf * max(n_i, 1) + pj, kind="stable")
+    return pf[order], pj[order]
+
+
+def _pairs_by_text(firms: pd.DataFrame, insp: pd.DataFrame, cross: bool,
+                   city_level: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
+    """:func:`_pairs` on text keys (names with control characters)."""
     # order inspectors by (city, city-level first, district) so each group is one block
     grp = pd.DataFrame({"city": insp["city"], "lvl": np.where(city_level, 0, 1),
                         "district": np.where(city_level, "", insp["district"]),
@@ -305,10 +365,10 @@ def _excluded_pairs(firms: pd.DataFrame, insp: pd.DataFrame, conflicts: pd.DataF
     badge_pos = pd.Index(insp["badge"])
     codes: list[I64] = []
     if len(conflicts):
-        until = _col(conflicts, "until").to_numpy(dtype=object)
+        until = _texts(conflicts, "until")
         live = (until == "") | (until >= period_start)
-        person = badge_pos.get_indexer(pd.Index(_col(conflicts, "person")[live]))
-        counterpart = _col(conflicts, "counterpart").to_numpy(dtype=object)[live]
+        person = badge_pos.get_indexer(pd.Index(_texts(conflicts, "person")[live]))
+        counterpart = _texts(conflicts, "counterpart")[live]
         keep = person >= 0
         if keep.any():
             # the counterpart is a firm's USCC or its (non-empty) name
@@ -354,7 +414,12 @@ def _prepare(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
     pf, pj = _pairs(firms, insp, rules.cross_district)
     barred = _excluded_pairs(firms, insp, conflicts, history, previous_teams, rules, start)
     if barred.size:
-        keep = ~np.isin(pf * len(insp) + pj, barred)
+        # the pair codes increase (pairs are sorted and distinct): find each barred code
+        code = pf * len(insp) + pj
+        at = np.searchsorted(code, barred)
+        hit = at[at < code.size]
+        keep = np.ones(code.size, dtype=bool)
+        keep[hit[code[hit] == barred[: hit.size]]] = False
         pf, pj = pf[keep], pj[keep]
     return _Instance(
         uscc=firms["uscc"].to_numpy(dtype=object), fname=firms["name"].to_numpy(dtype=object),
@@ -502,7 +567,8 @@ def _spread_dates(inst: _Instance, seed: str) -> I64:
     order = ticket_order(ids, dseed, _keys(ids, dseed))
     rank = np.empty(n_f, dtype=np.int64)
     rank[order] = np.arange(n_f)
-    label = pd.Series(inst.fcity + "|" + inst.fdistrict).to_numpy(dtype=str)
+    label = np.array([c + "|" + d for c, d in zip(inst.fcity.tolist(), inst.fdistrict.tolist(),
+                                                  strict=True)], dtype=str)
     groups, gidx = np.unique(label, return_inverse=True)
     offsets = _keys(groups.tolist(), derived_seed(seed, "teams:date-offset"))
     scale = 1 << _OFFSET_BITS
@@ -578,28 +644,45 @@ def _solve_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I
     supplies[sink] = -ts * n_f
     # guess: each firm's cheapest arcs (sorted by firm, then cost); pricing proves the rest
     arc_costs = costs[: vt.size]
-    if n_f < 1 << (63 - COST_BITS) and (vt.size == 0 or (
-            arc_costs.min() >= 0 and arc_costs.max() < 1 << COST_BITS)):
-        # one stable sort of firm << COST_BITS | cost: the order of the lexsort below
-        first = np.argsort((vt << COST_BITS) | arc_costs, kind="stable")
-    else:
-        first = np.lexsort((costs[: vt.size], vt))
-    rank = np.empty(vt.size, dtype=np.int64)
-    per_firm = np.bincount(vt, minlength=n_f)
-    starts = (np.cumsum(per_firm) - per_firm)[vt[first]]
-    rank[first] = np.arange(vt.size) - starts
     inner = np.ones(n_k + n_j, bool)
     res = min_cost_flow(sink + 1, tails, heads, caps, costs, supplies, max_flow=True,
-                        candidates=np.concatenate([rank < _FAST_GUESS_PER_MEMBER * ts, inner]))
+                        candidates=np.concatenate([
+                            _cheapest(vt, arc_costs, n_f, _FAST_GUESS_PER_MEMBER * ts), inner]))
     if not (res.optimal and res.unique):  # ties: decided exactly as with the plain guess
         res = min_cost_flow(sink + 1, tails, heads, caps, costs, supplies, max_flow=True,
-                            candidates=np.concatenate([rank < _GUESS_PER_MEMBER * ts, inner]))
+                            candidates=np.concatenate([
+                                _cheapest(vt, arc_costs, n_f, _GUESS_PER_MEMBER * ts), inner]))
     if not res.optimal:
         raise InfeasibleError(f"The team assignment solver returned {res.status}; "
                               f"please report this as a bug.")
     used = np.zeros(pidx.size, dtype=bool)
     used[np.flatnonzero(valid)] = res.flow[: vt.size] > 0
     return _Solved(used, res.unrouted[:n_f].copy(), res)
+
+
+def _cheapest(vt: I64, costs: I64, n_f: int, k: int) -> npt.NDArray[np.bool_]:
+    """Each firm's ``k`` cheapest arcs (ties: the earlier arc); ``vt`` (the arc's firm) is sorted.
+
+    The same arcs as ranking every firm's arcs by ``np.lexsort((costs, vt))``.
+    """
+    m = vt.size
+    per_firm = np.bincount(vt, minlength=n_f)
+    width = int(per_firm.max()) if m else 0
+    if width <= k:
+        return np.ones(m, dtype=bool)
+    pos = np.arange(m) - (np.cumsum(per_firm) - per_firm)[vt]  # the arc's place in its firm
+    if (width < 1 << (63 - COST_BITS) and n_f * width <= 4 * m + 4096
+            and costs.min() >= 0 and costs.max() < 1 << COST_BITS):
+        # one row per firm: the k-th smallest (cost, place) key, found by partition
+        key = costs * width + pos
+        flat = np.full(n_f * width, np.iinfo(np.int64).max, dtype=np.int64)
+        flat[vt * width + pos] = key
+        kth = np.partition(flat.reshape(n_f, width), k - 1, axis=1)[:, k - 1]
+        return np.asarray(key <= kth[vt], dtype=bool)
+    first = np.lexsort((costs, vt))
+    rank = np.empty(m, dtype=np.int64)
+    rank[first] = pos  # sorted within each firm: place in the sorted order
+    return rank < k
 
 
 def _redate(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I64, solved: _Solved,
@@ -811,10 +894,14 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
         progress.step("排班 teams")
         progress.total = int(distinct(comp_f).size) if comp_f.size else 0
     # group firms and pairs by component (pairs stay sorted by firm, inspector)
-    f_order = np.argsort(comp_f, kind="stable")
-    labels, f_starts = np.unique(comp_f[f_order], return_index=True)
-    p_order = np.argsort(comp_p, kind="stable")
-    p_starts = np.searchsorted(comp_p[p_order], labels)
+    if comp_f.size and comp_f.min() == comp_f.max():  # one component (a city): no sorting
+        f_order, p_order = np.arange(comp_f.size), np.arange(comp_p.size)
+        labels, f_starts, p_starts = comp_f[:1], np.zeros(1, np.intp), np.zeros(1, np.intp)
+    else:
+        f_order = np.argsort(comp_f, kind="stable")
+        labels, f_starts = np.unique(comp_f[f_order], return_index=True)
+        p_order = np.argsort(comp_p, kind="stable")
+        p_starts = np.searchsorted(comp_p[p_order], labels)
     f_bounds = np.append(f_starts, f_order.size)
     p_bounds = np.append(p_starts, p_order.size)
     used = np.zeros(inst.pair_f.size, dtype=bool)
@@ -857,7 +944,7 @@ def _items(inst: _Instance, dates: I64, used: npt.NDArray[np.bool_]
         raise InfeasibleError("internal error: a team has the wrong size; please report this")
     badges = inst.badge[pj].reshape(-1, inst.team_size).tolist()  # plain lists: fast rows
     iso = [d.isoformat() for d in inst.days]
-    return tuple(TeamAssignment(str(u), iso[d], tuple(map(str, bs)))
+    return tuple(TeamAssignment(u, iso[d], tuple(bs))  # ids are str (see _col)
                  for u, d, bs in zip(inst.uscc.tolist(), dates.tolist(), badges, strict=True))
 
 
