@@ -67,6 +67,29 @@ def new_seed() -> str:
     return "".join(str(secrets.randbelow(10)) for _ in range(20))
 
 
+def resolve_seed(seed: str | None) -> tuple[str, str]:
+    """(seed, source): a given seed, checked (``user``), or a new one from the OS (``os``)."""
+    return (check_seed(seed), "user") if seed is not None else (new_seed(), "os")
+
+
+def refuse_if_drawn(store: Store, period: str, scope: str, subject: str = "", *,
+                    redraw: bool = False, reason: str = "", what: str = "",
+                    hint: str = "") -> None:
+    """Refuse a draw the record would refuse, before its (possibly long) computation.
+
+    ``what`` names the draw in the message (default: period, scope, subject).
+    """
+    if redraw and not reason.strip():
+        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
+    previous = current_draw(store, period, scope, subject)
+    if previous is not None and not redraw:
+        label = what or f"{period} {scope}" + (f" {subject}" if subject else "")
+        raise AlreadyDrawnError(
+            f"{label} was already drawn (draw {previous.id}, {previous.created_at}, seed "
+            f"{previous.seed}). A second draw needs --redraw --reason \"...\"; the earlier "
+            f"one stays on record.{' ' + hint if hint else ''}")
+
+
 def check_seed(seed: str) -> str:
     seed = seed.strip()
     if not seed:
@@ -119,14 +142,8 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
     digest = sha256_hex(data)
     label = f"{period} {scope}" + (f" {subject}" if subject else "")
     with store.transaction():
+        refuse_if_drawn(store, period, scope, subject, redraw=redraw, reason=reason)
         previous = current_draw(store, period, scope, subject)
-        if previous is not None and not redraw:
-            raise AlreadyDrawnError(
-                f"{label} was already drawn (draw {previous.id}, {previous.created_at}, seed "
-                f"{previous.seed}). A second draw needs --redraw --reason \"...\"; the earlier "
-                f"one stays on record.")
-        if redraw and previous is not None and not reason.strip():
-            raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
         if previous is not None:
             store.conn.execute("UPDATE draws SET status = 'superseded' WHERE id = ?",
                                (previous.id,))

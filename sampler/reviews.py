@@ -43,13 +43,13 @@ import pandas as pd
 from suiji.data.draws import (
     DrawRecord,
     all_draws,
-    check_seed,
     current_draw,
     latest_output,
-    new_seed,
     record_draw,
+    refuse_if_drawn,
+    resolve_seed,
 )
-from suiji.data.errors import AlreadyDrawnError, SuijiError
+from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.snapshot import Snapshot, check_unchanged, latest_snapshot
@@ -265,17 +265,12 @@ def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = 
     one transaction. One current sample per period; a second needs ``redraw``
     with a ``reason``.
     """
-    seed_source = "user" if seed is not None else "os"
-    seed = check_seed(seed) if seed is not None else new_seed()
+    seed, seed_source = resolve_seed(seed)
     with store.transaction():
         snapshot = latest_snapshot(store, period, SCOPE)
         check_unchanged(store, snapshot, rules)
-        previous = current_draw(store, str(period), SCOPE)
-        if previous is not None and not redraw:
-            raise AlreadyDrawnError(
-                f"The review sample of {period} was already drawn (draw {previous.id}, "
-                f"{previous.created_at}, seed {previous.seed}). A second draw needs --redraw "
-                f"--reason \"...\"; the earlier one stays on record.")
+        refuse_if_drawn(store, str(period), SCOPE, redraw=redraw, reason=reason,
+                        what=f"The review sample of {period}")
         output = compute_sample(snapshot, seed, {})
         return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
                            seed_source=seed_source, algorithm=ALGORITHM, output=output,

@@ -58,14 +58,14 @@ import pandas as pd
 from suiji.data.draws import (
     DrawRecord,
     all_draws,
-    check_seed,
     current_draw,
     latest_output,
-    new_seed,
     record_draw,
     record_event,
+    refuse_if_drawn,
+    resolve_seed,
 )
-from suiji.data.errors import AlreadyDrawnError, InfeasibleError, LeadTimeError, SuijiError
+from suiji.data.errors import InfeasibleError, LeadTimeError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.scores import panel_members, standings
@@ -599,8 +599,7 @@ def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today
     to every sampled document of the period without a panel at another meeting.
     All or nothing, in one transaction.
     """
-    seed_source = "user" if seed is not None else "os"
-    seed = check_seed(seed) if seed is not None else new_seed()
+    seed, seed_source = resolve_seed(seed)
     subject = meeting.isoformat()
     with store.transaction():
         snapshot = latest_snapshot(store, period, "reviews")
@@ -610,13 +609,9 @@ def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today
             raise SuijiError(f"{period} has no review sample yet: draw it first with "
                              f"`suiji draw reviews --period {period} --seed ...`.")
         sampled = [i["project_id"] for i in latest_output(store, sample)["items"]]
-        previous = current_draw(store, str(period), SCOPE, subject)
-        if previous is not None and not redraw:
-            raise AlreadyDrawnError(
-                f"The panels of the meeting of {subject} ({period}) were already drawn (draw "
-                f"{previous.id}, {previous.created_at}, seed {previous.seed}). A second draw "
-                f"needs --redraw --reason \"...\"; the earlier one stays on record. To replace "
-                f"one expert use `suiji decline`.")
+        refuse_if_drawn(store, str(period), SCOPE, subject, redraw=redraw, reason=reason,
+                        what=f"The panels of the meeting of {subject} ({period})",
+                        hint="To replace one expert use `suiji decline`.")
         prior: list[tuple[str, str, str]] = []
         same_meeting: list[tuple[str, str, str]] = []
         paneled: set[str] = set()

@@ -23,14 +23,14 @@ import pandas as pd
 
 from suiji.data.draws import (
     DrawRecord,
-    check_seed,
     current_draw,
     latest_output,
-    new_seed,
     record_draw,
     record_event,
+    refuse_if_drawn,
+    resolve_seed,
 )
-from suiji.data.errors import AlreadyDrawnError, SuijiError
+from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import Rules
@@ -166,18 +166,6 @@ def _columns(info: pd.DataFrame, usccs: list[str], columns: tuple[str, ...]
         if len(rows) else [[] for _ in columns]
 
 
-def _refuse_early(store: Store, period: Period, redraw: bool, reason: str) -> None:
-    """The checks record_draw makes, before the (long) computation."""
-    previous = current_draw(store, str(period), SCOPE)
-    if previous is not None and not redraw:
-        raise AlreadyDrawnError(
-            f"{period} inspections were already drawn (draw {previous.id}, "
-            f"{previous.created_at}, seed {previous.seed}). A second draw needs --redraw "
-            f"--reason \"...\"; the earlier plan stays on record.")
-    if redraw and previous is not None and not reason.strip():
-        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
-
-
 def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = None,
               redraw: bool = False, reason: str = "",
               progress: Progress | None = None) -> DrawRecord:
@@ -188,18 +176,14 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     no plan satisfies the rules. Without ``seed`` one comes from the OS
     (``seed_source = "os"``).
     """
-    if redraw and not reason.strip():
-        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
-    if seed is None:
-        seed, source = new_seed(), "os"
-    else:
-        seed, source = check_seed(seed), "user"
+    seed, source = resolve_seed(seed)
     with store.transaction():
         if progress is not None:
             progress.step("核对 checking the inputs against the freeze")
         snapshot = latest_snapshot(store, period, SCOPE)
         check_unchanged(store, snapshot, rules)
-        _refuse_early(store, period, redraw, reason)
+        refuse_if_drawn(store, str(period), SCOPE, redraw=redraw, reason=reason,
+                        what=f"{period} inspections")
         output = compute_plan(snapshot, seed, {}, progress=progress)
         return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
                            seed_source=source, algorithm=ALGORITHM, output=output, params={},
