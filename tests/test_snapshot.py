@@ -129,3 +129,17 @@ def test_unchanged_check_rebuilds_after_any_data_change(store: Store) -> None:
                                                   "end": "2028-12-31"}]))
     with pytest.raises(FreezeError, match="positive-list.csv"):
         check_unchanged(store, snap, RULES)
+
+
+def test_a_year_without_calendar_is_refused_with_advice(tmp_path: Path) -> None:
+    db = str(tmp_path / "c.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "init"]).exit_code == 0
+    res = runner.invoke(cli, ["--db", db, "freeze", "--period", "2027Q1"])
+    assert res.exit_code == 1
+    assert "[calendar.2027]" in res.output and "holidays" in res.output
+    rules = tmp_path / "rules.toml"
+    rules.write_text(preset_text() + '\n[calendar.2027]\nholidays = ["2027-01-01"]\n'
+                     'workdays = []\n', "utf-8")
+    res = runner.invoke(cli, ["--db", db, "--rules", str(rules), "freeze", "-p", "2027Q1"])
+    assert res.exit_code == 0, res.output
