@@ -22,7 +22,9 @@ formula):
 4. **Repair.** Firms the flow cannot staff on their day move to the first day,
    in ticket order under ``seed|teams:redate``, where a team is still free;
    the flow is solved again. Only if that fails is a small CP-SAT model asked
-   for the dates of the stuck firms, and the plan says so.
+   for the dates of the stuck firms, and the plan says so; if even that has no
+   answer, or the repair does not converge, CP-SAT chooses the dates of every
+   firm of the component (the complete problem), and the flow then the teams.
 
 When no plan exists, :class:`~suiji.data.errors.InfeasibleError` names the
 binding district, day or inspector group and what to change.
@@ -723,15 +725,24 @@ def _redate(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I64, solve
 
 
 def _cpsat_dates(inst: _Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
-                 seed: str, time_limit: float) -> str:
-    """Dates for the stuck firms with CP-SAT (others keep their dates, all teams free).
+                 seed: str, time_limit: float, *, free: bool = False) -> str:
+    """Dates for the stuck firms with CP-SAT (all teams free).
 
+    The other firms of the component keep their dates, or with ``free`` may
+    move too: each such move costs more than all the stuck firms' day ranks
+    together, so the fewest firms move (then the smallest ranks). With
+    ``free`` the model is the whole problem of the component (days, teams,
+    daily and period capacities), so INFEASIBLE means that no plan exists.
     Sets ``dates`` in place and returns the CP-SAT status name.
     """
     ts, n_d = inst.team_size, len(inst.days)
     pf, pj = inst.pair_f[pidx], inst.pair_j[pidx]
     model = cp_model.CpModel()
-    is_stuck = np.isin(pf, stuck)
+    stuck = np.asarray(stuck, dtype=np.int64)
+    movable = firms if free else stuck
+    is_stuck = np.isin(pf, movable)
+    stuck_set = set(stuck.tolist())
+    penalty = n_d * stuck.size + 1  # one more moved firm outweighs every stuck firm's rank
     day_terms: dict[tuple[int, int], list[cp_model.IntVar]] = {}
     per_j: dict[int, list[cp_model.IntVar]] = {}
     team: dict[int, list[cp_model.IntVar]] = {}
@@ -746,13 +757,18 @@ def _cpsat_dates(inst: _Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
     rseed = derived_seed(seed, "teams:redate")
     objective = []
     choice: dict[int, list[cp_model.IntVar]] = {}
-    for f in stuck.tolist():
+    for f in np.asarray(movable, dtype=np.int64).tolist():
         keys = ticket_keys([f"{inst.uscc[f]}|{d.isoformat()}" for d in inst.days], rseed)
         day_rank = np.empty(n_d, dtype=np.int64)
         day_rank[np.lexsort((np.arange(n_d), keys))] = np.arange(n_d)
+        if f not in stuck_set:  # free to move, at a price; staying costs nothing
+            day_rank += penalty
+            day_rank[dates[f]] = 0
         y = [model.new_bool_var("") for _ in range(n_d)]
         choice[f] = y
         model.add_exactly_one(y)
+        if f not in stuck_set:
+            model.add_hint(y[int(dates[f])], True)
         js = pj[pf == f]
         for d in range(n_d):
             xs = []
@@ -787,7 +803,13 @@ def _cpsat_dates(inst: _Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
 
 def _schedule_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I64,
                         seed: str) -> tuple[_Solved, int, int, bool]:
-    """Solve, repair dates, solve again. Returns (solution, rounds, moved, used_cpsat)."""
+    """Solve, repair dates, solve again. Returns (solution, rounds, moved, used_cpsat).
+
+    When the greedy repair and the CP-SAT model for the stuck firms' dates
+    fail, or the repair does not converge, CP-SAT chooses the dates of all
+    the component's firms (complete: it fails only when no plan exists); the
+    min-cost flow then fixes the teams on those dates.
+    """
     moved_total: set[int] = set()
     used_cpsat = False
     for rounds in range(1, _REPAIR_ROUNDS + 2):
@@ -799,23 +821,48 @@ def _schedule_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost
         moved, stuck = _redate(inst, firms, pidx, dates, cost, solved, seed)
         moved_total.update(moved.tolist())
         if stuck.size:
-            cut = _relaxed_cut(inst, firms)
-            if cut is not None:
-                raise InfeasibleError("Not enough inspector capacity for the drawn "
-                                      "inspections.\n" + cut)
             before = dates.copy()
+            _check_capacity(inst, firms)
             status = _solve_stuck_dates(inst, firms, pidx, dates, stuck, seed)
             if status not in ("OPTIMAL", "FEASIBLE"):
-                raise InfeasibleError(_stuck_message(inst, stuck, status))
+                dates[:] = before  # an unsolved model leaves the dates as they were
+                _solve_all_dates(inst, firms, pidx, dates, stuck, seed)
             used_cpsat = True
             moved_total.update(np.flatnonzero(before != dates).tolist())
+    # the repair did not converge: every firm of the component may move
     short = firms[solved.shortfall > 0]
-    raise InfeasibleError(_stuck_message(inst, short, "repair did not converge"))
+    before = dates.copy()
+    _check_capacity(inst, firms)
+    _solve_all_dates(inst, firms, pidx, dates, short, seed)
+    moved_total.update(np.flatnonzero(before != dates).tolist())
+    solved = _solve_component(inst, firms, pidx, dates, cost)
+    if np.any(solved.shortfall):  # CP-SAT found teams on these dates: the flow must too
+        raise InfeasibleError("internal error: the team flow disagrees with the CP-SAT dates; "
+                              "please report this")
+    return solved, rounds + 1, len(moved_total), True
+
+
+def _check_capacity(inst: _Instance, firms: I64) -> None:
+    """Raise when even without days the inspectors' capacity is too small (names the cut)."""
+    cut = _relaxed_cut(inst, firms)
+    if cut is not None:
+        raise InfeasibleError("Not enough inspector capacity for the drawn "
+                              "inspections.\n" + cut)
 
 
 def _solve_stuck_dates(inst: _Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
                        seed: str) -> str:
     return _cpsat_dates(inst, firms, pidx, dates, stuck, seed, CPSAT_TIME_LIMIT)
+
+
+def _solve_all_dates(inst: _Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
+                     seed: str) -> None:
+    """Dates of every firm of the component by CP-SAT, or InfeasibleError when none exist."""
+    status = _cpsat_dates(inst, firms, pidx, dates, stuck, seed, CPSAT_TIME_LIMIT, free=True)
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        if status != "INFEASIBLE":
+            status = f"{status}: no plan found within {CPSAT_TIME_LIMIT:g} s"
+        raise InfeasibleError(_stuck_message(inst, stuck, status))
 
 
 def _stuck_message(inst: _Instance, stuck: I64, status: str) -> str:

@@ -247,6 +247,70 @@ def test_cp_sat_fallback_when_the_greedy_move_is_blocked():
     assert "min-cost-flow+cp-sat-dates" in methods
 
 
+
+# F00 and F01 may only go with B01+B02 (B00 in conflict) and daily capacity 2 lets
+# B01+B02 serve one of them a day next to the four others: they need different days
+SIX = pd.DataFrame([{"uscc": f"F{k:02d}", "name": f"企业{k}", "district": "甲区", "city": ""}
+                    for k in range(6)])
+THREE = inspectors(("B00", "甲区", "", "yes"), ("B01", "甲区", "", "yes"),
+                   ("B02", "甲区", "", "yes"))
+NOV = [date(2026, 11, 2), date(2026, 11, 3)]
+
+
+def _barred(*usccs: str) -> pd.DataFrame:
+    return pd.DataFrame([{"person": "B00", "counterpart": u, "reason": "r", "until": ""}
+                         for u in usccs])
+
+
+def _check_six(plan: Schedule) -> None:
+    by = {i.uscc: i for i in plan.items}
+    assert by["F00"].badges == by["F01"].badges == ("B01", "B02")
+    assert by["F00"].date != by["F01"].date
+    for day in ("2026-11-02", "2026-11-03"):
+        on_day = [i for i in plan.items if i.date == day]
+        assert len(on_day) == 3
+        for b in ("B00", "B01", "B02"):
+            assert sum(b in i.badges for i in on_day) == 2  # daily capacity 2, all used
+
+
+def test_all_dates_move_when_moving_the_stuck_firm_alone_cannot_help():
+    """The hypothesis example: with seed "0" the spread puts F00 and F01 on one day.
+
+    Moving only the stuck one has no free team; CP-SAT on every firm's date finds
+    the plan (this raised InfeasibleError before).
+    """
+    plan = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV)
+    _check_six(plan)
+    assert plan.stats.method == "min-cost-flow+cp-sat-dates" and plan.stats.moved > 0
+    assert run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV) == plan
+    for seed in map(str, range(1, 12)):
+        _check_six(run(SIX, THREE, conflicts=_barred("F00", "F01"), seed=seed, days=NOV))
+
+
+def test_dates_of_all_firms_when_the_repair_does_not_converge(monkeypatch):
+    import suiji.scheduler.teams as teams
+
+    monkeypatch.setattr(teams, "_REPAIR_ROUNDS", 0)  # the first shortfall goes to CP-SAT
+    methods = set()
+    for seed in map(str, range(12)):
+        plan = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed=seed, days=NOV)
+        _check_six(plan)
+        methods.add(plan.stats.method)
+    assert "min-cost-flow+cp-sat-dates" in methods
+
+
+def test_no_plan_when_the_days_bind_but_the_period_capacity_would_do():
+    """Three inspectors with daily capacity 1 staff one team of 2 a day: 2 days, 3 firms.
+
+    Without days the capacity suffices (6 slots for 6), so the complete CP-SAT
+    model on every firm's date is what proves that no plan exists.
+    """
+    staff = THREE.assign(daily_capacity="1")
+    with pytest.raises(InfeasibleError, match=r"\(INFEASIBLE\)"):
+        run(SIX[:3], staff, seed="0", days=NOV)
+
+
+
 def test_bench_quick_runs_the_city_scale():
     import json
     import subprocess
