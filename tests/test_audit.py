@@ -11,21 +11,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_audit_world import P, World, build_world, install_fake_algorithms, uscc
+from test_audit_world import P, World, build_world, uscc
 
 from suiji.cli.main import cli
 from suiji.data.audit import Finding, check_chain, differences, verify_store
 from suiji.data.store import GENESIS, LogEntry, Store, canonical_json, sha256_hex
-
-
-@pytest.fixture
-def fake_algorithms(monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_algorithms(monkeypatch)
-
-
-@pytest.fixture
-def world(store: Store, fake_algorithms: None) -> World:
-    return build_world(store)
 
 
 def _problems(store: Store, period: str | None = None) -> list[Finding]:

@@ -239,16 +239,6 @@ def build_world(store: Store, *, reviews: bool = True, panels: bool = True) -> W
     return World(store, current, event, review_draw, panel_draw, meeting)
 
 
-@pytest.fixture
-def fake_algorithms(monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_algorithms(monkeypatch)
-
-
-@pytest.fixture
-def world(store: Store, fake_algorithms: None) -> World:
-    return build_world(store)
-
-
 # --- tests of the world itself -----------------------------------------------------------
 
 def test_world_is_what_the_other_tests_assume(world: World) -> None:

@@ -8,18 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_audit_world import SEED, World, build_world, install_fake_algorithms
+from test_audit_world import SEED, World
 
 from suiji.cli.main import cli
 from suiji.data.bundle import SUMS, verify_bundle, write_bundle
 from suiji.data.errors import SuijiError
 from suiji.data.store import Store, sha256_hex
-
-
-@pytest.fixture
-def world(store: Store, monkeypatch: pytest.MonkeyPatch) -> World:
-    install_fake_algorithms(monkeypatch)
-    return build_world(store)
 
 
 @pytest.fixture

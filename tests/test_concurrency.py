@@ -19,15 +19,14 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import frozen_city, renamed_companies
 
 from suiji.data.canonical import canonical_csv
 from suiji.data.draws import all_draws, current_draw
-from suiji.data.generate import generate_city
 from suiji.data.importers import import_file
 from suiji.data.period import Period
-from suiji.data.rules import parse_rules, preset_text
 from suiji.data.schema import KINDS
-from suiji.data.snapshot import freeze, latest_snapshot
+from suiji.data.snapshot import latest_snapshot
 from suiji.data.store import Store
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
@@ -39,25 +38,10 @@ BUSY = "Another suiji process is writing to the database"
 def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small city, imported and frozen for 2026Q4, and a changed company directory."""
     folder = tmp_path_factory.mktemp("concurrency")
-    paths = generate_city(folder / "city", firms=800, inspectors=40, projects=60, agencies=10,
-                          experts=40)
-    db = folder / "frozen.db"
-    store = Store.init(db)
-    try:
-        for kind in KINDS:
-            import_file(store, kind, paths[kind])
-        for scope in ("inspections", "reviews"):
-            freeze(store, Period.parse(PERIOD), scope,
-                   parse_rules(preset_text("default"), "built-in default rules"))
-    finally:
-        store.close()
+    paths, db = frozen_city(folder, tuple(KINDS), ("inspections", "reviews"), firms=800,
+                            inspectors=40, projects=60, agencies=10, experts=40)
     # The same directory with every tenth firm renamed: a new version of companies.
-    text = paths["companies"].read_bytes().decode("gb18030").splitlines(keepends=True)
-    changed = [line.replace(",", "（更名）,", 2).replace("（更名）,", ",", 1)
-               if i % 10 == 1 else line for i, line in enumerate(text)]
-    assert changed != text
-    renamed = folder / "companies-renamed.csv"
-    renamed.write_bytes("".join(changed).encode("gb18030"))
+    renamed = renamed_companies(paths["companies"], folder / "companies-renamed.csv", 10, 1)
     return {"db": db, "renamed": renamed, **paths}
 
 

@@ -26,19 +26,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from conftest import INSPECTION_KINDS, frozen_city, renamed_companies
 
 from suiji.data.audit import verify_store
-from suiji.data.generate import generate_city
 from suiji.data.importers import import_file
-from suiji.data.period import Period
-from suiji.data.rules import parse_rules, preset_text
-from suiji.data.snapshot import SCOPE_INPUTS, freeze
+from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
-INSPECTION_KINDS = ("companies", "inspectors", "inspector-leave", "conflicts", "inspections",
-                    "positive-list")
 CYCLE = ("import", "freeze", "draw")
 ACTIONS = {"import": {"import"}, "freeze": {"freeze"}, "draw": {"draw", "redraw"}}
 # About how long each step holds the write lock on the test city (seconds).
@@ -90,22 +86,9 @@ class State:
 def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A mid-size city imported and frozen, and a second company directory to alternate with."""
     folder = tmp_path_factory.mktemp("crash")
-    paths = generate_city(folder / "city", firms=FIRMS, inspectors=120, projects=30,
-                          agencies=8, experts=30)
-    db = folder / "frozen.db"
-    store = Store.init(db)
-    try:
-        for kind in INSPECTION_KINDS:
-            import_file(store, kind, paths[kind])
-        freeze(store, Period.parse(PERIOD), "inspections",
-               parse_rules(preset_text("default"), "built-in default rules"))
-    finally:
-        store.close()
-    lines = paths["companies"].read_bytes().decode("gb18030").splitlines(keepends=True)
-    renamed = [line.replace(",", "（更名）,", 2).replace("（更名）,", ",", 1)
-               if i % 7 == 3 else line for i, line in enumerate(lines)]
-    other = folder / "companies-b.csv"
-    other.write_bytes("".join(renamed).encode("gb18030"))
+    paths, db = frozen_city(folder, INSPECTION_KINDS, ("inspections",), firms=FIRMS,
+                            inspectors=120, projects=30, agencies=8, experts=30)
+    other = renamed_companies(paths["companies"], folder / "companies-b.csv", 7, 3)
     return {"db": db, "a": paths["companies"], "b": other}
 
 

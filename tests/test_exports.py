@@ -28,12 +28,6 @@ AFTER = "2027-01-05"  # every inspection of 2026Q4 has passed
 MIDDLE = "2026-11-20"
 
 
-@pytest.fixture
-def world(store: Store, monkeypatch: pytest.MonkeyPatch) -> World:
-    install_fake_algorithms(monkeypatch)
-    return build_world(store)
-
-
 def run(world: World, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", world.store.path, *args])
 

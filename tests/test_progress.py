@@ -18,19 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import INSPECTION_KINDS, frozen_city
 
 from suiji.data import progress as progress_module
-from suiji.data.generate import generate_city
-from suiji.data.importers import import_file
-from suiji.data.period import Period
 from suiji.data.progress import Progress, set_quiet
-from suiji.data.rules import parse_rules, preset_text
-from suiji.data.snapshot import freeze
-from suiji.data.store import Store
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
-INSPECTION_KINDS = ("companies", "inspectors", "inspector-leave", "conflicts", "inspections",
-                    "positive-list")
 ERASE = "\x1b[2K"
 
 
@@ -103,17 +96,8 @@ def test_throttled_to_ten_per_second(loud: None) -> None:
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("progress")
-    paths = generate_city(folder / "city", firms=3000, inspectors=60, projects=30, agencies=8,
-                          experts=30)
-    db = folder / "frozen.db"
-    store = Store.init(db)
-    try:
-        for kind in INSPECTION_KINDS:
-            import_file(store, kind, paths[kind])
-        freeze(store, Period.parse("2026Q4"), "inspections",
-               parse_rules(preset_text("default"), "built-in default rules"))
-    finally:
-        store.close()
+    paths, db = frozen_city(folder, INSPECTION_KINDS, ("inspections",), firms=3000,
+                            inspectors=60, projects=30, agencies=8, experts=30)
     return {"folder": folder, "db": db, **paths}
 
 

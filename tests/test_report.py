@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from test_audit_world import World, build_world, install_fake_algorithms
+from test_audit_world import World
 
 from suiji.cli.main import cli
 from suiji.data.store import Store, sha256_hex
 from suiji.reports.report import Series, bar_chart, build_report
-
-
-@pytest.fixture
-def world(store: Store, monkeypatch: pytest.MonkeyPatch) -> World:
-    install_fake_algorithms(monkeypatch)
-    return build_world(store)
 
 
 def _table(report_html: str, ident: str) -> list[list[str]]:
