@@ -46,7 +46,7 @@ from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
 
 ALGORITHM = "suiji-inspections/1"
 SCOPE = "inspections"
-SOLVER_KEYS = ("status", "unique", "objective", "arcs", "components")
+SOLVER_KEYS = ("status", "method", "unique", "objective", "arcs", "components")
 # Rounding of the reported inclusion probabilities of min_per_district strata,
 # which come from a numerical integral (exact to about 1e-9).
 PROBABILITY_DECIMALS = 9

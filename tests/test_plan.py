@@ -107,7 +107,9 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
     assert {k: (s["eligible"], s["quota"], s["drawn"], s["method"]) for k, s in strata.items()} \
         == {"key": (12, 3, 3, "srs"), "general": (11, 1, 1, "srs"),
             "special": (10, 10, 10, "srs")}
-    assert set(out["solver"]) == {"status", "unique", "objective", "arcs", "components"}
+    assert set(out["solver"]) == {"status", "method", "unique", "objective", "arcs",
+                                  "components"}
+    assert out["solver"]["method"] == "min-cost-flow"  # no CP-SAT date fallback needed
     assert out["solver"]["status"] == "optimal"
     items = out["items"]
     assert len(items) == 14
