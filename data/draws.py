@@ -190,6 +190,13 @@ def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, An
     return event_id
 
 
+def latest_output_sha256(store: Store, draw: DrawRecord) -> str:
+    """The digest of the draw's output after all its recorded events."""
+    row = store.conn.execute("SELECT output_sha256 FROM draw_events WHERE draw_id = ? "
+                             "ORDER BY id DESC LIMIT 1", (draw.id,)).fetchone()
+    return str(row[0]) if row else draw.output_sha256
+
+
 def latest_output(store: Store, draw: DrawRecord) -> Any:
     """The draw's output after all its recorded events."""
     row = store.conn.execute("SELECT output FROM draw_events WHERE draw_id = ? "

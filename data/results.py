@@ -22,7 +22,7 @@ from suiji.data.canonical import canonical_csv, excel_rows
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.period import Period
 from suiji.data.schema import RECORD_KINDS
-from suiji.data.store import Store, sha256_hex, utc_now
+from suiji.data.store import LATEST_OUTPUT_SQL, Store, sha256_hex, utc_now
 
 NOT_CARRIED_OUT = "not_carried_out"
 
@@ -30,9 +30,8 @@ NOT_CARRIED_OUT = "not_carried_out"
 def current_plans(store: Store) -> dict[str, dict[str, str]]:
     """period -> {uscc: planned date} of every current inspection plan (after substitutions)."""
     rows = store.conn.execute(
-        "SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
-        "ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = 'inspections' "
-        "AND d.status = 'current' ORDER BY d.period").fetchall()
+        f"SELECT d.period, {LATEST_OUTPUT_SQL} FROM draws d WHERE d.scope = 'inspections' "
+        f"AND d.status = 'current' ORDER BY d.period").fetchall()
     return {p: {str(i["uscc"]): str(i.get("date", "")) for i in json.loads(out)["items"]}
             for p, out in rows}
 

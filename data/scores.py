@@ -31,7 +31,7 @@ from suiji.data.errors import InputFileError
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.schema import RECORD_KINDS
-from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
+from suiji.data.store import LATEST_OUTPUT_SQL, Store, canonical_json, sha256_hex, utc_now
 
 STATES = ("good", "warning", "suspended")
 HISTORY_COLUMNS = ["expert_id", "project_id", "meeting", "source"]
@@ -114,9 +114,8 @@ def panel_members(output: dict[str, Any]) -> list[tuple[str, str]]:
 def current_panel_outputs(store: Store, period: str | None = None
                           ) -> list[tuple[str, str, dict[str, Any]]]:
     """(period, meeting, latest output) of every current panel draw, in draw order."""
-    sql = ("SELECT d.period, d.subject, COALESCE((SELECT e.output FROM draw_events e "
-           "WHERE e.draw_id = d.id ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d "
-           "WHERE d.scope = 'panels' AND d.status = 'current'")
+    sql = (f"SELECT d.period, d.subject, {LATEST_OUTPUT_SQL} FROM draws d "
+           f"WHERE d.scope = 'panels' AND d.status = 'current'")
     args: tuple[str, ...] = ()
     if period is not None:
         sql += " AND d.period = ?"

@@ -27,7 +27,7 @@ from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules
 from suiji.data.schema import KINDS
 from suiji.data.scores import expert_points_file, review_history_file
-from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
+from suiji.data.store import LATEST_OUTPUT_SQL, Store, canonical_json, sha256_hex, utc_now
 
 FORMAT = "suiji-snapshot/1"
 
@@ -56,9 +56,8 @@ def carried_out_plan_items(store: Store, before: Period,
                            year: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(period, item) of every current inspection plan before ``before`` (optionally of one
     year), after substitutions, leaving out items whose result says not carried out."""
-    sql = ("SELECT d.period, COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
-           "ORDER BY e.id DESC LIMIT 1), d.output) FROM draws d WHERE d.scope = 'inspections' "
-           "AND d.status = 'current' AND d.period < ?")
+    sql = (f"SELECT d.period, {LATEST_OUTPUT_SQL} FROM draws d WHERE d.scope = 'inspections' "
+           f"AND d.status = 'current' AND d.period < ?")
     args: tuple[str, ...] = (str(before),)
     if year is not None:
         sql, args = sql + " AND d.period LIKE ?", (*args, f"{year}Q%")

@@ -30,6 +30,11 @@ from suiji.data.errors import StoreError
 from suiji.data.schema import KINDS, Kind
 
 SCHEMA_VERSION = 1
+
+# A draw's output after its events (substitutions, declines), for a query over
+# ``draws d``: the latest event's output, else the draw's own.
+LATEST_OUTPUT_SQL = ("COALESCE((SELECT e.output FROM draw_events e WHERE e.draw_id = d.id "
+                     "ORDER BY e.id DESC LIMIT 1), d.output)")
 GENESIS = "0" * 64
 DEFAULT_DB = "suiji.db"
 

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from suiji.data.draws import DrawRecord, all_draws, current_draw, latest_output
+from suiji.data.draws import (
+    DrawRecord,
+    all_draws,
+    current_draw,
+    latest_output,
+    latest_output_sha256,
+)
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.snapshot import load_snapshot
@@ -98,9 +104,7 @@ def plan_view(store: Store, period: Period | str) -> PlanView:
                          f"suiji freeze --period {period}; suiji draw inspections --period "
                          f"{period} --seed ...")
     output = latest_output(store, draw)
-    row = store.conn.execute("SELECT output_sha256 FROM draw_events WHERE draw_id = ? "
-                             "ORDER BY id DESC LIMIT 1", (draw.id,)).fetchone()
-    output_sha = row[0] if row else draw.output_sha256
+    output_sha = latest_output_sha256(store, draw)
     snapshot = load_snapshot(store, draw.snapshot_id)
     names: dict[str, str] = {}
     if "inspectors.csv" in snapshot.files:
@@ -432,10 +436,8 @@ def export_reviews(store: Store, period: Period | str, fmt: str, *, public: bool
         table = scrub_table(table)
     rendered = render_table(table, fmt, lang, json_rows=rows)
     draw = current_sample(store, period)
-    row = store.conn.execute("SELECT output_sha256 FROM draw_events WHERE draw_id = ? "
-                             "ORDER BY id DESC LIMIT 1", (draw.id,)).fetchone()
     details = {"draw": draw.id, "rows": len(rows),
                "sealed": sum(1 for r in rows if r.get("sealed")), "as_of": as_of.isoformat(),
                "lang": lang, "format": fmt, "public": public}
     return Rendered(rendered.data, fmt, len(rows), details,
-                    {"output": row[0] if row else draw.output_sha256})
+                    {"output": latest_output_sha256(store, draw)})
