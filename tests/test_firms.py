@@ -16,16 +16,15 @@ from hypothesis import strategies as st
 from suiji.data.errors import RulesError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import InspectionRules, Quota, parse_rules, preset_text
-from suiji.sampler import firms
-from suiji.sampler.firms import (
-    district_probabilities,
-    draw_firms,
+from suiji.sampler.district_minimum import district_probabilities
+from suiji.sampler.firms import draw_firms, risk_weights, stratum_quota
+from suiji.sampler.tickets import (
     pool_tickets,
-    risk_weights,
     smallest_positions,
-    stratum_quota,
+    ticket_from_digest,
+    ticket_keys,
+    ticket_string,
 )
-from suiji.sampler.tickets import ticket_keys, ticket_string
 
 Q4 = Period.parse("2026Q4")
 SEED = "80417263950183746251"
@@ -73,7 +72,7 @@ def test_pool_tickets_equal_ticket_keys_and_strings() -> None:
     keys, digests = pool_tickets(ids, SEED)
     assert np.array_equal(keys, ticket_keys(ids, SEED))
     for i, d in zip(ids[:20], digests[:20], strict=True):
-        assert firms._ticket_from_digest(d) == ticket_string(i, SEED)
+        assert ticket_from_digest(d) == ticket_string(i, SEED)
 
 
 def test_smallest_positions_settles_key_ties_on_the_full_ticket() -> None:
