@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from suiji.data.errors import InfeasibleError
 from suiji.data.rules import InspectionRules
 from suiji.data.schema import ALL_DISTRICTS
-from suiji.scheduler import teams
 from suiji.scheduler.baseline import solve_teams_cpsat
+from suiji.scheduler.cpsat_dates import cpsat_dates
+from suiji.scheduler.eligibility import prepare
 from suiji.scheduler.teams import Schedule, schedule
 
 SIGMAS = 4.5
@@ -135,12 +136,10 @@ def check_plan(plan: Schedule, firms, staff, leave, conflicts, days, rules) -> N
 
 def joint_feasible(firms, staff, leave, conflicts, days, rules, seed) -> str:
     """CP-SAT on dates and teams together (every firm free to move): the ground truth."""
-    inst = teams._prepare(firms, staff, leave, conflicts, EMPTY_HISTORY, days, rules, None,
-                          None)
+    inst = prepare(firms, staff, leave, conflicts, EMPTY_HISTORY, days, rules, None, None)
     every = np.arange(inst.uscc.size)
     dates = np.zeros(every.size, dtype=np.int64)
-    return teams._cpsat_dates(inst, every, np.arange(inst.pair_f.size), dates, every, seed,
-                              20.0)
+    return cpsat_dates(inst, every, np.arange(inst.pair_f.size), dates, every, seed, 20.0)
 
 
 @settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
