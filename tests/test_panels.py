@@ -31,13 +31,8 @@ from suiji.data.scores import record_scores
 from suiji.data.snapshot import Snapshot, freeze
 from suiji.data.store import Store
 from suiji.sampler.reviews import draw_reviews, review_rows
-from suiji.scheduler.panels import (
-    compute_decline,
-    compute_panels,
-    decline,
-    draw_panels,
-    normalize,
-)
+from suiji.scheduler.experts import normalize
+from suiji.scheduler.panels import compute_decline, compute_panels, decline, draw_panels
 
 MEETING = date(2027, 1, 20)
 EARLY = date(2027, 1, 10)
