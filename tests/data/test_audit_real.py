@@ -10,7 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_audit_world import (
+
+from suiji.cli.main import cli
+from suiji.data.audit import verify_store
+from suiji.data.bundle import verify_bundle, write_bundle
+from suiji.data.draws import current_draw, latest_output
+from suiji.data.snapshot import freeze
+from suiji.data.store import Store, canonical_json
+from suiji.reports.writers import find_personal
+from tests.fixtures.audit_world import (
     MOBILE,
     PANEL_SEED,
     REVIEW_SEED,
@@ -22,14 +30,6 @@ from test_audit_world import (
     review_frames,
     uscc,
 )
-
-from suiji.cli.main import cli
-from suiji.data.audit import verify_store
-from suiji.data.bundle import verify_bundle, write_bundle
-from suiji.data.draws import current_draw, latest_output
-from suiji.data.snapshot import freeze
-from suiji.data.store import Store, canonical_json
-from suiji.reports.writers import find_personal
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_each_real_output_tampered_is_caught(real: Store, scope: str) -> None:
 
 
 def _algorithm_md() -> str:
-    return (Path(__file__).resolve().parent.parent / "ALGORITHM.md").read_text("utf-8")
+    return (Path(__file__).resolve().parents[2] / "ALGORITHM.md").read_text("utf-8")
 
 
 def test_documented_consistent_sampler_script_passes_on_a_real_bundle(

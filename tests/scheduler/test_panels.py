@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_reviews_data import PERIOD, Inputs, frozen, panel_inputs, rules, uscc
 
 from suiji.cli.main import cli
 from suiji.data.draws import EVENT_ALGORITHMS, current_draw, latest_output, output_bytes, resolve
@@ -33,6 +32,7 @@ from suiji.data.store import Store
 from suiji.sampler.reviews import draw_reviews, review_rows
 from suiji.scheduler.experts import normalize
 from suiji.scheduler.panels import compute_decline, compute_panels, decline, draw_panels
+from tests.fixtures.reviews_data import PERIOD, Inputs, frozen, panel_inputs, rules, uscc
 
 MEETING = date(2027, 1, 20)
 EARLY = date(2027, 1, 10)

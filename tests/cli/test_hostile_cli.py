@@ -40,7 +40,7 @@ from suiji.data.importers import STRIP, import_file
 from suiji.data.schema import KINDS, RECORD_KINDS
 from suiji.data.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 HEADER = "统一社会信用代码,企业名称,区县,监管类别\n"
 GOOD = "91350100M000100Y43"

@@ -11,7 +11,6 @@ from pathlib import Path
 import consistent_sampler
 import pytest
 from click.testing import CliRunner
-from test_reviews_data import PERIOD, Inputs, frozen, rules, sample_inputs
 
 from suiji.cli.main import cli
 from suiji.data.draws import ALGORITHMS, output_bytes, resolve
@@ -26,6 +25,7 @@ from suiji.sampler.reviews import (
     population,
     stated_probabilities,
 )
+from tests.fixtures.reviews_data import PERIOD, Inputs, frozen, rules, sample_inputs
 
 SEED = "27182818284590452353"
 

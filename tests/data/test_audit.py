@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_audit_world import P, World, build_world, uscc
 
 from suiji.cli.main import cli
 from suiji.data.audit import Finding, check_chain, differences, verify_store
 from suiji.data.store import GENESIS, LogEntry, Store, canonical_json, sha256_hex
+from tests.fixtures.audit_world import COMPANIES, P, World, build_world, uscc
 
 
 def _problems(store: Store, period: str | None = None) -> list[Finding]:
@@ -286,3 +286,19 @@ def test_store_stays_usable_after_verify(world: World) -> None:
     verify_store(world.store)
     world.store.replace("positive-list", pd.DataFrame(columns=["uscc", "start", "end"]))
     assert verify_store(world.store).ok
+
+
+# --- the shared world itself (tests/fixtures/audit_world.py) ----------------------------
+
+
+def test_world_is_what_the_other_tests_assume(world: World) -> None:
+    items = world.plan.output["items"]
+    assert len(items) == 6  # 4 general + 2 key
+    names = {i["name"] for i in items}
+    assert {c[1] for c in COMPANIES if c[3] == "general"} <= names
+    assert all(len(i["inspectors"]) == 2 for i in items)
+    assert not any(i["uscc"] == uscc(4) and "B001" in i["inspectors"] for i in items)
+    assert world.plan.output["excluded"] == {"status": 1, "positive_list": 1, "annual_cap": 0}
+    report = verify_store(world.store)
+    assert report.ok, report.findings
+    assert report.checked["draws"] == 3 and report.checked["events"] == 1

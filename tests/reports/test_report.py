@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from test_audit_world import World
 
 from suiji.cli.main import cli
 from suiji.data.store import Store, sha256_hex
 from suiji.reports.report import Series, bar_chart, build_report
+from tests.fixtures.audit_world import World
 
 
 def _table(report_html: str, ident: str) -> list[list[str]]:

@@ -37,12 +37,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from conftest import INSPECTION_KINDS, frozen_city, renamed_companies
 
 from suiji.data.audit import verify_store
 from suiji.data.importers import import_file
 from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
+from tests.fixtures.city import INSPECTION_KINDS, frozen_city, renamed_companies
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_audit_world import World, build_world, install_fake_algorithms
 
 from suiji.data.store import Store
 from suiji.reports.notice import export_plan, plan_view
 from suiji.reports.writers import find_personal
+from tests.fixtures.audit_world import World, build_world, install_fake_algorithms
 
 
 def _chromium() -> str | None:

@@ -317,7 +317,7 @@ def test_bench_quick_runs_the_city_scale():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, str(root / "bench" / "run.py"), "--quick", "--json"],
                           capture_output=True, text=True, check=False, cwd=root, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -51,7 +51,7 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 def test_readme_quick_start_is_two_commands() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     block = quick.split("```", 2)[1]
     commands = [line for line in block.splitlines()[1:] if line.strip()]

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
-from test_audit_world import (
+
+from suiji.cli.main import cli
+from suiji.data.store import Store, sha256_hex
+from suiji.reports.writers import find_personal
+from tests.fixtures.audit_world import (
     LANDLINE,
     MOBILE,
     PERSON_ID,
@@ -19,10 +23,6 @@ from test_audit_world import (
     build_world,
     install_fake_algorithms,
 )
-
-from suiji.cli.main import cli
-from suiji.data.store import Store, sha256_hex
-from suiji.reports.writers import find_personal
 
 AFTER = "2027-01-05"  # every inspection of 2026Q4 has passed
 MIDDLE = "2026-11-20"
@@ -211,11 +211,10 @@ def test_reviews_without_sample_is_a_clear_error(store: Store,
 
 
 def test_notice_states_redraws_with_their_scrubbed_reason(world: World) -> None:
-    from test_audit_world import fake_plan
-
     from suiji.data.audit import verify_store
     from suiji.data.draws import record_draw
     from suiji.data.snapshot import load_snapshot
+    from tests.fixtures.audit_world import fake_plan
 
     snap = load_snapshot(world.store, world.plan.snapshot_id)
     params = {"quota": {"general": 4, "key": 2}}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_audit_world import SEED, World
 
 from suiji.cli.main import cli
 from suiji.data.bundle import SUMS, verify_bundle, write_bundle
 from suiji.data.errors import SuijiError
 from suiji.data.store import Store, sha256_hex
+from tests.fixtures.audit_world import SEED, World
 
 
 @pytest.fixture

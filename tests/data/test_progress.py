@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import INSPECTION_KINDS, frozen_city
 
 from suiji.data import progress as progress_module
 from suiji.data.progress import Progress, set_quiet
+from tests.fixtures.city import INSPECTION_KINDS, frozen_city
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 ERASE = "\x1b[2K"

@@ -179,7 +179,7 @@ def test_flow_matches_cp_sat_baseline(case):
 def _mid_instance():
     import sys
     from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     from instances import drawn_sample, synthetic
     inst = synthetic(3000, 60, 1, districts=4, seed=3, conflict_share=0.01)
     return inst, drawn_sample(inst, 0.1)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import frozen_city, renamed_companies
 
 from suiji.data.canonical import canonical_csv
 from suiji.data.draws import all_draws, current_draw
@@ -28,6 +27,7 @@ from suiji.data.period import Period
 from suiji.data.schema import KINDS
 from suiji.data.snapshot import latest_snapshot
 from suiji.data.store import Store
+from tests.fixtures.city import frozen_city, renamed_companies
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_reviews_data import PERIOD, frozen, panel_inputs, rules
 
 from suiji.data.canonical import read_frame_csv
 from suiji.data.errors import InputFileError
@@ -25,6 +24,7 @@ from suiji.data.scores import (
 from suiji.data.store import Store
 from suiji.sampler.reviews import draw_reviews
 from suiji.scheduler.panels import draw_panels
+from tests.fixtures.reviews_data import PERIOD, frozen, panel_inputs, rules
 
 
 def scores(*rows: tuple[str, ...]) -> pd.DataFrame:
