@@ -48,6 +48,7 @@ from suiji.data.draws import ALGORITHMS, EVENT_ALGORITHMS, DrawRecord, all_draws
 from suiji.data.errors import SuijiError
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+from suiji.data.version import __version__
 
 FORMAT = "suiji-audit-bundle/1"
 SUMS = "SHA256SUMS"
@@ -92,8 +93,6 @@ def _json_bytes(value: Any) -> bytes:
 
 def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str, Any]]:
     """The bundle's files (relative path -> bytes) and its manifest, built in memory."""
-    from suiji.cli import __version__
-
     draws = all_draws(store, period)
     if not draws:
         raise SuijiError(f"{period} has no draws yet: there is nothing to audit. Draw first "
