@@ -109,17 +109,18 @@ def register(cli: click.Group) -> None:
           suiji verify --period 2026Q4
           suiji verify --bundle 审计材料-2026Q4
         """
-        from suiji.data.audit import verify_store
         from suiji.data.bundle import verify_bundle
+        from suiji.data.verify import verify_store
+        from suiji.scheduler.algorithms import REGISTRY
 
         if bundle is not None and period is not None:
             raise click.UsageError("--bundle checks one bundle; leave out --period.")
         # Progress on a terminal only (and not with --quiet), redrawn in place.
         with domain_errors(), Progress("核验 verifying") as progress:
             if bundle is not None:
-                report = verify_bundle(bundle, progress=progress.step)
+                report = verify_bundle(bundle, REGISTRY, progress=progress.step)
             else:
-                report = verify_store(env.store(), period, progress=progress.step)
+                report = verify_store(env.store(), REGISTRY, period, progress=progress.step)
         _print_report(report, as_json)
 
     @cli.command("audit-bundle")
@@ -143,6 +144,7 @@ def register(cli: click.Group) -> None:
         """
         from suiji.data.audit import record_export
         from suiji.data.bundle import write_bundle
+        from suiji.scheduler.algorithms import REGISTRY
 
         with domain_errors(), Progress(f"审计材料 audit bundle of {period}: collecting"
                                        ) as progress:
@@ -154,7 +156,7 @@ def register(cli: click.Group) -> None:
                               write=write, public=False,
                               details={"file": str(out), "digest_of": "SHA256SUMS"})
 
-            summary = write_bundle(store, str(period), out, log=log)
+            summary = write_bundle(store, str(period), out, log=log, registry=REGISTRY)
         if as_json:
             echo_json(summary.as_dict())
             return

@@ -116,7 +116,8 @@ def substitute_command(env: Env, period: Period, badge: str, reason: str,
     from suiji.scheduler.plan import substitute_inspector
 
     with domain_errors():
-        result = substitute_inspector(env.store(), period, badge, reason, from_date)
+        result = substitute_inspector(env.store(), period, badge, reason, from_date,
+                                      today=date.today())
     changed = [{"uscc": r.uscc, "date": r.date, "before": list(r.before), "after": list(r.after)}
                for r in result.replacements]
     if as_json:

@@ -153,6 +153,16 @@ def _float(value: str) -> float | None:
         return float("nan")
 
 
+def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
+    """project id -> [(meeting, score or None)] of every recorded score, by meeting, expert."""
+    out: dict[str, list[tuple[str, float | None]]] = {}
+    for pid, meeting, score in store.conn.execute(
+            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
+            "expert_id"):
+        out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
+    return out
+
+
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                   file_sha256: str = "", rules: Rules | None = None) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.

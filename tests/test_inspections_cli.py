@@ -76,7 +76,7 @@ def test_second_draw_is_refused_and_redraw_needs_a_reason(tmp_path: Path) -> Non
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1")
     assert code == 1 and "already drawn" in out and "--redraw" in out
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1", "--redraw")
-    assert code == 1 and "reason" in out
+    assert code == 2 and "reason" in out  # a usage mistake
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1",
                        "--reason", "x")
     assert code == 2 and "--reason goes with --redraw" in out
