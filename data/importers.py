@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from suiji.data import uscc
-from suiji.data.errors import InputFileError, SuijiError
+from suiji.data.errors import InputFileError, SuijiError, UsageError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
 from suiji.data.rules import Rules
@@ -111,15 +111,19 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, default the rules in force) go to their
-    recorders. Nothing is written when the file has any problem. The summary
-    has the keys kind, file, rows, inserted, updated, removed, warnings,
-    version and digest (None where a recorder does not report one), plus any
-    further keys a recorder returns.
+    and ``scores`` (with ``rules``, the rules in force, which the caller
+    loads: the core reads no rules file by itself) go to their recorders.
+    Nothing is written when the file has any problem. The summary has the
+    keys kind, file, rows, inserted, updated, removed, warnings, version and
+    digest (None where a recorder does not report one), plus any further keys
+    a recorder returns.
     """
     kind_of(kind)
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
+    if kind == "scores" and rules is None:
+        raise UsageError("Importing scores needs the rules in force (the warning and "
+                         "suspension thresholds): pass rules=load_rules(...).")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
@@ -140,9 +144,9 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     else:
         from suiji.data.scores import record_scores
 
-        extra = {"rules": rules} if rules is not None else {}
+        assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, **extra)
+                            file_sha256=parsed.file_sha256, rules=rules)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
