@@ -37,6 +37,7 @@ from suiji.data.draws import DrawRecord, all_draws, event_rows, stored_output
 from suiji.data.errors import SuijiError
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+from suiji.data.trail import record_export
 from suiji.data.verify import (
     Finding,
     Registry,
@@ -176,17 +177,19 @@ def bundle_files(store: Store, period: str, registry: Registry | None = None
     return files, manifest
 
 
-def write_bundle(store: Store, period: str, out: Path,
-                 log: Callable[[bytes, Callable[[bytes], None]], None] | None = None, *,
-                 registry: Registry | None = None) -> BundleSummary:
-    """Write the bundle of ``period`` into ``out`` (which must not exist or be empty).
+def write_bundle(store: Store, period: str, out: Path, *,
+                 registry: Registry | None = None,
+                 progress: Callable[[str], None] | None = None) -> BundleSummary:
+    """Write the bundle of ``period`` into ``out`` (which must not exist or be empty),
+    and record it in the trail.
 
     ``registry`` (``suiji.scheduler.algorithms.REGISTRY``) names each draw's
-    recompute function in the manifest.
+    recompute function in the manifest. ``progress`` is told when the files
+    are collected and the writing starts (``"writing DIR"``).
 
-    ``log(sums_bytes, write)`` is given the SHA256SUMS bytes and a function that
-    writes the bundle; the CLI passes one that records the export in the trail
-    inside the same transaction as the write.
+    The ``export`` entry (``what: audit-bundle``) commits to the SHA-256 of
+    SHA256SUMS and is written in the same transaction as the folder: if the
+    write fails there is no entry, and no bundle.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -209,10 +212,10 @@ def write_bundle(store: Store, period: str, out: Path,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    if log is not None:
-        log(files[SUMS], write)
-    else:
-        write(files[SUMS])
+    if progress is not None:
+        progress(f"writing {out}")
+    record_export(store, period=period, what="audit-bundle", data=files[SUMS], write=write,
+                  public=False, details={"file": str(out), "digest_of": "SHA256SUMS"})
     return BundleSummary(out, period, len(files), len(manifest["draws"]), manifest["_events"],
                          sha256_hex(files[SUMS]), tuple(manifest["notes"]))
 
