@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from suiji.data.draws import DrawRecord, current_draw, record_draw, record_event
-from suiji.data.generate import uscc_check_char
 from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules, preset_text
 from suiji.data.snapshot import Snapshot, freeze
 from suiji.data.store import Store, utc_now
 from suiji.data.verify import Algorithm, Registry, verify_store
 from suiji.reports.writers import id_check_char
+from suiji.sample.generate import uscc_check_char
 from suiji.sampler.tickets import derived_seed, smallest, ticket_string
 
 P = Period.parse("2026Q4")
