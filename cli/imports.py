@@ -64,7 +64,8 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     with domain_errors():
         rules = env.rules() if kind == "scores" else None
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
-                             period=str(period) if period else None, rules=rules)
+                             period=str(period) if period else None, rules=rules,
+                             progress=True)
     if as_json:
         echo_json(result)
         return

@@ -88,11 +88,12 @@ class ParsedFile:
 
 
 def read_kind(kind: str, path: Path, *, encoding: str | None = None,
-              sheet: str | None = None) -> ParsedFile:
+              sheet: str | None = None, progress: bool = False) -> ParsedFile:
     """Read and check a whole file as ``kind``; raise InputFileError listing every problem.
 
     ``encoding`` forces a CSV encoding (default: UTF-8 BOM, else UTF-8, else
     GB18030); ``sheet`` picks an XLSX worksheet (default: the first).
+    ``progress``: show the reading on a terminal's stderr (the CLI asks for it).
 
     Example::
 
@@ -101,12 +102,12 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
-    return _Parser(k, source).run()
+    return _Parser(k, source, progress).run()
 
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None) -> dict[str, Any]:
+                rules: Rules | None = None, progress: bool = False) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
@@ -116,7 +117,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     Nothing is written when the file has any problem. The summary has the
     keys kind, file, rows, inserted, updated, removed, warnings, version and
     digest (None where a recorder does not report one), plus any further keys
-    a recorder returns.
+    a recorder returns. ``progress``: show reading and writing on a terminal's
+    stderr (the CLI asks for it; a library caller gets no output).
     """
     kind_of(kind)
     if period is not None and kind != "results":
@@ -124,12 +126,12 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
                          "suspension thresholds): pass rules=load_rules(...).")
-    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
+    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
     if kind in KINDS:
-        with Progress(f"写入 writing {kind}"):
+        with Progress(f"写入 writing {kind}", shown=progress):
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings)
@@ -239,7 +241,8 @@ class _Problems:
 
 
 class _Parser:
-    def __init__(self, kind: Kind, source: Source) -> None:
+    def __init__(self, kind: Kind, source: Source, progress: bool = False) -> None:
+        self.progress = progress
         self.kind = kind
         self.source = source
         self.warnings: list[str] = list(source.notes)
@@ -261,7 +264,7 @@ class _Parser:
     def run(self) -> ParsedFile:
         k = self.kind
         header_seen = False
-        with Progress(f"读取 reading {self.source.name}") as progress:
+        with Progress(f"读取 reading {self.source.name}", shown=self.progress) as progress:
             for start, rows in self.source.chunks():
                 progress.advance(len(rows))
                 if not header_seen:
