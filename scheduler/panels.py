@@ -64,7 +64,7 @@ from suiji.data.draws import (
     run_draw,
     run_event,
 )
-from suiji.data.errors import InfeasibleError, LeadTimeError, SuijiError
+from suiji.data.errors import BugError, InfeasibleError, LeadTimeError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import ReviewRules, Rules
@@ -469,8 +469,8 @@ def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                          allow_shortfall=True)
         raise _infeasible(model, rules, explain if explain.flow.optimal else None)
     if not result.flow.reproducible:
-        raise SuijiError(f"The panel assignment could not be proven unique (solver status "
-                         f"{result.status}); please report this with the seed and snapshot.")
+        raise BugError(f"The panel assignment could not be proven unique (solver status "
+                       f"{result.status}); please report this with the seed and snapshot.")
     used = result.used
     members: dict[int, set[int]] = {d: set() for d in range(len(model.docs))}
     for d, e in zip(arc_d[used].tolist(), arc_e[used].tolist(), strict=True):
