@@ -1,10 +1,13 @@
 """The record of draws: one current draw per (period, scope, subject), redraws on record.
 
-Every draw module (inspection plan, review sample, expert panels) computes its
-output as a pure function of a snapshot and a seed, then hands it to
-:func:`record_draw`, which stores it, its digest and a log entry in one
-transaction. The partial unique index ``draws_one_current`` means two
-processes racing to draw the same period cannot both succeed.
+Every recorded draw (inspection plan, review sample, expert panels) runs through
+:func:`run_draw`, and every event on a draw (substitution, decline) through
+:func:`run_event`: the draw modules supply a pure compute function of a snapshot
+and a seed, and its parameters; seed resolution, the freeze check, the
+one-current-draw rule, the redraw reason and the atomic record with its log
+entry are written once, here. The partial unique index ``draws_one_current``
+means two processes racing to draw the same period cannot both succeed. The
+queries of draws and their events live here too.
 """
 
 from __future__ import annotations
