@@ -15,11 +15,19 @@ from hypothesis import strategies as st
 from suiji.cli.main import cli
 from suiji.data.audit import Finding, check_chain, differences, verify_store
 from suiji.data.store import GENESIS, LogEntry, Store, canonical_json, sha256_hex
-from tests.fixtures.audit_world import COMPANIES, P, World, build_world, uscc
+from tests.fixtures.audit_world import (
+    COMPANIES,
+    WORLD_REGISTRY,
+    P,
+    World,
+    build_world,
+    fake_substitution,
+    uscc,
+)
 
 
 def _problems(store: Store, period: str | None = None) -> list[Finding]:
-    report = verify_store(store, period)
+    report = verify_store(store, WORLD_REGISTRY, period)
     return list(report.findings)
 
 
@@ -28,7 +36,7 @@ def _text(findings: list[Finding]) -> str:
 
 
 def test_untouched_record_is_all_good(world: World) -> None:
-    report = verify_store(world.store, str(P))
+    report = verify_store(world.store, WORLD_REGISTRY, str(P))
     assert report.ok
     assert report.checked["snapshots"] == 2
     assert report.checked["log entries"] == len(world.store.log_entries())
@@ -184,16 +192,20 @@ def test_edited_panel_and_review_sample_are_recomputed(world: World) -> None:
 
 def test_algorithm_that_fails_is_a_finding(world: World, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
-    from suiji.data import draws
+    from suiji.data.verify import Algorithm, Registry
 
-    monkeypatch.setitem(draws.ALGORITHMS, "inspections", "suiji.no_such_module:compute")
-    findings = _problems(world.store)
+    def broken(*_args: object) -> None:
+        raise ImportError("No module named 'suiji.no_such_module'")
+
+    registry = Registry((*[a for a in WORLD_REGISTRY.algorithms if a.id != "test-plan/1"],
+                         Algorithm("test-plan/1", broken, {"substitution": fake_substitution})))
+    findings = list(verify_store(world.store, registry).findings)
     assert [f.check for f in findings] == ["recompute"]
     assert "cannot be recomputed" in findings[0].problem
 
 
 def test_period_filter_skips_other_periods(world: World) -> None:
-    report = verify_store(world.store, "2026Q3")
+    report = verify_store(world.store, WORLD_REGISTRY, "2026Q3")
     assert report.ok and report.checked["draws"] == 0
 
 
@@ -283,9 +295,9 @@ def test_cli_log_lists_the_chain(world: World) -> None:
 
 
 def test_store_stays_usable_after_verify(world: World) -> None:
-    verify_store(world.store)
+    verify_store(world.store, WORLD_REGISTRY)
     world.store.replace("positive-list", pd.DataFrame(columns=["uscc", "start", "end"]))
-    assert verify_store(world.store).ok
+    assert verify_store(world.store, WORLD_REGISTRY).ok
 
 
 # --- the shared world itself (tests/fixtures/audit_world.py) ----------------------------
@@ -299,6 +311,6 @@ def test_world_is_what_the_other_tests_assume(world: World) -> None:
     assert all(len(i["inspectors"]) == 2 for i in items)
     assert not any(i["uscc"] == uscc(4) and "B001" in i["inspectors"] for i in items)
     assert world.plan.output["excluded"] == {"status": 1, "positive_list": 1, "annual_cap": 0}
-    report = verify_store(world.store)
+    report = verify_store(world.store, WORLD_REGISTRY)
     assert report.ok, report.findings
     assert report.checked["draws"] == 3 and report.checked["events"] == 1

@@ -4,10 +4,8 @@ then exports, verify, the bundle, and a tamper of each real output."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -15,21 +13,15 @@ from suiji.cli.main import cli
 from suiji.data.audit import verify_store
 from suiji.data.bundle import verify_bundle, write_bundle
 from suiji.data.draws import current_draw, latest_output
-from suiji.data.snapshot import freeze
 from suiji.data.store import Store, canonical_json
 from suiji.reports.writers import find_personal
+from suiji.scheduler.algorithms import REGISTRY
 from tests.fixtures.audit_world import (
     MOBILE,
-    PANEL_SEED,
-    REVIEW_SEED,
-    RULES,
     SEED,
     P,
-    companies_frame,
-    inspectors_frame,
-    review_frames,
-    uscc,
 )
+from tests.fixtures.real_world import build_real
 
 
 @pytest.fixture
@@ -37,37 +29,8 @@ def real(store: Store) -> Store:
     return build_real(store)
 
 
-def build_real(store: Store) -> Store:
-    """A small period drawn with the real algorithms, with one substitution and one decline."""
-    from suiji.data.results import record_results
-    from suiji.sampler.reviews import draw_reviews
-    from suiji.scheduler.panels import decline, draw_panels
-    from suiji.scheduler.plan import draw_plan, substitute_inspector
-
-    store.replace("companies", companies_frame())
-    store.replace("inspectors", inspectors_frame())
-    store.replace("conflicts", pd.DataFrame([
-        {"person": "B001", "counterpart": uscc(4), "reason": "亲属任职", "until": ""}]))
-    for kind, frame in review_frames().items():
-        store.replace(kind, frame)
-    freeze(store, P, "inspections", RULES)
-    plan = draw_plan(store, P, RULES, SEED)
-    first = plan.output["items"][0]
-    substitute_inspector(store, P, first["inspectors"][0], "病假", from_date="2026-10-01")
-    done = [i for i in latest_output(store, plan)["items"] if i["date"] < "2026-12-01"]
-    record_results(store, pd.DataFrame([{"uscc": i["uscc"], "outcome": "no_issue",
-                                         "date": i["date"], "reason": "", "period": ""}
-                                        for i in done]), period=str(P))
-    freeze(store, P, "reviews", RULES)
-    draw_reviews(store, P, RULES, REVIEW_SEED)
-    panels = draw_panels(store, P, RULES, date(2026, 12, 10), date(2026, 12, 1),
-                         seed=PANEL_SEED)
-    decline(store, date(2026, 12, 10), panels.output["items"][0]["experts"][0], "出差")
-    return store
-
-
 def test_real_record_verifies_exports_and_bundles(real: Store, tmp_path: Path) -> None:
-    report = verify_store(real, str(P))
+    report = verify_store(real, REGISTRY, str(P))
     assert report.ok, report.findings
     assert report.checked["draws"] == 3 and report.checked["events"] == 2
     runner = CliRunner()
@@ -91,8 +54,8 @@ def test_real_record_verifies_exports_and_bundles(real: Store, tmp_path: Path) -
     assert any(r["declined"] for r in reviews)
     bundle = tmp_path / "bundle"
     write_bundle(real, str(P), bundle)
-    assert verify_bundle(bundle).ok
-    assert verify_store(real).ok  # the exports were logged without breaking anything
+    assert verify_bundle(bundle, REGISTRY).ok
+    assert verify_store(real, REGISTRY).ok  # the exports were logged without breaking anything
 
 
 @pytest.mark.parametrize("scope", ["inspections", "reviews", "panels"])
@@ -103,7 +66,7 @@ def test_each_real_output_tampered_is_caught(real: Store, scope: str) -> None:
     out = dict(draw.output)
     out["items"] = list(reversed(out["items"]))
     real.conn.execute("UPDATE draws SET output = ? WHERE id = ?", (canonical_json(out), draw.id))
-    findings = verify_store(real, str(P)).findings
+    findings = verify_store(real, REGISTRY, str(P)).findings
     assert {f.check for f in findings} == {"draw", "recompute"}
     assert "same records in a different order" in " ".join(f.problem for f in findings)
 

@@ -42,6 +42,7 @@ from suiji.data.audit import verify_store
 from suiji.data.importers import import_file
 from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
+from suiji.scheduler.algorithms import REGISTRY
 from tests.fixtures.city import INSPECTION_KINDS, frozen_city, renamed_companies
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
@@ -286,7 +287,7 @@ def run_crashes(city: dict[str, Path], tmp_path: Path, iterations: int, seed: in
         store = Store.open(db)
         try:
             action = store.log_entries()[-1].action
-            report = verify_store(store, recompute=False)
+            report = verify_store(store, REGISTRY, recompute=False)
         finally:
             store.close()
         assert action in ACTIONS[what], (what, action)
