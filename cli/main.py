@@ -174,7 +174,8 @@ def rules_show(env: Env) -> None:
 
 @rules.command("init")
 @click.option("--preset", default="default", show_default=True,
-              help="default, yicheng, chizhou or guangzhou.")
+              help="default, yicheng, chizhou, guangzhou; tasks, campaign (the quarter "
+                   "as [[inspection.tasks]]).")
 @click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def rules_init(preset: str, output: str, force: bool) -> None:
@@ -197,8 +198,9 @@ def rules_init(preset: str, output: str, force: bool) -> None:
 
 @cli.command()
 @period_option
-@click.option("--scope", type=click.Choice(["inspections", "reviews"]), default="inspections",
-              show_default=True, help="Which draw the inputs are for.")
+@click.option("--scope", type=click.Choice(["inspections", "reviews", "tasks"]),
+              default="inspections", show_default=True,
+              help="Which draw the inputs are for (tasks: `suiji draw tasks`).")
 @json_option
 @pass_env
 def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
@@ -208,6 +210,7 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
     Example:
       suiji freeze --period 2026Q4
       suiji freeze --period 2026Q4 --scope reviews
+      suiji freeze --period 2026Q4 --scope tasks
     """
     from suiji.data.progress import Progress
     from suiji.data.snapshot import freeze as do_freeze
@@ -245,6 +248,6 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "audit", "exports", "demo"):
+for _name in ("imports", "inspections", "tasks", "reviews", "audit", "exports", "demo"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -131,8 +131,13 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
     if kind in KINDS:
+        frame = parsed.frame
+        if kind == "matters":
+            from suiji.data.matters import check_matters
+
+            frame = check_matters(frame, parsed.file_name)
         with Progress(f"写入 writing {kind}", shown=progress):
-            summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
+            summary = store.replace(kind, frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings)
         base.update(inserted=summary.inserted, updated=summary.updated,

@@ -79,7 +79,10 @@ STATUS = _enum(("正常", "active"), ("在产", "active"), ("停产", "stopped")
 
 INSPECTION_KIND = _enum(("双随机", "random"), ("信访", "complaint"), ("专项", "campaign"),
                         ("案件", "case"), ("random", "random"), ("complaint", "complaint"),
-                        ("campaign", "campaign"), ("case", "case"))
+                        ("campaign", "campaign"), ("case", "case"),
+                        ("地方专项", "local_campaign"), ("local_campaign", "local_campaign"),
+                        ("国家专项", "national_campaign"),
+                        ("national_campaign", "national_campaign"))
 
 DOC_TYPE = _enum(("报告书", "report"), ("报告表", "form"), ("report", "report"),
                  ("form", "form"))
@@ -165,6 +168,16 @@ _kind(Kind("experts", "评审专家库", (
     Column("birth_year", "出生年份", "int"),
     Column("active", "在库", "bool", default="yes", choices=YES_NO),
 ), key=("expert_id",)))
+
+_kind(Kind("matters", "随机抽查事项清单", (
+    Column("matter_id", "事项编号", required=True, aliases=("编号",)),
+    Column("name", "事项名称", required=True, aliases=("抽查事项",)),
+    Column("basis", "检查依据", required=True, aliases=("依据", "法律依据")),
+    Column("method", "检查方式", required=True, aliases=("抽查方式",)),
+    Column("categories", "适用类别", "list", aliases=("监管类别",)),
+    Column("industries", "适用行业", "list"),
+), key=("matter_id",), description="the list of random-inspection matters: what an "
+    "inspection checks and on what legal basis"))
 
 _kind(Kind("employment-history", "专家工作经历", (
     Column("expert_id", "专家编号", required=True),

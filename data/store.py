@@ -256,6 +256,10 @@ class Store:
                                   (str(SCHEMA_VERSION),))
                 self.append_log("migrate", details={"from": version, "to": SCHEMA_VERSION})
 
+    def _has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = ?", (name,)).fetchone() is not None
+
     def _create_kind_table(self, kind: Kind) -> None:
         cols = ", ".join(f'"{c}" TEXT NOT NULL DEFAULT \'\'' for c in kind.column_names)
         t = kind.table
@@ -348,6 +352,8 @@ class Store:
         """A kind's rows at a version (default: current), canonical strings, sorted by key."""
         k = KINDS[kind]
         cols = ", ".join(f'"{c}"' for c in k.column_names)
+        if not self._has_table(k.table):  # a kind added after this database was created
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in k.column_names})
         if version is None:
             sql = f'SELECT {cols} FROM "{k.table}" WHERE _to IS NULL ORDER BY _key'
             args: tuple[int, ...] = ()
@@ -372,6 +378,7 @@ class Store:
         hashes = row_hashes(frame)
         digest = frame_sha256(frame)
         with self.transaction():
+            self._create_kind_table(k)  # no-op unless the kind is newer than the database
             version = self.current_version(kind) + 1
             current = dict(self.conn.execute(
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())

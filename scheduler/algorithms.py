@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from suiji.data.verify import Algorithm, Registry
 from suiji.sampler import reviews
-from suiji.scheduler import panels, plan
+from suiji.scheduler import panels, plan, tasks_plan
 
 REGISTRY = Registry((
     Algorithm(plan.ALGORITHM, plan.compute_plan,
               {"substitution": plan.compute_substitution}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+    Algorithm(tasks_plan.ALGORITHM, tasks_plan.compute_task_plan),
 ))
