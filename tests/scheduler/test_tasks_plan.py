@@ -1,0 +1,177 @@
+"""suiji.scheduler.tasks_plan: the task plan as a recorded, verifiable draw (suiji-tasks/1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from suiji.data.draws import current_draw, output_bytes, stored_output
+from suiji.data.errors import FreezeError, RulesError, SuijiError, UsageError
+from suiji.data.period import Period
+from suiji.data.snapshot import freeze, latest_snapshot
+from suiji.data.store import Store
+from suiji.data.verify import verify_store
+from suiji.sampler.tickets import smallest
+from suiji.scheduler.algorithms import REGISTRY
+from suiji.scheduler.tasks_plan import compute_task_plan, draw_task_plan
+from tests.fixtures.tasks_world import MATTERS, SEED, fill, rules
+from tests.sampler.test_tasks import THREE
+
+Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
+FLOOD = """
+[[inspection.tasks]]
+id = "flood"
+name = "汛期风险排查（地方专项）"
+source = "local_campaign"
+categories = ["key", "general"]
+matters = ["HB-02"]
+quota = "count"
+count = 6
+start = "2026-11-16"
+end = "2026-12-31"
+"""
+RULES = rules(THREE)
+
+
+@pytest.fixture
+def frozen(store: Store) -> Store:
+    fill(store)
+    freeze(store, Q4, "tasks", RULES)
+    return store
+
+
+def test_the_plan_has_one_visit_per_firm_inside_its_tasks_windows(frozen: Store) -> None:
+    record = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    out = record.output
+    assert (record.algorithm, record.subject) == ("suiji-tasks/1", "annual+vocs+national")
+    assert out["snapshot"] == latest_snapshot(frozen, Q4, "tasks").digest
+    tasks = {t["id"]: t for t in out["tasks"]}
+    assert [t["id"] for t in out["tasks"]] == ["annual", "vocs", "national"]
+    assert tasks["annual"]["excluded"] == {"positive_list": 1, "annual_cap": 2}
+    assert tasks["national"]["excluded"] == {"positive_list": 1, "annual_cap": 0}
+    days = {d.isoformat() for d in latest_snapshot(frozen, Q4, "tasks").working_days}
+    usccs = [v["uscc"] for v in out["visits"]]
+    assert len(usccs) == len(set(usccs)) == out["summary"]["visits"]
+    pairs = 0
+    for v in out["visits"]:
+        assert v["date"] in days
+        for t in v["tasks"]:
+            assert tasks[t]["window"][0] <= v["date"] <= tasks[t]["window"][1]
+        assert len(v["inspectors"]) == max(tasks[t]["team_size"] for t in v["tasks"])
+        assert v["counts"] == any(tasks[t]["counts"] for t in v["tasks"])
+        assert v["kind"] == ("random" if "annual" in v["tasks"] else
+                             "local_campaign" if "vocs" in v["tasks"] else "national_campaign")
+        assert set(v["matters"]) <= set(out["matters"])
+        pairs += len(v["tasks"])
+    assert pairs == out["summary"]["firm_tasks"] == sum(t["drawn"] for t in out["tasks"])
+    assert out["summary"]["visits"] < pairs  # the tasks' samples share firms
+    assert out["matters"]["HB-06"]["basis"] == MATTERS.loc[2, "basis"]
+    # each task alone is the smallest tickets of its population
+    snapshot = latest_snapshot(frozen, Q4, "tasks")
+    for t in out["tasks"]:
+        drawn = sorted(v["uscc"] for v in out["visits"] if t["id"] in v["tasks"])
+        assert len(drawn) == t["drawn"] == t["quota"]
+        assert t["probability"] == t["quota"] / t["eligible"]
+    frame = sorted(u for u, c in zip(snapshot.frame("companies.csv")["uscc"],
+                                     snapshot.frame("companies.csv")["category"], strict=True)
+                   if c == "key")
+    annual = [u for u in frame if u not in (
+        "91320100MA0000003X", "91320100MA0000006X", "91320100MA0000015X")]
+    assert sorted(v["uscc"] for v in out["visits"] if "annual" in v["tasks"]) \
+        == sorted(smallest(annual, SEED, tasks["annual"]["quota"]))
+
+
+def test_recorded_task_plan_recomputes_byte_for_byte(frozen: Store) -> None:
+    record = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    assert REGISTRY.draw(record.algorithm) is compute_task_plan
+    again = compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, record.params)
+    assert output_bytes(again) == stored_output(frozen, record.id).encode("utf-8")
+    assert verify_store(frozen, REGISTRY).ok
+
+
+def test_a_mid_quarter_campaign_is_drawn_alone_and_leaves_the_drawn_tasks_unchanged(
+        frozen: Store) -> None:
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    before = stored_output(frozen, first.id)
+    later = rules(THREE + FLOOD)
+    with pytest.raises(FreezeError, match="period-visits.csv, rules.toml"):
+        draw_task_plan(frozen, Q4, later, tasks=["flood"])
+    freeze(frozen, Q4, "tasks", later)
+    with pytest.raises(UsageError, match="period's seed 80417263950183746251"):
+        draw_task_plan(frozen, Q4, later, tasks=["flood"], seed="11111111111111111111")
+    with pytest.raises(SuijiError, match="annual of 2026Q4 are drawn already"):
+        draw_task_plan(frozen, Q4, later, tasks=["annual", "flood"])
+    second = draw_task_plan(frozen, Q4, later)  # default: the tasks not drawn yet
+    assert (second.subject, second.seed) == ("flood", SEED)
+    assert stored_output(frozen, first.id) == before  # byte-identical
+    assert current_draw(frozen, str(Q4), "tasks", first.subject) == first
+    out = second.output
+    (flood,) = out["tasks"]
+    first_counting = {v["uscc"] for v in first.output["visits"] if v["counts"]}
+    flood_firms = {v["uscc"] for v in out["visits"]} | {j["uscc"] for j in out["joined"]}
+    assert not flood_firms & first_counting  # at the cap of 1 after the first draw
+    assert flood["excluded"]["annual_cap"] >= 2 + len(
+        {v["uscc"] for v in first.output["visits"] if v["counts"] and
+         v["category"] in ("key", "general")})
+    # the inspectors' earlier load: nobody has two visits on one day beyond the daily cap
+    per_day: dict[tuple[str, str], int] = {}
+    for v in first.output["visits"] + out["visits"]:
+        for b in v["inspectors"]:
+            per_day[b, v["date"]] = per_day.get((b, v["date"]), 0) + 1
+    assert max(per_day.values()) <= 2
+    assert verify_store(frozen, REGISTRY).ok
+    with pytest.raises(SuijiError, match="Every task of the rules is drawn"):
+        draw_task_plan(frozen, Q4, later)
+
+
+def test_the_next_quarter_counts_the_task_visits_toward_the_cap(store: Store) -> None:
+    fill(store)
+    tasks_q3 = rules("""
+[[inspection.tasks]]
+id = "annual"
+name = "重点双随机"
+categories = ["key"]
+matters = ["HB-01"]
+ratio = 0.5
+""")
+    freeze(store, Q3, "tasks", tasks_q3)
+    q3 = draw_task_plan(store, Q3, tasks_q3, seed=SEED)
+    visited = {v["uscc"] for v in q3.output["visits"]}
+    freeze(store, Q4, "tasks", tasks_q3)
+    history = latest_snapshot(store, Q4, "tasks").frame("history.csv")
+    assert {u for u, s in zip(history["uscc"], history["source"], strict=True)
+            if s == "tasks:2026Q3"} == visited
+    q4 = draw_task_plan(store, Q4, tasks_q3, seed=SEED)
+    (annual,) = q4.output["tasks"]
+    assert annual["excluded"]["annual_cap"] == 2 + len(visited)
+    assert not visited & {v["uscc"] for v in q4.output["visits"]}
+
+
+def test_refusals_name_what_to_fix(store: Store) -> None:
+    fill(store)
+    bare = store.read("matters").iloc[:0]
+    store.replace("matters", bare)
+    freeze(store, Q4, "tasks", RULES)
+    with pytest.raises(SuijiError, match="names matter\\(s\\) HB-01 that are not on the list"):
+        draw_task_plan(store, Q4, RULES, seed=SEED)
+    with pytest.raises(SuijiError, match="No task 'nope' in the rules"):
+        draw_task_plan(store, Q4, RULES, tasks=["nope"], seed=SEED)
+    store.replace("matters", MATTERS)
+    freeze(store, Q3, "tasks", RULES)
+    with pytest.raises(RulesError, match="must lie inside 2026Q3"):
+        draw_task_plan(store, Q3, RULES, seed=SEED)
+
+
+def test_rules_without_tasks_draw_the_three_category_tasks(store: Store) -> None:
+    fill(store)
+    plain = rules("")
+    freeze(store, Q4, "tasks", plain)
+    out = draw_task_plan(store, Q4, plain, seed=SEED).output
+    assert [(t["id"], t["quota_rule"]["mode"]) for t in out["tasks"]] == [
+        ("key", "ratio"), ("general", "ratio"), ("special", "annual_all")]
+    for v in out["visits"]:  # "*": every listed matter that applies to the firm
+        assert "HB-02" in v["matters"]
+        assert ("HB-08" in v["matters"]) == (v["category"] == "special")
+        assert ("HB-06" in v["matters"]) == (v["industry"] == "化工")
+    assert all(date.fromisoformat(v["date"]) >= Q4.first_day for v in out["visits"])
