@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from suiji.data.errors import RulesError
 from suiji.data.period import Period
 from suiji.data.rules import InspectionTask, quarter_tasks
-from suiji.sampler.tasks import counting_visits, draw_tasks, independent_union, task_quota
+from suiji.sampler.tasks import TaskDraw, counting_visits, draw_tasks, independent_union, task_quota
 from suiji.sampler.tickets import smallest, ticket_string
 from tests.fixtures.tasks_world import (
     SEED,
@@ -75,7 +75,7 @@ team_size = 3
 
 
 def draw(tasks: str = THREE, seed: str = SEED, history: pd.DataFrame = HISTORY,
-         earlier: pd.DataFrame = EMPTY_EARLIER, extra: str = "", n: int = 48):  # type: ignore[no-untyped-def]
+         earlier: pd.DataFrame = EMPTY_EARLIER, extra: str = "", n: int = 48) -> TaskDraw:
     r = rules(tasks, extra)
     return draw_tasks(companies(n), POSITIVE, NO_PROJECTS, history, earlier,
                       quarter_tasks(r.inspection), r.inspection, Q4, seed, 9)
@@ -204,7 +204,7 @@ def test_a_window_outside_the_period_is_refused() -> None:
 
 def test_quotas() -> None:
     def task(**kw: object) -> InspectionTask:
-        return InspectionTask(id="t", name="t", matters=("HB-01",), **kw)  # type: ignore[arg-type]
+        return InspectionTask(id="t", name="t", matters=("HB-01",), **kw)
 
     assert task_quota(task(ratio=0.25), 13, 0, Q4) == 4
     assert task_quota(task(quota="count", count=5), 3, 0, Q4) == 3
