@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from suiji.data.bundle import verify_bundle, write_bundle
 from suiji.data.draws import current_draw, output_bytes, stored_output
 from suiji.data.errors import FreezeError, RulesError, SuijiError, UsageError
 from suiji.data.period import Period
@@ -175,3 +181,42 @@ def test_rules_without_tasks_draw_the_three_category_tasks(store: Store) -> None
         assert ("HB-08" in v["matters"]) == (v["category"] == "special")
         assert ("HB-06" in v["matters"]) == (v["industry"] == "化工")
     assert all(date.fromisoformat(v["date"]) >= Q4.first_day for v in out["visits"])
+
+
+def _check_srs(tmp_path: Path) -> Path:
+    text = (Path(__file__).resolve().parents[2] / "ALGORITHM.md").read_text("utf-8")
+    script = re.search(r"```python\n(# check_srs\.py.*?)```", text, re.S)
+    assert script is not None, "ALGORITHM.md lost its check_srs.py"
+    path = tmp_path / "check_srs.py"
+    path.write_text(script.group(1), "utf-8")
+    return path
+
+
+def test_the_bundle_covers_tasks_and_its_script_reproduces_each_task(
+        frozen: Store, tmp_path: Path) -> None:
+    pytest.importorskip("consistent_sampler")
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    later = rules(THREE + FLOOD)
+    freeze(frozen, Q4, "tasks", later)
+    draw_task_plan(frozen, Q4, later, tasks=["flood"])
+    bundle = tmp_path / "bundle"
+    write_bundle(frozen, str(Q4), bundle, registry=REGISTRY)
+    assert verify_bundle(bundle, REGISTRY).ok
+    script = _check_srs(tmp_path)
+    done = subprocess.run([sys.executable, str(script), str(bundle)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [x.split(":")[0] for x in lines] == [
+        f"draw {first.id} tasks annual", f"draw {first.id} tasks vocs",
+        f"draw {first.id} tasks national", f"draw {first.id + 1} tasks flood"]
+    assert all(x.endswith("OK") for x in lines)
+    # a forged visit list is caught by the same script
+    out = bundle / "outputs" / f"draw-{first.id}.json"
+    doc = json.loads(out.read_text("utf-8"))
+    doc["visits"] = doc["visits"][1:]
+    out.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    forged = subprocess.run([sys.executable, str(script), str(bundle)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert forged.returncode == 1 and "DIFFERS" in forged.stdout
+    assert not verify_bundle(bundle, REGISTRY).ok
