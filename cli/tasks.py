@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
-from suiji.cli.types import SEED
+from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 
@@ -86,7 +87,66 @@ def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: s
     env.info("Keep the plan sealed until the visits; the pre-quarter notice names no firm.")
 
 
+@click.group("results")
+def results_group() -> None:
+    """Results of a task plan's visits, per matter, and what is overdue.
+
+    \b
+    Example:
+      suiji import results 2026Q4事项结果.csv --period 2026Q4
+      suiji results status --period 2026Q4
+    """
+
+
+@results_group.command("status")
+@period_option
+@click.option("--as-of", "as_of", default=None, type=DATE, metavar="DATE",
+              help="The day to judge overdue results on (default: today).")
+@click.option("--all", "show_all", is_flag=True, help="List every visit, not only overdue.")
+@json_option
+@pass_env
+def results_status_command(env: Env, period: Period, as_of: date | None, show_all: bool,
+                           as_json: bool) -> None:
+    """List the task plan's visits whose results are overdue (exit 0 either way).
+
+    A visit's results are due within inspection.results_due_days working days
+    (default 20) after it, one per matter of the visit (import them with
+    `suiji import results FILE`, a file with a 事项编号/matter column).
+
+    \b
+    Example:
+      suiji results status --period 2026Q4
+      suiji results status --period 2026Q4 --as-of 2027-01-31 --json
+    """
+    from suiji.data.matter_results import results_status
+
+    day = as_of or date.today()
+    with domain_errors():
+        visits = results_status(env.store(), period)
+    late = [v for v in visits if v.overdue(day)]
+    shown = visits if show_all else late
+    rows = [{"uscc": v.uscc, "name": v.name, "date": v.visit_date, "due": v.due,
+             "due_estimated": v.estimated, "tasks": list(v.tasks), "missing": list(v.missing),
+             "overdue": v.overdue(day)} for v in shown]
+    if as_json:
+        echo_json({"period": str(period), "as_of": day.isoformat(), "visits": len(visits),
+                   "complete": sum(not v.missing for v in visits), "overdue": len(late),
+                   "rows": rows})
+        return
+    click.echo(f"{period}: {len(visits):,} visits, {sum(not v.missing for v in visits):,} with "
+               f"every matter's result, {len(late):,} overdue on {day.isoformat()}.")
+    for r in rows:
+        flag = "OVERDUE " if r["overdue"] else ""
+        mark = "*" if r["due_estimated"] else ""
+        click.echo(f"  {flag}{r['due']}{mark}  {r['uscc']}  {r['name']}  visited {r['date']}  "
+                   f"missing {', '.join(r['missing']) or '—'}")
+    if any(v.estimated for v in visits):
+        env.info("* due date counted Monday to Friday: the holiday notice of that year is not "
+                 "in the calendar or the rules yet (add [calendar.YEAR] to the rules).")
+
+
 def register(cli: click.Group) -> None:
     draw = cli.commands["draw"]
     assert isinstance(draw, click.Group)
     draw.add_command(draw_tasks_command)
+    cli.add_command(results_group)

@@ -121,11 +121,13 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     stderr (the CLI asks for it; a library caller gets no output).
     """
     kind_of(kind)
-    if period is not None and kind != "results":
+    if period is not None and kind not in ("results", "matter-results"):
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
                          "suspension thresholds): pass rules=load_rules(...).")
+    if kind == "results" and _has_matter_column(Path(path), encoding, sheet):
+        kind = "matter-results"  # results of a task plan, one row per visit and matter
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
@@ -143,7 +145,13 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
         return base
-    if kind == "results":
+    if kind == "matter-results":
+        from suiji.data.matter_results import record_matter_results
+
+        out = record_matter_results(store, parsed.frame, period=period,
+                                    file_name=parsed.file_name,
+                                    file_sha256=parsed.file_sha256)
+    elif kind == "results":
         from suiji.data.results import record_results
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
@@ -163,6 +171,23 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         else:
             base[key] = value
     return base
+
+
+def _has_matter_column(path: Path, encoding: str | None, sheet: str | None) -> bool:
+    """Whether a results file's header row names the matter (事项编号): then its rows are
+    results per visit and matter of a task plan."""
+    wanted = {header_key(h) for h in RECORD_KINDS["matter-results"].column("matter").headers}
+    chunks = open_source(path, encoding=encoding, sheet=sheet).chunks(size=64)
+    try:
+        for _start, rows in chunks:
+            for row in rows:
+                if any(_clean(c) for c in row):
+                    return any(header_key(_clean(c)) in wanted for c in row)
+        return False
+    finally:
+        close = getattr(chunks, "close", None)  # a generator: closes an XLSX workbook
+        if close is not None:
+            close()
 
 
 # --- headers -------------------------------------------------------------------

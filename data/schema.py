@@ -205,6 +205,15 @@ RECORD_KINDS: dict[str, Kind] = {
         Column("reason", "未检查原因", aliases=("原因", "说明")),
         Column("period", "期次", aliases=("季度",)),
     ), key=("uscc",)),
+    # results of task-plan visits (suiji-tasks/1): one row per visit and matter
+    "matter-results": Kind("matter-results", "检查结果（按事项）", (
+        Column("uscc", "统一社会信用代码", "uscc", required=True),
+        Column("matter", "事项编号", required=True, aliases=("matter_id", "检查事项编号")),
+        Column("outcome", "检查结果", "enum", required=True, choices=OUTCOME),
+        Column("date", "检查日期", "date"),
+        Column("reason", "未检查原因", aliases=("原因", "说明")),
+        Column("period", "期次", aliases=("季度",)),
+    ), key=("uscc", "matter")),
     "scores": Kind("scores", "专家评分", (
         Column("expert_id", "专家编号", required=True),
         Column("project_id", "项目编号", required=True),

@@ -90,6 +90,11 @@ class LogEntry:
         return sha256_hex(body)
 
 
+MATTER_RESULTS_DDL = """CREATE TABLE IF NOT EXISTS matter_results (
+        id INTEGER PRIMARY KEY, period TEXT NOT NULL, uscc TEXT NOT NULL, matter TEXT NOT NULL,
+        date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+        import_id INTEGER, recorded_at TEXT NOT NULL, UNIQUE (period, uscc, matter))"""
+
 # Tables other than the directories. Draw-specific tables are owned by the
 # modules that fill them but declared here so the schema has one version.
 _DDL = [
@@ -134,6 +139,8 @@ _DDL = [
         date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, carried_out TEXT NOT NULL,
         note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
         UNIQUE (period, uscc))""",
+    # Outcomes of task-plan visits, per matter (suiji-tasks/1).
+    MATTER_RESULTS_DDL,
     # Expert review scores and deduction points.
     """CREATE TABLE IF NOT EXISTS scores (
         id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,

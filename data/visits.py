@@ -39,8 +39,16 @@ def task_plan_outputs(store: Store, *, period: str | None = None,
 
 
 def _not_done(store: Store) -> set[tuple[str, str]]:
-    return {(p, u) for p, u in store.conn.execute(
+    """(period, uscc) of the visits recorded as not carried out: a per-inspection result,
+    or every matter's result of a task-plan visit (``matter_results``)."""
+    out = {(p, u) for p, u in store.conn.execute(
         "SELECT period, uscc FROM results WHERE carried_out = 'no'")}
+    if store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                          "name = 'matter_results'").fetchone() is not None:
+        out |= {(p, u) for p, u in store.conn.execute(
+            "SELECT period, uscc FROM matter_results GROUP BY period, uscc "
+            "HAVING SUM(outcome != 'not_carried_out') = 0")}
+    return out
 
 
 def task_history_rows(store: Store, period: Period) -> list[tuple[str, str, str, str]]:

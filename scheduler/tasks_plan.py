@@ -56,10 +56,10 @@ def select_tasks(rules: Rules, ids: list[str]) -> tuple[InspectionTask, ...]:
 
 def _visit_matters(task_matters: dict[str, tuple[Matter, ...]], wildcard: set[str],
                    listed: dict[str, Matter], visit: Visit, firm: dict[str, str]
-                   ) -> list[str]:
-    """The matter ids of one visit: its tasks' matters, ``*`` = every listed matter that
-    applies to the firm's category and industry."""
-    out: list[str] = []
+                   ) -> dict[str, list[str]]:
+    """task id -> the matter ids it inspects on one visit: the task's matters, ``*`` =
+    every listed matter that applies to the firm's category and industry."""
+    out: dict[str, list[str]] = {}
     for t in visit.tasks:
         chosen = list(task_matters[t])
         if t in wildcard:
@@ -70,8 +70,8 @@ def _visit_matters(task_matters: dict[str, tuple[Matter, ...]], wildcard: set[st
             raise SuijiError(f"No listed matter applies to {visit.uscc} ({firm['category']}, "
                              f"{firm['industry'] or 'no industry'}) for task {t!r}: add one "
                              f"to the matters list, or name the task's matters explicitly.")
-        out.extend(m.matter_id for m in chosen)
-    return list(dict.fromkeys(out))
+        out[t] = list(dict.fromkeys(m.matter_id for m in chosen))
+    return out
 
 
 def _load(earlier: pd.DataFrame) -> tuple[Counter[str], set[tuple[str, str]]]:
@@ -194,16 +194,19 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     for v in draw.visits:
         firm = {c: str(info.at[v.uscc, c]) for c in ("name", "district", "city", "category",
                                                      "industry")}
-        matters = _visit_matters(task_matters, wildcard, listed, v, firm)
+        by_task = _visit_matters(task_matters, wildcard, listed, v, firm)
+        matters = list(dict.fromkeys(m for t in v.tasks for m in by_task[t]))
         used_matters.update(matters)
         if v.joins is not None:
             joined.append({"uscc": v.uscc, "name": firm["name"], "tasks": list(v.tasks),
-                           "matters": matters, "draw": v.joins[0], "date": v.joins[1]})
+                           "matters": matters, "task_matters": by_task, "draw": v.joins[0],
+                           "date": v.joins[1]})
             continue
         day, badges = dated[v.uscc]
         counting = [kinds[t] for t in v.tasks if kinds[t] in rules.inspection.cap_kinds]
         visits.append({**firm, "uscc": v.uscc, "date": day, "inspectors": badges,
-                       "tasks": list(v.tasks), "matters": matters, "counts": v.counts_toward_cap,
+                       "tasks": list(v.tasks), "matters": matters, "task_matters": by_task,
+                       "counts": v.counts_toward_cap,
                        "exempt": v.exempt,
                        "kind": counting[0] if counting else "national_campaign",
                        "window": [v.window.start, v.window.end], "ticket": v.ticket})

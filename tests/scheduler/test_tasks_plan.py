@@ -21,7 +21,7 @@ from suiji.data.verify import verify_store
 from suiji.sampler.tickets import smallest
 from suiji.scheduler.algorithms import REGISTRY
 from suiji.scheduler.tasks_plan import compute_task_plan, draw_task_plan
-from tests.fixtures.tasks_world import MATTERS, SEED, fill, rules
+from tests.fixtures.tasks_world import MATTERS, SEED, fill, rules, uscc
 from tests.sampler.test_tasks import THREE
 
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
@@ -83,7 +83,7 @@ def test_the_plan_has_one_visit_per_firm_inside_its_tasks_windows(frozen: Store)
                                      snapshot.frame("companies.csv")["category"], strict=True)
                    if c == "key")
     annual = [u for u in frame if u not in (
-        "91320100MA0000003X", "91320100MA0000006X", "91320100MA0000015X")]
+        uscc(3), uscc(6), uscc(15))]
     assert sorted(v["uscc"] for v in out["visits"] if "annual" in v["tasks"]) \
         == sorted(smallest(annual, SEED, tasks["annual"]["quota"]))
 
