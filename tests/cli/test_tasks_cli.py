@@ -1,4 +1,4 @@
-"""``suiji import matters``, ``suiji draw tasks``, ``suiji export tasks``, ``suiji results status``."""
+"""suiji import matters, draw tasks, export tasks and results status: the task plan CLI."""
 
 from __future__ import annotations
 
