@@ -198,16 +198,20 @@ def task_quota(task: InspectionTask, eligible: int, inspectors_count: int,
 def _in(values: Objects, wanted: Sequence[str]) -> npt.NDArray[np.bool_]:
     if not wanted:
         return np.ones(values.size, dtype=bool)
-    return np.isin(values.astype(str), np.asarray(list(wanted), dtype=object).astype(str))
+    return pd.Series(values, dtype=object).isin(list(wanted)).to_numpy(dtype=bool, copy=True)
 
 
-def _population(task: InspectionTask, companies: pd.DataFrame, projects: pd.DataFrame
-                ) -> tuple[npt.NDArray[np.bool_], int]:
-    """The task's population before positive list and cap, and unmatched developers."""
+def _columns(companies: pd.DataFrame) -> dict[str, Objects]:
     col = {c: companies[c].astype(str).to_numpy(dtype=object)
            for c in ("name", "category", "industry", "district", "status")}
-    status = np.where(col["status"] == "", "active", col["status"]).astype(object)
-    mask = _in(status, task.statuses)
+    col["status"] = np.where(col["status"] == "", "active", col["status"]).astype(object)
+    return col
+
+
+def _population(task: InspectionTask, col: Mapping[str, Objects], projects: pd.DataFrame
+                ) -> tuple[npt.NDArray[np.bool_], int]:
+    """The task's population before positive list and cap, and unmatched developers."""
+    mask = _in(col["status"], task.statuses)
     unmatched = 0
     if task.projects_approved:
         first, last = task.projects_approved
@@ -251,7 +255,8 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
     count_arr = np.fromiter((counts.get(u, 0) for u in uscc.tolist()), dtype=np.int64,
                             count=uscc.size)
     at_cap = count_arr >= rules.annual_cap
-    listed = np.isin(uscc, np.asarray(sorted(_listed(positive_list, period)), dtype=object))
+    listed = _in(uscc, sorted(_listed(positive_list, period))) if len(positive_list) \
+        else np.zeros(uscc.size, dtype=bool)
     earlier_by_firm: dict[str, list[tuple[str, int, int]]] = {}
     for r in earlier.itertuples(index=False):
         earlier_by_firm.setdefault(str(r.uscc), []).append(
@@ -267,11 +272,12 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
                 return draw, day
         return None
 
+    columns = _columns(companies)
     frames: list[npt.NDArray[np.intp]] = []
     excluded: list[dict[str, int]] = []
     unmatched: list[int] = []
     for t, c in zip(tasks, counting, strict=True):
-        base, lost = _population(t, companies, projects)
+        base, lost = _population(t, columns, projects)
         out = {"positive_list": 0, "annual_cap": 0}
         keep = base.copy()
         if t.positive_list == "exclude":
@@ -291,14 +297,12 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
     union = np.unique(np.concatenate(frames)) if frames else np.empty(0, dtype=np.intp)
     pool_ids: Objects = uscc[union]
     keys, digests = pool_tickets(pool_ids.tolist(), seed)
-    position = {int(i): p for p, i in enumerate(union.tolist())}
 
     samples = []
     drawn_by: dict[int, list[int]] = {}  # directory position -> task indices
     for n, (t, w, size, c, frame) in enumerate(zip(tasks, windows, sizes, counting, frames,
                                                     strict=True)):
-        at = np.fromiter((position[int(i)] for i in frame.tolist()), dtype=np.intp,
-                         count=frame.size)
+        at = np.searchsorted(union, frame)  # the frame's places in the pool (both sorted)
         k = task_quota(t, int(frame.size), inspectors_count, period)
         chosen = frame[smallest_positions(keys[at], pool_ids[at], seed, k)]
         for i in chosen.tolist():
@@ -310,6 +314,8 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
             unmatched_developers=unmatched[n]))
 
     visits = []
+    drawn = np.fromiter(drawn_by, dtype=np.intp, count=len(drawn_by))
+    in_pool = dict(zip(drawn.tolist(), np.searchsorted(union, drawn).tolist(), strict=True))
     for i, members in drawn_by.items():
         u = str(uscc[i])
         w = windows[members[0]]
@@ -319,7 +325,7 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
         size = max(sizes[m] for m in members)
         counts_here = any(counting[m] for m in members)
         visits.append(Visit(
-            uscc=u, ticket=ticket_from_digest(digests[position[i]]),
+            uscc=u, ticket=ticket_from_digest(digests[in_pool[i]]),
             tasks=tuple(tasks[m].id for m in members), window=w, team_size=size,
             counts_toward_cap=counts_here, exempt=bool(at_cap[i]) and not counts_here,
             joins=joinable(u, w, size)))
@@ -351,16 +357,17 @@ def independent_union(samples: Sequence[TaskSample]) -> Fraction:
     Σ over the firms of the union of the frames of 1 − Π over the tasks whose
     frame holds the firm of (1 − k_t / n_t), grouped by which frames hold a firm.
     """
-    patterns: Counter[tuple[int, ...]] = Counter()
-    member: dict[str, list[int]] = {}
+    if not samples:
+        return Fraction(0)
+    ids = np.unique(np.concatenate([np.asarray(s.frame, dtype=object) for s in samples]))
+    pattern = np.zeros(ids.size, dtype=object)  # which frames hold each firm, as a bitmask
     for n, s in enumerate(samples):
-        for u in s.frame:
-            member.setdefault(u, []).append(n)
-    patterns.update(tuple(v) for v in member.values())
+        pattern[np.searchsorted(ids, np.asarray(s.frame, dtype=object))] += 1 << n
     total = Fraction(0)
-    for pattern, firms in patterns.items():
+    for bits, firms in Counter(pattern.tolist()).items():
         miss = Fraction(1)
-        for n in pattern:
-            miss *= 1 - samples[n].probability
+        for n, s in enumerate(samples):
+            if bits >> n & 1:
+                miss *= 1 - s.probability
         total += firms * (1 - miss)
     return total

@@ -191,9 +191,12 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     kinds = {t.id: t.kind for t in tasks}
     used_matters: set[str] = set()
     visits, joined = [], []
+    fields = ("name", "district", "city", "category", "industry")
+    drawn = [v.uscc for v in draw.visits]
+    firms = dict(zip(drawn, zip(*(info[c].reindex(drawn).astype(str).tolist() for c in fields),
+                                strict=True), strict=True)) if drawn else {}
     for v in draw.visits:
-        firm = {c: str(info.at[v.uscc, c]) for c in ("name", "district", "city", "category",
-                                                     "industry")}
+        firm = dict(zip(fields, firms[v.uscc], strict=True))
         by_task = _visit_matters(task_matters, wildcard, listed, v, firm)
         matters = list(dict.fromkeys(m for t in v.tasks for m in by_task[t]))
         used_matters.update(matters)

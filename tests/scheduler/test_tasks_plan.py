@@ -13,7 +13,7 @@ import pytest
 
 from suiji.data.bundle import verify_bundle, write_bundle
 from suiji.data.draws import current_draw, output_bytes, stored_output
-from suiji.data.errors import FreezeError, RulesError, SuijiError, UsageError
+from suiji.data.errors import FreezeError, InputFileError, RulesError, SuijiError, UsageError
 from suiji.data.period import Period
 from suiji.data.snapshot import freeze, latest_snapshot
 from suiji.data.store import Store
@@ -220,3 +220,46 @@ def test_the_bundle_covers_tasks_and_its_script_reproduces_each_task(
                             text=True, timeout=60, check=False)
     assert forged.returncode == 1 and "DIFFERS" in forged.stdout
     assert not verify_bundle(bundle, REGISTRY).ok
+
+
+def test_a_visit_not_carried_out_does_not_count_next_quarter(store: Store) -> None:
+    import pandas as pd
+
+    from suiji.data.matter_results import record_matter_results
+
+    fill(store)
+    annual = rules("""
+[[inspection.tasks]]
+id = "annual"
+name = "重点双随机"
+categories = ["key"]
+matters = ["HB-01", "HB-02"]
+ratio = 0.5
+""")
+    freeze(store, Q3, "tasks", annual)
+    q3 = draw_task_plan(store, Q3, annual, seed=SEED)
+    skipped = q3.output["visits"][0]
+    record_matter_results(store, pd.DataFrame([
+        {"uscc": skipped["uscc"], "matter": m, "outcome": "not_carried_out", "date": "",
+         "reason": "停产", "period": ""} for m in skipped["matters"]]), period="2026Q3")
+    freeze(store, Q4, "tasks", annual)
+    history = latest_snapshot(store, Q4, "tasks").frame("history.csv")
+    sources = set(zip(history["uscc"], history["source"], strict=True))
+    assert (skipped["uscc"], "tasks:2026Q3") not in sources
+    assert len([s for s in sources if s[1] == "tasks:2026Q3"]) == len(q3.output["visits"]) - 1
+    with pytest.raises(InputFileError, match="needs a reason"):
+        record_matter_results(store, pd.DataFrame([
+            {"uscc": skipped["uscc"], "matter": "HB-01", "outcome": "not_carried_out",
+             "date": "", "reason": "", "period": "2026Q3"}]), period=None)
+
+
+def test_the_quarterly_report_counts_results_by_task_and_matter(frozen: Store,
+                                                                tmp_path: Path) -> None:
+    from suiji.reports.exports import write_report
+
+    draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    written = write_report(frozen, Q4, tmp_path / "report")
+    page = (tmp_path / "report" / "report.html").read_text("utf-8")
+    assert "抽查任务与按事项的检查结果" in page and "责令改正" in page and "立案" in page
+    assert "VOCs 地方专项" in page and "《中华人民共和国大气污染防治法》第四十五条" in page
+    assert "report.xlsx" in written.files
