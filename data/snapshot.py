@@ -80,14 +80,19 @@ def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[byte
     """Inspections of the period's year before it: imported records, earlier plans, results.
 
     Columns: uscc, date, kind, source. Earlier plans of the same year count as
-    routine (``random``) inspections unless their result says not carried out.
+    routine (``random``) inspections unless their result says not carried out; the
+    visits of earlier task plans (``suiji-tasks/1``) keep their kind (an annual task's
+    visit is ``random``).
     """
+    from suiji.data.visits import task_history_rows
+
     year = str(period.year)
     imported = store.read("inspections")
     rows = [(r.uscc, r.date, r.kind, "import") for r in imported.itertuples()
             if r.date.startswith(year)]
     rows.extend((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}")
                 for draw_period, item in carried_out_plan_items(store, period, period.year))
+    rows.extend(task_history_rows(store, period))
     return _sorted_csv(rows, ["uscc", "date", "kind", "source"],
                        ["uscc", "date", "kind", "source"])
 

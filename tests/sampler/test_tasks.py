@@ -301,3 +301,35 @@ def test_the_cap_is_never_exceeded_across_tasks_and_quarters(
               "kind": "random" if r_.counts == "yes" else "national_campaign",
               "source": f"tasks:{period}"} for r_ in earlier.itertuples()],
             columns=["uscc", "date", "kind", "source"], dtype=object)], ignore_index=True)
+
+
+def test_a_population_of_project_developers() -> None:
+    projects = pd.DataFrame([
+        {"project_id": "P1", "name": "扩建", "doc_type": "report", "approved_on": "2025-03-01",
+         "agency_uscc": "", "developer": " 企业1 ", "industry": "化工", "district": ""},
+        {"project_id": "P2", "name": "新建", "doc_type": "form", "approved_on": "2025-11-30",
+         "agency_uscc": "", "developer": "企业2", "industry": "化工", "district": ""},
+        {"project_id": "P3", "name": "技改", "doc_type": "form", "approved_on": "2025-12-01",
+         "agency_uscc": "", "developer": "企业4", "industry": "化工", "district": ""},
+        {"project_id": "P4", "name": "迁建", "doc_type": "form", "approved_on": "2025-05-01",
+         "agency_uscc": "", "developer": "不在名录的公司", "industry": "化工", "district": ""},
+        {"project_id": "P5", "name": "另一个", "doc_type": "form", "approved_on": "2025-06-01",
+         "agency_uscc": "", "developer": "企业5", "industry": "化工", "district": ""}])
+    text = """
+[[inspection.tasks]]
+id = "sts"
+name = "三同时检查"
+source = "local_campaign"
+projects_approved = ["2025-01-01", "2025-11-30"]
+matters = ["HB-05"]
+quota = "all"
+"""
+    r = rules(text)
+    result = draw_tasks(companies(), POSITIVE, projects, HISTORY, EMPTY_EARLIER,
+                        r.inspection.tasks, r.inspection, Q4, SEED, 9)
+    (sample,) = result.samples
+    # 企业1 and 企业2 (approved in range); 企业4 approved after it; 企业5 is closed
+    assert list(sample.frame) == sorted([uscc(1), uscc(2)])
+    assert sample.drawn == sample.frame and sample.unmatched_developers == 1
+    with pytest.raises(RulesError, match="takes no category"):
+        rules(text.replace('quota = "all"', 'quota = "all"\ncategories = ["key"]'))

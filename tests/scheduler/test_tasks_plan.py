@@ -263,3 +263,22 @@ def test_the_quarterly_report_counts_results_by_task_and_matter(frozen: Store,
     assert "抽查任务与按事项的检查结果" in page and "责令改正" in page and "立案" in page
     assert "VOCs 地方专项" in page and "《中华人民共和国大气污染防治法》第四十五条" in page
     assert "report.xlsx" in written.files
+
+
+def test_a_later_inspections_plan_sees_the_task_visits(store: Store) -> None:
+    fill(store)
+    annual = rules("""
+[[inspection.tasks]]
+id = "annual"
+name = "重点双随机"
+categories = ["key"]
+matters = ["HB-01"]
+ratio = 0.5
+""")
+    freeze(store, Q3, "tasks", annual)
+    q3 = draw_task_plan(store, Q3, annual, seed=SEED)
+    freeze(store, Q4, "inspections", annual)
+    history = latest_snapshot(store, Q4, "inspections").frame("history.csv")
+    rows = {(u, k) for u, k, s in zip(history["uscc"], history["kind"], history["source"],
+                                      strict=True) if s == "tasks:2026Q3"}
+    assert rows == {(v["uscc"], "random") for v in q3.output["visits"]}
