@@ -331,7 +331,7 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
             joins=joinable(u, w, size)))
     visits.sort(key=lambda v: v.uscc)
     return TaskDraw(str(period), seed, tuple(samples), tuple(visits),
-                    independent_union(samples))
+                    _union_expectation(frames, [s.probability for s in samples]))
 
 
 def _check_windows(tasks: Sequence[InspectionTask], windows: Sequence[Window],
@@ -360,14 +360,26 @@ def independent_union(samples: Sequence[TaskSample]) -> Fraction:
     if not samples:
         return Fraction(0)
     ids = np.unique(np.concatenate([np.asarray(s.frame, dtype=object) for s in samples]))
-    pattern = np.zeros(ids.size, dtype=object)  # which frames hold each firm, as a bitmask
-    for n, s in enumerate(samples):
-        pattern[np.searchsorted(ids, np.asarray(s.frame, dtype=object))] += 1 << n
+    frames = [np.searchsorted(ids, np.asarray(s.frame, dtype=object)) for s in samples]
+    return _union_expectation(frames, [s.probability for s in samples])
+
+
+def _union_expectation(frames: Sequence[npt.NDArray[np.intp]], probabilities: Sequence[Fraction]
+                       ) -> Fraction:
+    """:func:`independent_union` of frames given as integer positions."""
+    if not frames:
+        return Fraction(0)
+    size = int(max((int(f.max()) + 1 for f in frames if f.size), default=0))
+    pattern = np.zeros(size, dtype=object)  # which frames hold each firm, as a bitmask
+    for n, f in enumerate(frames):
+        pattern[f] += 1 << n
     total = Fraction(0)
     for bits, firms in Counter(pattern.tolist()).items():
+        if not bits:
+            continue
         miss = Fraction(1)
-        for n, s in enumerate(samples):
+        for n, p in enumerate(probabilities):
             if bits >> n & 1:
-                miss *= 1 - s.probability
+                miss *= 1 - p
         total += firms * (1 - miss)
     return total
