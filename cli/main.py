@@ -229,7 +229,7 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
 
 @cli.group()
 def draw() -> None:
-    """Draw from frozen inputs with a public seed (inspections, reviews, panels).
+    """Draw from frozen inputs with a public seed (inspections, tasks, reviews, panels).
 
     \b
     Example:

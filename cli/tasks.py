@@ -68,7 +68,8 @@ def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: s
         echo_json(result)
         return
     source = ("generated from the operating system's secure random source; publish it"
-              if record.seed_source == "os" else "given or the period's")
+              if record.seed_source == "os" else "given" if seed is not None
+              else "the period's seed, shared by its tasks")
     click.echo(f"Inspection tasks {record.subject} of {record.period} (draw {record.id})"
                + (f", a redraw: {record.reason}" if redraw else ""))
     click.echo(f"  seed      {record.seed}  ({source})")
