@@ -108,15 +108,25 @@ def _with_load(inspectors: pd.DataFrame, leave: pd.DataFrame, used: Counter[str]
     return frame, pd.concat([leave[["badge", "start", "end"]], extra], ignore_index=True)
 
 
+def earlier_visits(snapshot: Snapshot, ids: list[str]) -> pd.DataFrame:
+    """The frozen visits of the period's other task plans: ``period-visits.csv`` without the
+    draw that held any of ``ids`` (the one a redraw replaces)."""
+    frame = snapshot.frame("period-visits.csv")
+    if frame.empty:
+        return frame
+    mine = frame["tasks"].astype(str).str.split(";").map(lambda ts: bool(set(ts) & set(ids)))
+    replaced = set(frame.loc[mine, "draw"].astype(str))
+    return frame[~frame["draw"].astype(str).isin(replaced)].reset_index(drop=True)
+
+
 def _schedule_visits(snapshot: Snapshot, seed: str, draw: TaskDraw, info: pd.DataFrame,
-                     progress: Progress | None) -> tuple[dict[str, tuple[str, list[str]]],
-                                                         dict[str, Any]]:
+                     earlier: pd.DataFrame, progress: Progress | None
+                     ) -> tuple[dict[str, tuple[str, list[str]]], dict[str, Any]]:
     """uscc -> (date, badges) of every new visit, and the solver's combined stats."""
     rules = snapshot.rules.inspection
     period = Period.parse(snapshot.period)
     inspectors = snapshot.frame("inspectors.csv")
     leave = snapshot.frame("inspector-leave.csv")
-    earlier = snapshot.frame("period-visits.csv")
     used, busy = _load(earlier)
     groups: dict[tuple[str, str, int], list[str]] = {}
     for v in draw.visits:
@@ -180,14 +190,15 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                          "matters FILE`) and freeze again.")
     companies = snapshot.frame("companies.csv")
     inspectors = snapshot.frame("inspectors.csv")
+    earlier = earlier_visits(snapshot, [t.id for t in tasks])
     if progress is not None:
         progress.step("抽取任务 task draw")
     draw = draw_tasks(companies, snapshot.frame("positive-list.csv"),
                       snapshot.frame("projects.csv"), snapshot.frame("history.csv"),
-                      snapshot.frame("period-visits.csv"), tasks, rules.inspection, period,
+                      earlier, tasks, rules.inspection, period,
                       seed, active_inspectors(inspectors))
     info = companies.set_index("uscc", drop=False)
-    dated, solver = _schedule_visits(snapshot, seed, draw, info, progress)
+    dated, solver = _schedule_visits(snapshot, seed, draw, info, earlier, progress)
     kinds = {t.id: t.kind for t in tasks}
     used_matters: set[str] = set()
     visits, joined = [], []

@@ -282,3 +282,17 @@ ratio = 0.5
     rows = {(u, k) for u, k, s in zip(history["uscc"], history["kind"], history["source"],
                                       strict=True) if s == "tasks:2026Q3"}
     assert rows == {(v["uscc"], "random") for v in q3.output["visits"]}
+
+
+def test_a_redraw_replaces_its_own_visits_not_counting_them(frozen: Store) -> None:
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    freeze(frozen, Q4, "tasks", RULES)  # period-visits.csv now holds the first draw's visits
+    again = draw_task_plan(frozen, Q4, RULES, tasks=["annual", "vocs", "national"],
+                           redraw=True, reason="名录有误")
+    assert again.output["visits"] == first.output["visits"]  # same seed, same inputs
+    assert again.output["joined"] == []
+    assert current_draw(frozen, str(Q4), "tasks", first.subject) == again
+    freeze(frozen, Q4, "tasks", RULES)
+    with pytest.raises(SuijiError, match="exactly the tasks of the one draw"):
+        draw_task_plan(frozen, Q4, RULES, tasks=["annual"], redraw=True, reason="x")
+    assert verify_store(frozen, REGISTRY).ok
