@@ -296,3 +296,26 @@ def test_a_redraw_replaces_its_own_visits_not_counting_them(frozen: Store) -> No
     with pytest.raises(SuijiError, match="exactly the tasks of the one draw"):
         draw_task_plan(frozen, Q4, RULES, tasks=["annual"], redraw=True, reason="x")
     assert verify_store(frozen, REGISTRY).ok
+
+
+def test_the_tasks_preset_draws_todays_plan_when_only_double_random_visits_count(
+        store: Store) -> None:
+    """With cap_kinds = ["random"] (the cap of suiji-inspections/1) the `tasks` preset's three
+    tasks draw exactly the firms of today's three category strata."""
+    from suiji.data.rules import parse_rules, preset_text
+    from suiji.scheduler.plan import draw_plan
+
+    fill(store)
+    text = preset_text("tasks").replace("[inspection]\n", '[inspection]\ncap_kinds = '
+                                        '["random"]\n', 1)
+    same = parse_rules(text)
+    freeze(store, Q4, "inspections", same)
+    freeze(store, Q4, "tasks", same)
+    today = draw_plan(store, Q4, same, seed=SEED).output
+    tasks = draw_task_plan(store, Q4, same, seed=SEED).output
+    by_category = {c: sorted(i["uscc"] for i in today["items"] if i["stratum"] == c)
+                   for c in ("key", "general", "special")}
+    assert by_category == {t: sorted(v["uscc"] for v in tasks["visits"] if t in v["tasks"])
+                           for t in ("key", "general", "special")}
+    assert {s["category"]: s["eligible"] for s in today["strata"]} == {
+        t["id"]: t["eligible"] for t in tasks["tasks"]}
