@@ -199,13 +199,31 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
 
     with domain_errors(), Progress(f"冻结 freezing the {scope} inputs of {period}"):
         snap = do_freeze(env.store(), period, scope, env.rules())
+    from suiji.data.calendar import describe
+
+    calendar = describe(period, snap.working_days) if "calendar.csv" in snap.files else None
     if as_json:
-        echo_json({"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
-                   "digest": snap.digest, "files": snap.manifest["files"]})
+        out: dict[str, Any] = {"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
+                               "digest": snap.digest, "files": snap.manifest["files"]}
+        if calendar is not None:
+            out["calendar"] = {
+                "working_days": dict(calendar.months),
+                "days_off": [{"date": d.isoformat(), "holiday": n} for d, n in calendar.days_off],
+                "adjusted_working_days": [d.isoformat() for d in calendar.workdays]}
+        echo_json(out)
         return
     click.echo(f"Frozen {scope} inputs of {period} (snapshot {snap.id}):")
     for name, meta in snap.manifest["files"].items():
         click.echo(f"  {name:<24} {meta['rows']:>9,} rows  sha256 {meta['sha256']}")
+    if calendar is not None:
+        click.echo(f"Working days frozen (工作日): {calendar.total} — "
+                   + ", ".join(f"{m} {n}" for m, n in calendar.months))
+        for first, last, name in calendar.runs():
+            span = first.isoformat() if first == last else \
+                f"{first.isoformat()} – {last.isoformat()}"
+            click.echo(f"  holiday (放假)   {span}  {name or '(not a statutory holiday)'}")
+        for day in calendar.workdays:
+            click.echo(f"  working (调休上班) {day.isoformat()} (周{'六日'[day.weekday() - 5]})")
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
 
 
@@ -230,6 +248,6 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "audit", "exports", "demo"):
+for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "demo"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from suiji.data.errors import RulesError
+from suiji.data.holidays import check_year
 from suiji.data.store import sha256_hex
 
 CATEGORIES = ("key", "general", "special")
@@ -180,18 +181,21 @@ def _date_list(values: Any, where: str) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
-def parse_rules(text: str, source: str = "rules") -> Rules:
+def parse_rules(text: str, source: str = "rules", *, check_calendar: bool = True) -> Rules:
+    """Rules from TOML text. ``check_calendar=False`` skips the holiday checks of
+    :func:`suiji.data.holidays.check_year`: only for rules already frozen with a draw,
+    which must read as they did when recorded."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source} is not valid TOML: {exc}") from exc
     try:
-        return _build(doc, text)
+        return _build(doc, text, check_calendar)
     except RulesError as exc:
         raise RulesError(f"{source}: {exc}") from exc
 
 
-def _build(doc: dict[str, Any], text: str) -> Rules:
+def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules:
     top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict})
     num = (int, float)
     insp = dict(top.get("inspection", {}))
@@ -236,9 +240,19 @@ def _build(doc: dict[str, Any], text: str) -> Rules:
         if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(table, dict):
             raise RulesError(f"calendar.{year} must be a year table like [calendar.2027]")
         t = _take(table, f"calendar.{year}", {"holidays": list, "workdays": list})
-        calendar[int(year)] = CalendarYear(
+        entry = CalendarYear(
             holidays=_date_list(t.get("holidays", []), f"calendar.{year}.holidays"),
             workdays=_date_list(t.get("workdays", []), f"calendar.{year}.workdays"))
+        problems = check_year(int(year), entry.holidays, entry.workdays) if check_calendar \
+            else []
+        if problems:
+            raise RulesError(
+                f"calendar.{year} is not a sound holiday arrangement:\n  - "
+                + "\n  - ".join(problems)
+                + f"\nImport the State Council notice instead of typing it: "
+                  f"`suiji calendar import 通知.txt` (国务院办公厅关于{year}年部分节假日安排的"
+                  f"通知, pasted as text).")
+        calendar[int(year)] = entry
     return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
                  review=review, calendar=calendar)
 
@@ -258,3 +272,26 @@ def load_rules(path: str | Path | None = None) -> Rules:
     except UnicodeDecodeError as exc:
         raise RulesError(f"Rules file {p} is not UTF-8 text.") from exc
     return parse_rules(text, str(p))
+
+
+def with_calendar_year(text: str, year: int, table: str, *, replace: bool = False) -> str:
+    """The rules text with ``table`` (a ``[calendar.YYYY]`` table, e.g. from
+    :meth:`suiji.data.holidays.Arrangement.toml`) added, or put in place of that year's
+    table when ``replace``; the result is checked as rules before it is returned."""
+    current = parse_rules(text, "the rules file", check_calendar=False)
+    if year in current.calendar:
+        if not replace:
+            raise RulesError(f"The rules file already has [calendar.{year}]. Pass --replace to "
+                             f"put the imported notice in its place.")
+        block = re.compile(rf"(?m)^(?:# 国务院办公厅关于{year}年[^\n]*\n)?\[calendar\.{year}\]"
+                           rf"[^\n]*\n(?:(?!\[)[^\n]*(?:\n|\Z))*")
+        found = block.findall(text)
+        if len(found) != 1:
+            raise RulesError(f"[calendar.{year}] of the rules file is not written as one "
+                             f"[calendar.{year}] table; delete it by hand and import again.")
+        new = block.sub(lambda m: table + ("\n" if m.group(0).endswith("\n\n") else ""), text)
+    else:
+        new = text if text.endswith("\n") or not text else text + "\n"
+        new += ("\n" if new else "") + table
+    parse_rules(new, "the rules file with the imported notice")
+    return new
