@@ -45,10 +45,16 @@ def summary_line(result: dict[str, Any]) -> str:
               help="The worksheet of an .xlsx file (default: the first).")
 @click.option("--period", "-p", metavar="2026Q4", default=None, callback=_period,
               help="The quarter a results file reports on (results only).")
+@click.option("--allow-removals", is_flag=True,
+              help="Accept a re-import that removes more than imports.max_removed_share "
+                   "(default 20%) of the directory's rows.")
+@click.option("--force-kind", is_flag=True,
+              help="Import even though the columns look like another kind of file.")
 @json_option
 @pass_env
 def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet: str | None,
-                   period: str | None, as_json: bool) -> None:
+                   period: str | None, allow_removals: bool, force_kind: bool,
+                   as_json: bool) -> None:
     """Import a CSV or XLSX file as KIND, replacing its current version.
 
     KIND is one of: companies, inspectors, inspector-leave, conflicts,
@@ -57,7 +63,10 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     Headers may be Chinese or English; CSV may be UTF-8 (with or without BOM)
     or GB18030/GBK; save an old .xls workbook as .xlsx first. The whole file
     is checked first: any problem rejects it with the row numbers Excel
-    shows, and nothing is written. Earlier versions stay readable.
+    shows, and nothing is written. Earlier versions stay readable. A re-import
+    that would remove more than 20% of a directory (imports.max_removed_share
+    in the rules), or a file whose columns are another kind's or a suiji
+    export's, is refused unless --allow-removals or --force-kind is given.
 
     \b
     Example:
@@ -70,9 +79,9 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     if period is not None and kind != "results":
         raise click.UsageError("--period applies to results files only.")
     with domain_errors():
-        rules = env.rules() if kind == "scores" else None
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
-                             period=period, rules=rules)
+                             period=period, rules=env.rules(), allow_removals=allow_removals,
+                             force_kind=force_kind)
     if as_json:
         echo_json(result)
         return

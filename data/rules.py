@@ -111,6 +111,17 @@ class ReviewRules:
 
 
 @dataclass(frozen=True)
+class ImportRules:
+    # A re-import of a directory that would remove more than this share of its current
+    # rows is refused unless forced (--allow-removals): a wrong file must not wipe it.
+    max_removed_share: float = 0.20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_removed_share <= 1:
+            raise RulesError("imports.max_removed_share must be between 0 and 1")
+
+
+@dataclass(frozen=True)
 class CalendarYear:
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
@@ -123,6 +134,7 @@ class Rules:
     inspection: InspectionRules
     review: ReviewRules
     calendar: dict[int, CalendarYear]
+    imports: ImportRules = field(default_factory=ImportRules)
 
     @property
     def sha256(self) -> str:
@@ -196,7 +208,8 @@ def parse_rules(text: str, source: str = "rules", *, check_calendar: bool = True
 
 
 def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules:
-    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict})
+    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict,
+                          "imports": dict})
     num = (int, float)
     insp = dict(top.get("inspection", {}))
     quota_doc = insp.pop("quota", {})
@@ -253,8 +266,10 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
                   f"`suiji calendar import 通知.txt` (国务院办公厅关于{year}年部分节假日安排的"
                   f"通知, pasted as text).")
         calendar[int(year)] = entry
+    imports = ImportRules(**_take(top.get("imports", {}), "imports",
+                                  {"max_removed_share": num}))
     return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
-                 review=review, calendar=calendar)
+                 review=review, calendar=calendar, imports=imports)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:

@@ -322,7 +322,8 @@ def test_sheet_selection(tmp_path: Path) -> None:
 def test_reimport_replaces_and_keeps_earlier_versions(tmp_path: Path, store: Store) -> None:
     import_file(store, "companies", write_csv(tmp_path / "v1.csv", RAW))
     second = [COMPANY_HEADER, RAW[1], [C, "东湖涂装", "东湖区", "特殊", "关闭", "30"]]
-    result = import_file(store, "companies", write_csv(tmp_path / "v2.csv", second))
+    result = import_file(store, "companies", write_csv(tmp_path / "v2.csv", second),
+                         allow_removals=True)  # one of three removed: more than 20%
     assert (result["inserted"], result["updated"], result["removed"]) == (0, 1, 1)
     assert result["version"] == 2
     assert store.read("companies")["uscc"].tolist() == [C, A]
