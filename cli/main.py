@@ -63,6 +63,12 @@ def domain_errors() -> Iterator[None]:
                 "Another suiji process is writing to the database (an import or a draw) and "
                 "did not finish within 30 seconds. Nothing was changed by this command; run it "
                 "again when the other one has finished.") from exc
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise click.ClickException(
+                f"The database cannot be written ({exc}): the file or its folder is read-only. "
+                f"suiji records every command in the database's trail; fix the permissions, or "
+                f"copy the database to a folder you can write and pass --db with the copy. "
+                f"Nothing was changed.") from exc
         raise click.ClickException(f"The database could not be used: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise click.ClickException(

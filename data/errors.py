@@ -67,5 +67,9 @@ class LeadTimeError(SuijiError):
     """A panel draw is too close to the meeting."""
 
 
+class ExportError(SuijiError):
+    """An export could not be written where asked; nothing was exported or logged."""
+
+
 class VerificationError(SuijiError):
     """A recomputation or a digest did not match."""

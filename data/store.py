@@ -196,6 +196,17 @@ class Store:
             conn = cls._connect(path)
             store = cls(conn, path)
             store._check_version()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                folder = Path(path).resolve().parent
+                raise StoreError(
+                    f"{path} cannot be written ({text}). suiji records every command in the "
+                    f"database's trail, so it needs to write the file and its folder {folder} "
+                    f"(for the -wal and -shm files beside it). Fix the permissions, or copy "
+                    f"the database to a folder you can write and pass --db with the copy."
+                ) from exc
+            raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         return store
@@ -210,7 +221,15 @@ class Store:
             return None
         value = self.conn.execute(
             "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(value[0]) if value else None
+        if not value:
+            return None
+        try:
+            return int(str(value[0]).strip())
+        except ValueError:
+            raise StoreError(
+                f"{self.path}: its schema version {str(value[0])[:40]!r} is not a number, so "
+                f"the database was edited by hand or is damaged. Restore it from a backup (or "
+                f"verify a bundle exported before the change).") from None
 
     def _check_version(self) -> None:
         version = self._schema_version()
