@@ -98,7 +98,49 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+GLOBAL_VALUED = ("--db", "--rules")
+GLOBAL_FLAGS = ("-q", "--quiet")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``--db``, ``--rules`` and ``-q`` given after the command, moved before it, so
+    ``suiji freeze -p 2026Q4 --db x.db`` means ``suiji --db x.db freeze -p 2026Q4``.
+    Nothing after ``--`` moves."""
+    front: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        front.append(args[i])
+        if args[i] in GLOBAL_VALUED and i + 1 < len(args):
+            front.append(args[i + 1])
+            i += 1
+        i += 1
+    moved: list[str] = []
+    rest: list[str] = []
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token in GLOBAL_VALUED and i + 1 < len(args):
+            moved.extend(args[i:i + 2])
+            i += 2
+            continue
+        if token in GLOBAL_FLAGS or token.startswith(tuple(f"{o}=" for o in GLOBAL_VALUED)):
+            moved.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return front + moved + rest
+
+
+class SuijiGroup(click.Group):
+    """The top group: global options work before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
+@click.group(cls=SuijiGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", "-V", prog_name="suiji")
 @click.option("--db", envvar="SUIJI_DB", default=DEFAULT_DB, show_default=True,
               help="The SQLite database (also SUIJI_DB).")
@@ -108,6 +150,8 @@ def echo_json(value: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db: str, rules_path: str | None, quiet: bool) -> None:
     """suiji (随机): verifiable double-random inspection plans and EIA review draws.
+
+    The options --db, --rules and -q may stand before or after the command.
 
     \b
     Example, a quarter from start to end:
