@@ -792,10 +792,21 @@ def parse_int(col: Column, s: pd.Series) -> Parsed:
     return out, messages
 
 
+def _exact_floats(t: pd.Series, shaped: pd.Series) -> pd.Series:
+    """``float()`` of each well-shaped text, NaN elsewhere: correctly rounded, which
+    pandas' own parser is not before pandas 3.1 (it can be one unit in the last place off,
+    and then the canonical text of a number would differ from the file's)."""
+    out = np.full(len(t), np.nan)
+    where = np.flatnonzero(shaped.fillna(False).to_numpy(dtype=bool))
+    texts = t.to_numpy(dtype=object)
+    out[where] = [float(texts[i]) for i in where]
+    return pd.Series(out, index=t.index)
+
+
 def parse_float(col: Column, s: pd.Series) -> Parsed:
     t = _numeric_text(s)
     shaped = t.str.fullmatch(_FLOAT)
-    numbers = pd.to_numeric(t.where(shaped), errors="coerce")
+    numbers = _exact_floats(t, shaped)
     ok = shaped & np.isfinite(numbers) & (numbers >= 0)
     out = pd.Series("", index=s.index, dtype=object)
     if ok.any():
