@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from suiji.data import uscc
-from suiji.data.errors import ImportRefusedError, InputFileError, SuijiError
+from suiji.data.errors import ImportRefusedError, InputFileError, SuijiError, UsageError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
 from suiji.data.rules import ImportRules, Rules
@@ -101,13 +101,15 @@ class ParsedFile:
 
 
 def read_kind(kind: str, path: Path, *, encoding: str | None = None,
-              sheet: str | None = None, force_kind: bool = False) -> ParsedFile:
+              sheet: str | None = None, force_kind: bool = False,
+              progress: bool = False) -> ParsedFile:
     """Read and check a whole file as ``kind``; raise InputFileError listing every problem.
 
     ``encoding`` forces a CSV encoding (default: UTF-8 BOM, else UTF-8, else
     GB18030); ``sheet`` picks an XLSX worksheet (default: the first). A file whose
     ignored columns are those of another kind or of a suiji export is refused
     (ImportRefusedError) unless ``force_kind``.
+    ``progress``: show the reading on a terminal's stderr (the CLI asks for it).
 
     Example::
 
@@ -116,35 +118,41 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
-    return _Parser(k, source, force_kind=force_kind).run()
+    return _Parser(k, source, progress, force_kind=force_kind).run()
 
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None, allow_removals: bool = False,
-                force_kind: bool = False) -> dict[str, Any]:
+                rules: Rules | None = None, progress: bool = False,
+                allow_removals: bool = False, force_kind: bool = False) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, default the rules in force) go to their
-    recorders. Nothing is written when the file has any problem, when a
-    directory import would remove more than ``rules.imports.max_removed_share``
-    of the current rows (default 20%) unless ``allow_removals``, or when the
-    file looks like another kind unless ``force_kind``. The summary
-    has the keys kind, file, rows, inserted, updated, removed, warnings,
-    version and digest (None where a recorder does not report one), plus any
-    further keys a recorder returns.
+    and ``scores`` (with ``rules``, the rules in force, which the caller
+    loads: the core reads no rules file by itself) go to their recorders.
+    Nothing is written when the file has any problem, when a directory import
+    would remove more than ``rules.imports.max_removed_share`` of the current
+    rows (default 20%) unless ``allow_removals``, or when the file looks like
+    another kind unless ``force_kind``. The summary has the keys kind, file,
+    rows, inserted, updated, removed, warnings, version and digest (None where
+    a recorder does not report one), plus any further keys a recorder returns.
+    ``progress``: show reading and writing on a terminal's stderr (the CLI asks
+    for it; a library caller gets no output).
     """
     kind_of(kind)
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
-    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind)
+    if kind == "scores" and rules is None:
+        raise UsageError("Importing scores needs the rules in force (the warning and "
+                         "suspension thresholds): pass rules=load_rules(...).")
+    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
+                       progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
     if kind in KINDS:
-        with Progress(f"写入 writing {kind}"):
+        with Progress(f"写入 writing {kind}", shown=progress):
             share = (rules.imports if rules is not None else ImportRules()).max_removed_share
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
@@ -161,9 +169,9 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     else:
         from suiji.data.scores import record_scores
 
-        extra = {"rules": rules} if rules is not None else {}
+        assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, **extra)
+                            file_sha256=parsed.file_sha256, rules=rules)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
@@ -285,7 +293,9 @@ def foreign_columns(kind: Kind, headers: Sequence[str]) -> list[str]:
 
 
 class _Parser:
-    def __init__(self, kind: Kind, source: Source, force_kind: bool = False) -> None:
+    def __init__(self, kind: Kind, source: Source, progress: bool = False,
+                 force_kind: bool = False) -> None:
+        self.progress = progress
         self.kind = kind
         self.source = source
         self.force_kind = force_kind
@@ -309,7 +319,7 @@ class _Parser:
     def run(self) -> ParsedFile:
         k = self.kind
         header_seen = False
-        with Progress(f"读取 reading {self.source.name}") as progress:
+        with Progress(f"读取 reading {self.source.name}", shown=self.progress) as progress:
             for start, rows in self.source.chunks():
                 progress.advance(len(rows))
                 if not header_seen:

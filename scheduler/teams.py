@@ -46,7 +46,7 @@ from ortools.graph.python import max_flow as _maxflow
 from ortools.sat.python import cp_model
 from pandas.api.types import infer_dtype
 
-from suiji.data.errors import InfeasibleError
+from suiji.data.errors import BugError, InfeasibleError
 from suiji.data.progress import Progress
 from suiji.data.rules import InspectionRules
 from suiji.data.schema import ALL_DISTRICTS
@@ -655,8 +655,8 @@ def _solve_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost: I
                             candidates=np.concatenate([
                                 _cheapest(vt, arc_costs, n_f, _GUESS_PER_MEMBER * ts), inner]))
     if not res.optimal:
-        raise InfeasibleError(f"The team assignment solver returned {res.status}; "
-                              f"please report this as a bug.")
+        raise BugError(f"The team assignment solver returned {res.status}; "
+                       f"please report this as a bug.")
     used = np.zeros(pidx.size, dtype=bool)
     used[np.flatnonzero(valid)] = res.flow[: vt.size] > 0
     return _Solved(used, res.unrouted[:n_f].copy(), res)
@@ -837,8 +837,8 @@ def _schedule_component(inst: _Instance, firms: I64, pidx: I64, dates: I64, cost
     moved_total.update(np.flatnonzero(before != dates).tolist())
     solved = _solve_component(inst, firms, pidx, dates, cost)
     if np.any(solved.shortfall):  # CP-SAT found teams on these dates: the flow must too
-        raise InfeasibleError("internal error: the team flow disagrees with the CP-SAT dates; "
-                              "please report this")
+        raise BugError("internal error: the team flow disagrees with the CP-SAT dates; "
+                       "please report this")
     return solved, rounds + 1, len(moved_total), True
 
 
@@ -988,7 +988,7 @@ def _items(inst: _Instance, dates: I64, used: npt.NDArray[np.bool_]
     pf, pj = inst.pair_f[used], inst.pair_j[used]  # sorted by firm, then badge
     counts = np.bincount(pf, minlength=inst.uscc.size)
     if np.any(counts != inst.team_size):
-        raise InfeasibleError("internal error: a team has the wrong size; please report this")
+        raise BugError("internal error: a team has the wrong size; please report this")
     badges = inst.badge[pj].reshape(-1, inst.team_size).tolist()  # plain lists: fast rows
     iso = [d.isoformat() for d in inst.days]
     return tuple(TeamAssignment(u, iso[d], tuple(bs))  # ids are str (see _col)
@@ -1068,8 +1068,8 @@ def substitute(items: Sequence[TeamAssignment], inspections: pd.DataFrame,
     supplies[sink] = -n_f
     res = min_cost_flow(sink + 1, tails, heads, caps, costs, supplies, max_flow=True)
     if not res.optimal:
-        raise InfeasibleError(f"The substitution solver returned {res.status}; "
-                              f"please report this as a bug.")
+        raise BugError(f"The substitution solver returned {res.status}; "
+                       f"please report this as a bug.")
     short = np.flatnonzero(res.unrouted[:n_f] > 0)
     if short.size:
         lines = [f"  {_firm(inst, int(firms[k]))} on {items[hit[k]].date}" for k in short[:5]]

@@ -41,13 +41,13 @@ INSPECTION_KINDS = ("companies", "inspectors", "inspector-leave", "conflicts", "
 
 def frozen_city(folder: Path, kinds: tuple[str, ...], scopes: tuple[str, ...],
                 **sizes: int) -> tuple[dict[str, Path], Path]:
-    """A generated city (data/generate.py) with ``kinds`` imported and ``scopes`` frozen
+    """A generated city (sample/generate.py) with ``kinds`` imported and ``scopes`` frozen
     for 2026Q4 under the default rules: (the city's files, the database)."""
-    from suiji.data.generate import generate_city
     from suiji.data.importers import import_file
     from suiji.data.period import Period
     from suiji.data.rules import parse_rules, preset_text
     from suiji.data.snapshot import freeze
+    from suiji.sample.generate import generate_city
 
     paths = generate_city(folder / "city", **sizes)
     db = folder / "frozen.db"

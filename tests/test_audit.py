@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_audit_world import P, World, build_world, uscc
+from test_audit_world import WORLD_REGISTRY, P, World, build_world, fake_substitution, uscc
 
 from suiji.cli.main import cli
 from suiji.data.audit import Finding, check_chain, differences, verify_store
@@ -19,7 +19,7 @@ from suiji.data.store import GENESIS, LogEntry, Store, canonical_json, sha256_he
 
 
 def _problems(store: Store, period: str | None = None) -> list[Finding]:
-    report = verify_store(store, period)
+    report = verify_store(store, WORLD_REGISTRY, period)
     return list(report.findings)
 
 
@@ -28,7 +28,7 @@ def _text(findings: list[Finding]) -> str:
 
 
 def test_untouched_record_is_all_good(world: World) -> None:
-    report = verify_store(world.store, str(P))
+    report = verify_store(world.store, WORLD_REGISTRY, str(P))
     assert report.ok
     assert report.checked["snapshots"] == 2
     assert report.checked["log entries"] == len(world.store.log_entries())
@@ -184,16 +184,20 @@ def test_edited_panel_and_review_sample_are_recomputed(world: World) -> None:
 
 def test_algorithm_that_fails_is_a_finding(world: World, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
-    from suiji.data import draws
+    from suiji.data.verify import Algorithm, Registry
 
-    monkeypatch.setitem(draws.ALGORITHMS, "inspections", "suiji.no_such_module:compute")
-    findings = _problems(world.store)
+    def broken(*_args: object) -> None:
+        raise ImportError("No module named 'suiji.no_such_module'")
+
+    registry = Registry((*[a for a in WORLD_REGISTRY.algorithms if a.id != "test-plan/1"],
+                         Algorithm("test-plan/1", broken, {"substitution": fake_substitution})))
+    findings = list(verify_store(world.store, registry).findings)
     assert [f.check for f in findings] == ["recompute"]
     assert "cannot be recomputed" in findings[0].problem
 
 
 def test_period_filter_skips_other_periods(world: World) -> None:
-    report = verify_store(world.store, "2026Q3")
+    report = verify_store(world.store, WORLD_REGISTRY, "2026Q3")
     assert report.ok and report.checked["draws"] == 0
 
 
@@ -283,6 +287,6 @@ def test_cli_log_lists_the_chain(world: World) -> None:
 
 
 def test_store_stays_usable_after_verify(world: World) -> None:
-    verify_store(world.store)
+    verify_store(world.store, WORLD_REGISTRY)
     world.store.replace("positive-list", pd.DataFrame(columns=["uscc", "start", "end"]))
-    assert verify_store(world.store).ok
+    assert verify_store(world.store, WORLD_REGISTRY).ok

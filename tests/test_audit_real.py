@@ -30,6 +30,7 @@ from suiji.data.draws import current_draw, latest_output
 from suiji.data.snapshot import freeze
 from suiji.data.store import Store, canonical_json
 from suiji.reports.writers import find_personal
+from suiji.scheduler.algorithms import REGISTRY
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def build_real(store: Store) -> Store:
 
 
 def test_real_record_verifies_exports_and_bundles(real: Store, tmp_path: Path) -> None:
-    report = verify_store(real, str(P))
+    report = verify_store(real, REGISTRY, str(P))
     assert report.ok, report.findings
     assert report.checked["draws"] == 3 and report.checked["events"] == 2
     runner = CliRunner()
@@ -91,8 +92,8 @@ def test_real_record_verifies_exports_and_bundles(real: Store, tmp_path: Path) -
     assert any(r["declined"] for r in reviews)
     bundle = tmp_path / "bundle"
     write_bundle(real, str(P), bundle)
-    assert verify_bundle(bundle).ok
-    assert verify_store(real).ok  # the exports were logged without breaking anything
+    assert verify_bundle(bundle, REGISTRY).ok
+    assert verify_store(real, REGISTRY).ok  # the exports were logged without breaking anything
 
 
 @pytest.mark.parametrize("scope", ["inspections", "reviews", "panels"])
@@ -103,7 +104,7 @@ def test_each_real_output_tampered_is_caught(real: Store, scope: str) -> None:
     out = dict(draw.output)
     out["items"] = list(reversed(out["items"]))
     real.conn.execute("UPDATE draws SET output = ? WHERE id = ?", (canonical_json(out), draw.id))
-    findings = verify_store(real, str(P)).findings
+    findings = verify_store(real, REGISTRY, str(P)).findings
     assert {f.check for f in findings} == {"draw", "recompute"}
     assert "same records in a different order" in " ".join(f.problem for f in findings)
 

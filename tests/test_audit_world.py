@@ -1,7 +1,8 @@
 """A tiny hand-checkable period shared by the audit, bundle, export and report tests.
 
-The inspection plan is drawn by a small stand-in algorithm registered for the
-test (the real plan has its own tests): it follows the plan output contract
+The inspection plan is drawn by a small stand-in algorithm (``test-plan/1``,
+registered beside the real ones in :data:`WORLD_REGISTRY`; the real plan has its
+own tests): it follows the plan output contract
 (strata, exclusions, items with dates and two inspectors) and is a pure
 function of (snapshot, seed, params), so ``suiji verify`` can recompute it.
 The review sample, panels and declines are the real ones.
@@ -9,8 +10,6 @@ The review sample, panels and declines are the real ones.
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,15 +17,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from suiji.data import draws as draws_module
-from suiji.data.audit import verify_store
 from suiji.data.draws import DrawRecord, current_draw, record_draw, record_event
-from suiji.data.generate import uscc_check_char
 from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules, preset_text
 from suiji.data.snapshot import Snapshot, freeze
 from suiji.data.store import Store, utc_now
+from suiji.data.verify import Algorithm, Registry, verify_store
 from suiji.reports.writers import id_check_char
+from suiji.sample.generate import uscc_check_char
 from suiji.sampler.tickets import derived_seed, smallest, ticket_string
 
 P = Period.parse("2026Q4")
@@ -37,7 +35,6 @@ RULES: Rules = parse_rules(preset_text())
 PERSON_ID = "11010119900307457" + id_check_char("11010119900307457")
 MOBILE = "13812345678"
 LANDLINE = "0571-87654321"
-FAKE_MODULE = "suiji_test_fake_plan"
 
 
 def uscc(i: int) -> str:
@@ -151,15 +148,21 @@ def fake_substitution(snapshot: Snapshot, seed: str, previous: dict[str, Any],
     return out
 
 
+def _world_registry() -> Registry:
+    from suiji.scheduler.algorithms import REGISTRY
+
+    return Registry((*REGISTRY.algorithms,
+                     Algorithm("test-plan/1", fake_plan, {"substitution": fake_substitution})))
+
+
+WORLD_REGISTRY = _world_registry()
+
+
 def install_fake_algorithms(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the stand-in plan and substitution for this test (undone afterwards)."""
-    module = types.ModuleType(FAKE_MODULE)
-    module.fake_plan = fake_plan  # type: ignore[attr-defined]
-    module.fake_substitution = fake_substitution  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, FAKE_MODULE, module)
-    monkeypatch.setitem(draws_module.ALGORITHMS, "inspections", f"{FAKE_MODULE}:fake_plan")
-    monkeypatch.setitem(draws_module.EVENT_ALGORITHMS, "substitution",
-                        f"{FAKE_MODULE}:fake_substitution")
+    """Make the CLI's registry know the stand-in plan for this test (undone afterwards)."""
+    from suiji.scheduler import algorithms
+
+    monkeypatch.setattr(algorithms, "REGISTRY", WORLD_REGISTRY)
 
 
 # --- the world ------------------------------------------------------------------------
@@ -249,6 +252,6 @@ def test_world_is_what_the_other_tests_assume(world: World) -> None:
     assert all(len(i["inspectors"]) == 2 for i in items)
     assert not any(i["uscc"] == uscc(4) and "B001" in i["inspectors"] for i in items)
     assert world.plan.output["excluded"] == {"status": 1, "positive_list": 1, "annual_cap": 0}
-    report = verify_store(world.store)
+    report = verify_store(world.store, WORLD_REGISTRY)
     assert report.ok, report.findings
     assert report.checked["draws"] == 3 and report.checked["events"] == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_audit_world import SEED, World
+from test_audit_world import SEED, WORLD_REGISTRY, World
 
 from suiji.cli.main import cli
 from suiji.data.bundle import SUMS, verify_bundle, write_bundle
@@ -19,7 +19,7 @@ from suiji.data.store import Store, sha256_hex
 @pytest.fixture
 def bundle(world: World, tmp_path: Path) -> Path:
     out = tmp_path / "bundle"
-    write_bundle(world.store, "2026Q4", out)
+    write_bundle(world.store, "2026Q4", out, registry=WORLD_REGISTRY)
     return out
 
 
@@ -31,7 +31,7 @@ def _resum(root: Path) -> None:
 
 
 def test_round_trip(bundle: Path, world: World) -> None:
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, WORLD_REGISTRY)
     assert report.ok, report.findings
     assert report.checked["draws"] == 3 and report.checked["events"] == 1
     manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
@@ -52,7 +52,7 @@ def test_round_trip(bundle: Path, world: World) -> None:
 def test_changed_file_is_caught_by_the_sums(bundle: Path) -> None:
     path = bundle / "seeds.csv"
     path.write_text(path.read_text("utf-8").replace(SEED, "1" * 20), "utf-8")
-    findings = verify_bundle(bundle).findings
+    findings = verify_bundle(bundle, WORLD_REGISTRY).findings
     assert [(f.check, f.subject) for f in findings] == [("bundle", "seeds.csv")]
 
 
@@ -62,7 +62,7 @@ def test_edited_output_with_forged_sums(bundle: Path, world: World) -> None:
     out["items"][0]["inspectors"] = ["B004", "B005"]
     path.write_text(json.dumps(out, ensure_ascii=False), "utf-8")
     _resum(bundle)
-    text = "\n".join(str(f) for f in verify_bundle(bundle).findings)
+    text = "\n".join(str(f) for f in verify_bundle(bundle, WORLD_REGISTRY).findings)
     assert "does not hash to the recorded output digest" in text
     assert f"items[uscc={out['items'][0]['uscc']}].inspectors" in text
 
@@ -74,7 +74,7 @@ def test_edited_frozen_input_with_forged_sums(bundle: Path, world: World) -> Non
     path = folder / "inspectors.csv"
     path.write_text(path.read_text("utf-8").replace("王五", "王武"), "utf-8")
     _resum(bundle)
-    findings = verify_bundle(bundle).findings
+    findings = verify_bundle(bundle, WORLD_REGISTRY).findings
     assert any("inspectors.csv was edited" in f.problem for f in findings)
 
 
@@ -87,7 +87,7 @@ def test_removed_log_entry_and_missing_file(bundle: Path, world: World) -> None:
     _resum(bundle)
     (bundle / SUMS).write_text((bundle / SUMS).read_text("utf-8")
                                + f"{'0' * 64}  results.csv\n", "utf-8")
-    text = "\n".join(str(f) for f in verify_bundle(bundle).findings)
+    text = "\n".join(str(f) for f in verify_bundle(bundle, WORLD_REGISTRY).findings)
     assert "results.csv is listed in SHA256SUMS but missing" in text.replace(": ", " ")
     assert "substitution event" in text and "no entry in the log" in text
 

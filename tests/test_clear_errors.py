@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from test_audit_world import WORLD_REGISTRY
 
 from suiji.cli.main import cli
 from suiji.data.bundle import SUMS, verify_bundle, write_bundle
@@ -82,7 +83,8 @@ def test_a_schema_version_that_is_not_a_number(tmp_path: Path) -> None:
 @pytest.fixture
 def bundle(world: object, tmp_path: Path) -> Path:
     out = tmp_path / "bundle"
-    write_bundle(world.store, "2026Q4", out)  # type: ignore[attr-defined]
+    write_bundle(world.store, "2026Q4", out,  # type: ignore[attr-defined]
+                 registry=WORLD_REGISTRY)
     return out
 
 
@@ -99,7 +101,8 @@ def test_malformed_bundle_lines_are_findings(bundle: Path) -> None:
     lines.insert(2, json.dumps({"seq": 99}))
     log.write_text("\n".join(lines) + "\n", "utf-8")
     _resum(bundle, "not a checksum line\n")
-    findings = {(f.subject, f.problem.split(" (")[0]) for f in verify_bundle(bundle).findings}
+    report = verify_bundle(bundle, WORLD_REGISTRY)
+    findings = {(f.subject, f.problem.split(" (")[0]) for f in report.findings}
     assert ("log.jsonl line 2", "is not a log entry") in findings
     assert ("log.jsonl line 3", "is not a log entry") in findings
     assert any(s.startswith(f"{SUMS} line") and p == "is not '<sha256>  <file>': "
@@ -118,7 +121,7 @@ def test_bundle_paths_cannot_leave_the_bundle(bundle: Path, tmp_path: Path) -> N
     manifest["snapshots"][0]["folder"] = "../"
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     _resum(bundle, f"{sha256_hex(secret.read_bytes())}  ../secret.txt\n")
-    findings = verify_bundle(bundle).findings
+    findings = verify_bundle(bundle, WORLD_REGISTRY).findings
     problems = {f.subject: f.problem for f in findings}
     assert "outside the bundle" in problems["../secret.txt"]
     assert any("'../secret.txt' is outside the bundle; not read" in f.problem for f in findings)
@@ -126,7 +129,7 @@ def test_bundle_paths_cannot_leave_the_bundle(bundle: Path, tmp_path: Path) -> N
     (bundle / "escape.csv").symlink_to(secret)  # a link inside that leads out
     _resum(bundle)
     assert any(f.subject == "escape.csv" and "outside" in f.problem
-               for f in verify_bundle(bundle).findings)
+               for f in verify_bundle(bundle, WORLD_REGISTRY).findings)
 
 
 def _read_only(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:

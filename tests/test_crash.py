@@ -32,6 +32,7 @@ from suiji.data.audit import verify_store
 from suiji.data.importers import import_file
 from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
+from suiji.scheduler.algorithms import REGISTRY
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
@@ -178,7 +179,7 @@ def run_crashes(city: dict[str, Path], tmp_path: Path, iterations: int, seed: in
         store = Store.open(db)
         try:
             action = store.log_entries()[-1].action
-            report = verify_store(store, recompute=False)
+            report = verify_store(store, REGISTRY, recompute=False)
         finally:
             store.close()
         assert action in ACTIONS[what], (what, action)

@@ -152,9 +152,11 @@ def test_every_export_is_logged_with_the_file_digest(world: World, tmp_path: Pat
     assert entries[0].details["sealed"] > 0 and entries[0].details["public"] is True
     assert entries[1].digests["file"] == sha256_hex(stdout.stdout_bytes)
     assert entries[1].details["file"] == "<stdout>"
+    from test_audit_world import WORLD_REGISTRY
+
     from suiji.data.audit import verify_store
 
-    assert verify_store(world.store).ok
+    assert verify_store(world.store, WORLD_REGISTRY).ok
 
 
 def test_failed_write_leaves_no_log_entry(world: World, tmp_path: Path) -> None:
@@ -211,7 +213,7 @@ def test_reviews_without_sample_is_a_clear_error(store: Store,
 
 
 def test_notice_states_redraws_with_their_scrubbed_reason(world: World) -> None:
-    from test_audit_world import fake_plan
+    from test_audit_world import WORLD_REGISTRY, fake_plan
 
     from suiji.data.audit import verify_store
     from suiji.data.draws import record_draw
@@ -226,5 +228,5 @@ def test_notice_states_redraws_with_their_scrubbed_reason(world: World) -> None:
     html = run(world, "export", "plan", "--period", "2026Q4", "--format", "html", "--public",
                "--as-of", AFTER).stdout
     assert "重新抽取" in html and "名录有误，联系人 ***" in html and MOBILE not in html
-    report = verify_store(world.store)
+    report = verify_store(world.store, WORLD_REGISTRY)
     assert report.ok and report.checked["draws"] == 4  # the superseded plan is recomputed too

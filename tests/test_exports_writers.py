@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suiji.data.generate import uscc_check_char
 from suiji.reports.writers import (
     Column,
     Table,
@@ -22,6 +21,7 @@ from suiji.reports.writers import (
     to_csv,
     to_json,
 )
+from suiji.sample.generate import uscc_check_char
 
 
 def test_id_check_character_of_the_standard_example() -> None:

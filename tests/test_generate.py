@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suiji.data.generate import (
+from suiji.data.schema import KINDS
+from suiji.data.uscc import is_valid_uscc
+from suiji.sample.generate import (
     DISTRICTS,
     USCC_ALPHABET,
     generate_city,
-    is_valid_uscc,
     make_uscc,
     org_code_check_char,
     uscc_check_char,
 )
-from suiji.data.schema import KINDS
 
 REAL_USCCS = ("91350100M000100Y43", "91110000802100433B")
 SMALL = {"firms": 600, "inspectors": 40, "projects": 50, "agencies": 8, "experts": 30}

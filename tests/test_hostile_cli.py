@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from suiji.cli.main import cli
-from suiji.data.generate import generate_city, make_uscc
 from suiji.data.importers import BIDI, STRIP, import_file
 from suiji.data.schema import KINDS, RECORD_KINDS
 from suiji.data.store import Store
+from suiji.sample.generate import generate_city, make_uscc
 
 ROOT = Path(__file__).resolve().parents[1]
 SUIJI = str(Path(sys.executable).with_name("suiji"))

@@ -17,10 +17,10 @@ from openpyxl import Workbook
 from suiji.cli.main import cli
 from suiji.data import readers
 from suiji.data.errors import ImportRefusedError, InputFileError
-from suiji.data.generate import make_uscc
 from suiji.data.importers import import_file, read_kind
 from suiji.data.rules import parse_rules, preset_text
 from suiji.data.store import Store
+from suiji.sample.generate import make_uscc
 
 CODES = [make_uscc(np.random.default_rng(k), "329902") for k in range(10)]
 HEADER = ["统一社会信用代码", "企业名称", "区县", "监管类别"]

@@ -491,7 +491,7 @@ def test_every_problem_is_collected_and_the_listing_is_capped(tmp_path: Path) ->
 
 
 def test_generated_city_imports_the_same_from_csv_and_xlsx(tmp_path: Path, store: Store) -> None:
-    from suiji.data.generate import generate_city
+    from suiji.sample.generate import generate_city
 
     csvs = generate_city(tmp_path / "csv", seed=5, firms=300, inspectors=30, projects=30,
                          agencies=8, experts=25)

@@ -76,7 +76,7 @@ def test_second_draw_is_refused_and_redraw_needs_a_reason(tmp_path: Path) -> Non
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1")
     assert code == 1 and "already drawn" in out and "--redraw" in out
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1", "--redraw")
-    assert code == 1 and "reason" in out
+    assert code == 2 and "reason" in out  # a usage mistake
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1",
                        "--reason", "x")
     assert code == 2 and "--reason goes with --redraw" in out
@@ -90,7 +90,7 @@ def test_second_draw_is_refused_and_redraw_needs_a_reason(tmp_path: Path) -> Non
     ({"freeze_it": False}, ("-p", "2026Q4"), 1, "suiji freeze --period 2026Q4"),
     ({"inspectors": 1}, ("-p", "2026Q4", "--seed", SEED), 1, "Try"),
     ({}, ("-p", "2026Q5"), 2, "2026Q4"),
-    ({}, ("-p", "2026Q4", "--seed", " "), 1, "seed is empty"),
+    ({}, ("-p", "2026Q4", "--seed", " "), 2, "seed is empty"),  # a bad option value: usage
 ])
 def test_draw_errors(tmp_path: Path, setup: dict[str, object], args: tuple[str, ...],
                      code: int, message: str) -> None:

@@ -11,7 +11,8 @@ import pytest
 from test_audit_world import World, build_world, install_fake_algorithms
 
 from suiji.data.store import Store
-from suiji.reports.notice import export_plan, plan_view
+from suiji.reports.exports import export_plan
+from suiji.reports.notice import plan_view
 from suiji.reports.writers import find_personal
 
 
@@ -51,8 +52,7 @@ def test_notice_renders_with_one_row_per_planned_inspection(world: World, tmp_pa
 
     as_of = date(2027, 1, 5)
     page = tmp_path / "notice.html"
-    rendered = export_plan(world.store, "2026Q4", "html", public=True, as_of=as_of, lang=lang)
-    page.write_bytes(rendered.data)
+    export_plan(world.store, "2026Q4", "html", page, public=True, as_of=as_of, lang=lang)
     done = _browser(tmp_path, "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_reviews_data import PERIOD, Inputs, frozen, panel_inputs, rules, uscc
 
 from suiji.cli.main import cli
-from suiji.data.draws import EVENT_ALGORITHMS, current_draw, latest_output, output_bytes, resolve
+from suiji.data.draws import current_draw, latest_output, output_bytes
 from suiji.data.errors import (
     AlreadyDrawnError,
     FreezeError,
@@ -31,6 +31,7 @@ from suiji.data.scores import record_scores
 from suiji.data.snapshot import Snapshot, freeze
 from suiji.data.store import Store
 from suiji.sampler.reviews import draw_reviews, review_rows
+from suiji.scheduler.algorithms import REGISTRY
 from suiji.scheduler.panels import (
     compute_decline,
     compute_panels,
@@ -439,8 +440,8 @@ def test_decline_promotes_the_first_alternate(tmp_path: Path) -> None:
     snap = _snapshot(store, record.snapshot_id)
     check_panels(snap, out)
     # verify: the event is a pure function of the snapshot, seed and previous output
-    again = resolve(EVENT_ALGORITHMS["decline"])(snap, record.seed, record.output,
-                                                 {"expert_id": expert, "reason": "出差"})
+    again = REGISTRY.event(record.algorithm, "decline")(
+        snap, record.seed, record.output, {"expert_id": expert, "reason": "出差"})
     assert output_bytes(again) == output_bytes(out)
     row = store.conn.execute("SELECT kind, reason FROM draw_events").fetchone()
     assert tuple(row) == ("decline", "出差")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +11,14 @@ import pytest
 
 from suiji.data import draws
 from suiji.data.audit import verify_store
-from suiji.data.draws import ALGORITHMS, EVENT_ALGORITHMS, current_draw, output_bytes, resolve
+from suiji.data.draws import current_draw, output_bytes
 from suiji.data.errors import (
     AlreadyDrawnError,
     FreezeError,
     InfeasibleError,
     InputFileError,
     SuijiError,
+    UsageError,
 )
 from suiji.data.period import Period
 from suiji.data.results import record_results
@@ -26,6 +27,7 @@ from suiji.data.snapshot import freeze, latest_snapshot
 from suiji.data.store import Store
 from suiji.sampler.tickets import ticket_string
 from suiji.scheduler import plan as plan_module
+from suiji.scheduler.algorithms import REGISTRY
 from suiji.scheduler.plan import compute_plan, compute_substitution, draw_plan, substitute_inspector
 
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
@@ -132,14 +134,15 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
 
 def test_recorded_plan_recomputes_byte_for_byte_from_the_registry(frozen: Store) -> None:
     record = draw_plan(frozen, Q4, RULES, seed=SEED)
-    assert ALGORITHMS["inspections"] == "suiji.scheduler.plan:compute_plan"
-    fn = resolve(ALGORITHMS["inspections"])
+    assert record.algorithm == "suiji-inspections/1"
+    assert REGISTRY.draw(record.algorithm) is compute_plan
+    fn = REGISTRY.draw(record.algorithm)
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     again = output_bytes(fn(snapshot, SEED, dict(record.params)))
     assert again == frozen.conn.execute("SELECT output FROM draws WHERE id = ?",
                                         (record.id,)).fetchone()[0].encode("utf-8")
     assert "T" not in json.dumps(record.output["solver"])  # no time stamps in the output
-    assert verify_store(frozen).ok
+    assert verify_store(frozen, REGISTRY).ok
 
 
 def test_plan_does_not_depend_on_input_row_order(tmp_path: Path) -> None:
@@ -172,7 +175,7 @@ def test_one_plan_per_period_and_the_redraw_path(frozen: Store) -> None:
     assert statuses == [(first.id, "superseded", ""), (second.id, "current", "名录录入错误")]
     entry = frozen.log_entries()[-1]
     assert entry.action == "redraw" and entry.details["supersedes"] == first.id
-    assert verify_store(frozen).ok
+    assert verify_store(frozen, REGISTRY).ok
 
 
 def test_a_draw_on_changed_inputs_is_refused_naming_the_file(frozen: Store) -> None:
@@ -272,7 +275,7 @@ def test_avoid_last_inspector_uses_the_frozen_previous_teams(store: Store) -> No
     assert both  # with a cap of 2, key and general firms can be drawn in both quarters
     for item in both:
         assert not set(item["inspectors"]) & last[item["uscc"]]
-    assert verify_store(store).ok
+    assert verify_store(store, REGISTRY).ok
 
 
 # --- substitution -------------------------------------------------------------------------
@@ -298,12 +301,12 @@ def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> No
     event = frozen.conn.execute("SELECT kind, params, reason FROM draw_events").fetchone()
     assert event[0] == "substitution" and event[2] == "病假"
     assert json.loads(event[1]) == {"badge": badge, "from": start, "n": 1}
-    assert EVENT_ALGORITHMS["substitution"] == "suiji.scheduler.plan:compute_substitution"
+    assert REGISTRY.event("suiji-inspections/1", "substitution") is compute_substitution
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     assert compute_substitution(snapshot, SEED, record.output, json.loads(event[1])) \
         == result.output
     assert frozen.log_entries()[-1].action == "substitution"
-    assert verify_store(frozen).ok
+    assert verify_store(frozen, REGISTRY).ok
 
 
 def test_substitution_errors(frozen: Store) -> None:
@@ -322,11 +325,13 @@ def test_substitution_errors(frozen: Store) -> None:
 def test_substitution_defaults_to_today(frozen: Store) -> None:
     items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
     badge = items[0]["inspectors"][0]
-    if date.today().isoformat() > items[-1]["date"]:
-        with pytest.raises(SuijiError, match="nothing to substitute"):
-            substitute_inspector(frozen, Q4, badge, "病假")
-    else:
-        assert substitute_inspector(frozen, Q4, badge, "病假").start == date.today().isoformat()
+    after = date.fromisoformat(items[-1]["date"]) + timedelta(days=1)
+    with pytest.raises(SuijiError, match="nothing to substitute"):
+        substitute_inspector(frozen, Q4, badge, "病假", today=after)
+    with pytest.raises(UsageError, match="first pending day"):
+        substitute_inspector(frozen, Q4, badge, "病假")  # the library never reads the clock
+    first = date.fromisoformat(items[0]["date"])
+    assert substitute_inspector(frozen, Q4, badge, "病假", today=first).start == first.isoformat()
 
 
 # --- results --------------------------------------------------------------------------------

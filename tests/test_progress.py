@@ -63,6 +63,28 @@ def test_progress_shows_on_a_terminal_only(loud: None, monkeypatch: pytest.Monke
     assert shown.endswith("\n") and shown.count("\n") == 1  # redrawn in place, one final line
 
 
+def test_a_library_import_shows_progress_only_when_asked(
+        loud: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from suiji.data.errors import InputFileError
+    from suiji.data.importers import import_file
+    from suiji.data.store import Store
+
+    monkeypatch.delenv("SUIJI_QUIET", raising=False)
+    set_quiet(False)
+    csv = tmp_path / "positive.csv"
+    csv.write_text("uscc,start,end\n", "utf-8")
+    store = Store.init(tmp_path / "p.db")
+    try:
+        for asked in (False, True):
+            tty = _Stream(True)
+            monkeypatch.setattr(sys, "stderr", tty)
+            with pytest.raises(InputFileError, match="no data rows"):
+                import_file(store, "positive-list", csv, progress=asked)
+            assert ("读取 reading positive.csv" in tty.getvalue()) is asked
+    finally:
+        store.close()
+
+
 def test_quiet_silences_even_a_terminal(loud: None, monkeypatch: pytest.MonkeyPatch) -> None:
     tty = _Stream(True)
     set_quiet(True)

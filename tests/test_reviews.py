@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from test_reviews_data import PERIOD, Inputs, frozen, rules, sample_inputs
 
 from suiji.cli.main import cli
-from suiji.data.draws import ALGORITHMS, output_bytes, resolve
+from suiji.data.draws import output_bytes
 from suiji.data.errors import AlreadyDrawnError, FreezeError, SuijiError
 from suiji.data.snapshot import freeze
 from suiji.sampler.reviews import (
@@ -26,6 +26,7 @@ from suiji.sampler.reviews import (
     population,
     stated_probabilities,
 )
+from suiji.scheduler.algorithms import REGISTRY
 
 SEED = "27182818284590452353"
 
@@ -175,7 +176,7 @@ def test_draw_is_recorded_once_and_reproducible(tmp_path: Path) -> None:
     store, snap, r = frozen(tmp_path, sample_inputs())
     record = draw_reviews(store, PERIOD, r, SEED)
     assert record.seed_source == "user" and record.subject == ""
-    again = resolve(ALGORITHMS["reviews"])(snap, record.seed, record.params)
+    again = REGISTRY.draw(record.algorithm)(snap, record.seed, record.params)
     assert output_bytes(again) == output_bytes(record.output)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
         draw_reviews(store, PERIOD, r, "99")

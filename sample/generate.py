@@ -14,8 +14,10 @@ or, with ``fmt="xlsx"``, one workbook per kind (dates stay ``YYYY-MM-DD`` text).
 Inspection and approval dates fall on weekdays that are not statutory holidays
 (``chinese_calendar``; plain weekdays for a year it does not know).
 
-The check-character functions of GB 32100-2015 (USCC) and GB 11714 (organisation
-code) live here too and are public: the importers validate with them.
+The generator sits beside the layers, not in them: it imports only
+:mod:`suiji.data` (the kinds it writes and the USCC check characters of
+:mod:`suiji.data.uscc`, so generated codes are valid by the importers' own
+definition), and nothing in the core imports it.
 """
 
 from __future__ import annotations
@@ -47,17 +49,6 @@ Record = dict[str, Cell]
 # are valid by the same definition the importers enforce.
 uscc_check_char = check_char
 org_code_check_char = org_check_char
-
-
-def is_valid_uscc(code: str, *, check_org_code: bool = True) -> bool:
-    """Whether ``code`` is a well-formed USCC: 18 characters of the alphabet, a correct
-    final check character and (unless ``check_org_code`` is false) a correct
-    organisation-code check character in position 17."""
-    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
-        return False
-    if uscc_check_char(code[:17]) != code[17]:
-        return False
-    return not check_org_code or org_code_check_char(code[8:16]) == code[16]
 
 
 _BODY_CHARS = np.array(list(USCC_ALPHABET))
