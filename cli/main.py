@@ -18,13 +18,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from suiji.cli import __version__
-from suiji.cli.types import PERIOD
+from suiji.cli.types import DATE, PERIOD
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
@@ -104,6 +105,17 @@ def domain_errors() -> Iterator[None]:
 def period_option(f: F) -> F:
     return click.option("--period", "-p", required=True, metavar="2026Q4", type=PERIOD,
                         help="The quarter, e.g. 2026Q4 (also 2026q4, 2026-Q4).")(f)
+
+
+def today_or_clock(value: date | None) -> date:
+    """The wall-clock date, unless a test or the demo fixes it (hidden --today /
+    SUIJI_TODAY): the core never reads the clock, the command line supplies it."""
+    return value or date.today()
+
+
+def today_option(f: F) -> F:
+    return click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
+                        hidden=True, help="Tests and the demo only: today's date.")(f)
 
 
 def json_option(f: F) -> F:

@@ -13,7 +13,16 @@ from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, PERIOD, SEED
 from suiji.data.draws import DrawRecord
 from suiji.data.period import Period
@@ -34,11 +43,6 @@ def _pad(text: object, width: int, right: bool = False) -> str:
     return fill + t if right else t + fill
 
 
-def _today(value: date | None) -> date:
-    """The wall-clock date of the draw, unless a test fixes it (hidden --today / SUIJI_TODAY)."""
-    return value or date.today()
-
-
 def _draw_meta(record: DrawRecord) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "seed": record.seed,
             "seed_source": record.seed_source, "output_sha256": record.output_sha256,
@@ -51,8 +55,6 @@ seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
-today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
-                            hidden=True, help="Tests only: the date of the draw.")
 
 
 @click.command("reviews")
@@ -137,7 +139,7 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None
-    drawn_on = _today(today)
+    drawn_on = today_or_clock(today)
     with domain_errors():
         record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
                              redraw=redraw, reason=reason)
@@ -229,7 +231,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
     """
     from suiji.data.scores import expert_status
 
-    on = _today(today)
+    on = today_or_clock(today)
     with domain_errors():
         rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:

@@ -52,7 +52,7 @@ def build_real(store: Store) -> Store:
     for kind, frame in review_frames().items():
         store.replace(kind, frame)
     freeze(store, P, "inspections", RULES)
-    plan = draw_plan(store, P, RULES, SEED)
+    plan = draw_plan(store, P, RULES, SEED, today=date(2026, 9, 25))  # before the quarter
     first = plan.output["items"][0]
     substitute_inspector(store, P, first["inspectors"][0], "病假", from_date="2026-10-01")
     done = [i for i in latest_output(store, plan)["items"] if i["date"] < "2026-12-01"]
