@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import PERIOD
 from suiji.data.period import Period
 from suiji.data.schema import KINDS, RECORD_KINDS
@@ -42,11 +51,15 @@ def summary_line(result: dict[str, Any]) -> str:
                    "(default 20%) of the directory's rows.")
 @click.option("--force-kind", is_flag=True,
               help="Import even though the columns look like another kind of file.")
+@click.option("--allow-off-panel", is_flag=True,
+              help="Scores only: accept scores of experts not on a panel drawn with suiji "
+                   "(e.g. carried over from before); each row is named in a warning.")
+@today_option
 @json_option
 @pass_env
 def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet: str | None,
                    period: Period | None, allow_removals: bool, force_kind: bool,
-                   as_json: bool) -> None:
+                   allow_off_panel: bool, today: date | None, as_json: bool) -> None:
     """Import a CSV or XLSX file as KIND, replacing its current version.
 
     KIND is one of: companies, inspectors, inspector-leave, conflicts,
@@ -74,6 +87,7 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
                              period=str(period) if period else None, rules=env.rules(),
                              allow_removals=allow_removals, force_kind=force_kind,
+                             today=today_or_clock(today), allow_off_panel=allow_off_panel,
                              progress=True)
     if as_json:
         echo_json(result)

@@ -62,10 +62,14 @@ reason_option = click.option("--reason", default="", help="Why a redraw is neede
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--before-close", is_flag=True,
+              help="Draw before the quarter has ended (recorded and shown as such); documents "
+                   "approved later in the quarter are not in the sample.")
+@today_option
 @json_option
 @pass_env
 def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                         as_json: bool) -> None:
+                         before_close: bool, today: date | None, as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -84,12 +88,17 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 
     with domain_errors():
         record = draw_reviews(env.store(), period, env.rules(), seed, redraw=redraw,
-                              reason=reason)
+                              reason=reason, today=today_or_clock(today),
+                              before_close=before_close)
     out = record.output
     if as_json:
         echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
-                   "items": out["items"], "notes": out["notes"]})
+                   "items": out["items"], "notes": out["notes"],
+                   "before_close": bool(record.params.get("before_close"))})
         return
+    if record.params.get("before_close"):
+        click.echo(f"Drawn before the quarter closed (on {record.params['drawn_on']}, "
+                   f"--before-close): documents approved after that are not in the sample.")
     s = out["summary"]
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "

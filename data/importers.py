@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,8 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
                 rules: Rules | None = None, progress: bool = False,
-                allow_removals: bool = False, force_kind: bool = False) -> dict[str, Any]:
+                allow_removals: bool = False, force_kind: bool = False,
+                today: date | None = None, allow_off_panel: bool = False) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
@@ -134,7 +136,10 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     Nothing is written when the file has any problem, when a directory import
     would remove more than ``rules.imports.max_removed_share`` of the current
     rows (default 20%) unless ``allow_removals``, or when the file looks like
-    another kind unless ``force_kind``. The summary has the keys kind, file,
+    another kind unless ``force_kind``. With ``today`` (the caller's date), projects
+    approved after it and scores of meetings after it are refused; scores of experts
+    not on the meeting's final panel are refused unless ``allow_off_panel``. The
+    summary has the keys kind, file,
     rows, inserted, updated, removed, warnings, version and digest (None where
     a recorder does not report one), plus any further keys a recorder returns.
     ``progress``: show reading and writing on a terminal's stderr (the CLI asks
@@ -151,6 +156,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
+    if kind == "projects" and today is not None:
+        _refuse_future_approvals(parsed, today)
     if kind in KINDS:
         with Progress(f"写入 writing {kind}", shown=progress):
             share = (rules.imports if rules is not None else ImportRules()).max_removed_share
@@ -171,7 +178,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
 
         assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, rules=rules)
+                            file_sha256=parsed.file_sha256, rules=rules, today=today,
+                            allow_off_panel=allow_off_panel)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
@@ -181,6 +189,22 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         else:
             base[key] = value
     return base
+
+
+def _refuse_future_approvals(parsed: ParsedFile, today: date) -> None:
+    """Projects approved after ``today`` are not approved yet: refused with their rows."""
+    approved = parsed.frame["approved_on"].to_numpy(dtype=object)
+    late = np.flatnonzero(approved > today.isoformat())
+    if not len(late):
+        return
+    rows = parsed.frame.index.to_numpy()
+    problems = [f"row {int(rows[i])}, column 审批日期: {approved[i]} is after today "
+                f"({today.isoformat()}); a document not yet approved cannot be imported"
+                for i in late[:MAX_PROBLEMS]]
+    raise InputFileError(
+        f"{parsed.file_name}: {len(late):,} of {parsed.rows:,} projects have an approval date "
+        f"after today ({today.isoformat()}). Fix the dates (a typo of the year?) or import "
+        f"the file once they are approved.", problems, len(late))
 
 
 # --- headers -------------------------------------------------------------------

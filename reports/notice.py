@@ -443,13 +443,18 @@ def render_reviews(store: Store, period: Period | str, fmt: str, *, public: bool
     else:
         title_zh = f"{year}年第{quarter}季度环评文件技术复核抽查（内部）"
         title_en = f"EIA technical review sample {period} (internal)"
-    table = Table("reviews", title_zh, title_en, columns, tuple(display_rows),
-                  "评审专家名单在评审会后公开。" if public else "",
-                  "Expert panels are published after each meeting." if public else "")
+    draw = current_sample(store, period)
+    note_zh = "评审专家名单在评审会后公开。" if public else ""
+    note_en = "Expert panels are published after each meeting." if public else ""
+    if draw.params.get("before_close"):
+        drawn_on = draw.params.get("drawn_on", "")
+        note_zh = (f"本抽查于季度结束前（{drawn_on}）抽取，仅含当日前已审批的文件。" + note_zh)
+        note_en = (f"Drawn before the quarter closed ({drawn_on}): only documents approved by "
+                   f"then. " + note_en).strip()
+    table = Table("reviews", title_zh, title_en, columns, tuple(display_rows), note_zh, note_en)
     if public:
         table = scrub_table(table)
     rendered = render_table(table, fmt, lang, json_rows=rows)
-    draw = current_sample(store, period)
     details = {"draw": draw.id, "rows": len(rows),
                "sealed": sum(1 for r in rows if r.get("sealed")), "as_of": as_of.isoformat(),
                "lang": lang, "format": fmt, "public": public}

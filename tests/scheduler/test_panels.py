@@ -381,7 +381,7 @@ def test_draw_panels_needs_a_sample_and_a_fresh_freeze(tmp_path: Path) -> None:
         draw_panels(store, PERIOD, r, MEETING, EARLY, None, SEED)
     draw_reviews(store, PERIOD, r, "1")
     scores = frame_scores([("ZJ0010", "P001", "2026-12-01", "80", "2")])
-    record_scores(store, scores, file_name="s.csv", rules=r)
+    record_scores(store, scores, file_name="s.csv", rules=r, allow_off_panel=True)
     with pytest.raises(FreezeError, match="expert-points.csv") as exc:
         draw_panels(store, PERIOD, r, MEETING, EARLY, None, SEED)
     assert "suiji freeze --period 2026Q4 --scope reviews" in str(exc.value)
@@ -404,7 +404,7 @@ def test_suspended_experts_are_never_drawn(tmp_path: Path) -> None:
     warned = ["ZJ0015", "ZJ0016"]
     record_scores(store, frame_scores([(e, "P001", "2027-01-05", "60", "20") for e in bad]
                                       + [(e, "P001", "2027-01-05", "70", "12") for e in warned]),
-                  rules=r)
+                  rules=r, allow_off_panel=True)
     after = freeze(store, PERIOD, "reviews", r)
     drawn_before: set[str] = set()
     drawn_after: set[str] = set()
