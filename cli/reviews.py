@@ -126,19 +126,26 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--non-working-day", is_flag=True,
+              help="Draw for a meeting on a weekend or public holiday (refused otherwise).")
 @today_option
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
-                        seed: str | None, redraw: bool, reason: str, today: date | None,
-                        as_json: bool) -> None:
+                        seed: str | None, redraw: bool, reason: str, non_working_day: bool,
+                        today: date | None, as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
     specialties cover its industry, with recusal (employer now or in the last
     3 years, declared conflicts, earlier review of the document), load caps
-    and review.alternates alternates. Refused later than review.lead_days
-    before the meeting (报告书 2 days, 报告表 1 day). The draw date is recorded.
+    and review.alternates alternates, each expert the alternate of at most
+    review.alternate_cap documents of the meeting; an expert whose specialty
+    names the document's industry qualifies too. Refused later than
+    review.lead_days before the meeting (报告书 2 days, 报告表 1 day), earlier
+    than review.max_lead_days (7 days), for a meeting on a day off (unless
+    --non-working-day), and for a document that already has a panel (unless
+    --redraw --reason). The draw date is recorded.
 
     \b
     Example:
@@ -151,7 +158,7 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     drawn_on = today_or_clock(today)
     with domain_errors():
         record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
-                             redraw=redraw, reason=reason)
+                             redraw=redraw, reason=reason, non_working_day=non_working_day)
     out = record.output
     if as_json:
         echo_json({**_draw_meta(record), "meeting": out["meeting"], "drawn_on": out["drawn_on"],

@@ -91,6 +91,10 @@ class ReviewRules:
     panel_size: dict[str, int] = field(default_factory=lambda: {"report": 3, "form": 2})
     lead_days: dict[str, int] = field(default_factory=lambda: {"report": 2, "form": 1})
     specialties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Panels are drawn at most this many days before the meeting (secrecy), ...
+    max_lead_days: int = 7
+    # ... and an expert is an alternate for at most this many documents of one meeting.
+    alternate_cap: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.ratio <= 1:
@@ -105,6 +109,12 @@ class ReviewRules:
                                  f"(at least two independent scores per document)")
             if self.lead_days.get(t, -1) < 0:
                 raise RulesError(f"review.lead_days.{t} must be given and not negative")
+            if self.lead_days.get(t, 0) > self.max_lead_days:
+                raise RulesError(f"review.lead_days.{t} = {self.lead_days[t]} is more than "
+                                 f"review.max_lead_days = {self.max_lead_days}: no day would "
+                                 f"be left to draw the panels")
+        if self.alternate_cap < 1:
+            raise RulesError("review.alternate_cap must be at least 1")
 
     def specialties_for(self, industry: str) -> tuple[str, ...]:
         return self.specialties.get(industry) or self.specialties.get("*") or (industry,)
@@ -238,7 +248,7 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
         "ratio": num, "watch_report_rate": num, "high_risk_weight": num,
         "high_risk_industries": list, "alternates": int, "max_age": int, "recusal_years": int,
         "meeting_load_cap": int, "period_load_cap": int, "warning_points": num,
-        "suspension_points": num})
+        "suspension_points": num, "max_lead_days": int, "alternate_cap": int})
     specialties = {}
     for industry, values in spec_doc.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

@@ -20,4 +20,6 @@ REGISTRY = Registry((
               {"substitution": plan.compute_substitution}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+    Algorithm(panels.ALGORITHM_V2, panels.compute_panels_v2,
+              {"decline": panels.compute_decline}),
 ))
