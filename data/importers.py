@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -106,18 +107,24 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None) -> dict[str, Any]:
+                rules: Rules | None = None, today: date | None = None) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
-    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, default the rules in force) go to their
-    recorders. Nothing is written when the file has any problem. The summary
+    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
+    ``scores`` (with ``rules``, default the rules in force, and ``today``, which
+    a four-party file needs) and ``findings`` (with ``rules``) go to their
+    recorders; ``responses`` apply declines to a panel draw, a scheduler step:
+    import them with :func:`suiji.scheduler.responses.import_responses`.
+    Nothing is written when the file has any problem. The summary
     has the keys kind, file, rows, inserted, updated, removed, warnings,
     version and digest (None where a recorder does not report one), plus any
     further keys a recorder returns.
     """
     kind_of(kind)
+    if kind == "responses":
+        raise SuijiError("Responses apply declines to a panel draw: import them with "
+                         "suiji.scheduler.responses.import_responses (suiji import responses).")
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
@@ -137,12 +144,17 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
                              file_sha256=parsed.file_sha256)
+    elif kind == "findings":
+        from suiji.data.findings import record_findings
+        from suiji.data.rules import load_rules
+
+        out = record_findings(store, parsed.frame, file_name=parsed.file_name,
+                              file_sha256=parsed.file_sha256, rules=rules or load_rules())
     else:
         from suiji.data.scores import record_scores
 
-        extra = {"rules": rules} if rules is not None else {}
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, **extra)
+                            file_sha256=parsed.file_sha256, rules=rules, today=today)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value

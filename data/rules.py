@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from suiji.data.errors import RulesError
+from suiji.data.loop_rules import CreditRules, credit_toml, parse_loop_rules
 from suiji.data.store import sha256_hex
 
 CATEGORIES = ("key", "general", "special")
@@ -35,7 +36,11 @@ PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "key": {"mode": "ratio", "ratio": 0.125},
         "general": {"mode": "ratio", "ratio": 0.05},
         "special": {"mode": "ratio", "ratio": 0.25}}),
+    "shenyang": ("沈阳 2023: 默认比例, 加环评复核闭环 (失信记分、重点监督、四方打分)", {}),
 }
+# Presets whose file spells out the [credit] and [scoring] tables of the review loop
+# (every other rules file gets their defaults, suiji.data.loop_rules).
+LOOP_PRESETS = ("shenyang",)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class Rules:
     inspection: InspectionRules
     review: ReviewRules
     calendar: dict[int, CalendarYear]
+    credit: CreditRules = field(default_factory=CreditRules)
 
     @property
     def sha256(self) -> str:
@@ -139,6 +145,8 @@ def preset_text(name: str = "default") -> str:
         block = re.compile(rf"\[inspection\.quota\.{category}\]\n(?:[^\[\n][^\n]*\n)*")
         body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items())
         text = block.sub(f"[inspection.quota.{category}]\n{body}min_per_district = 0\n\n", text)
+    if name in LOOP_PRESETS:
+        text += credit_toml()
     return text
 
 
@@ -192,7 +200,8 @@ def parse_rules(text: str, source: str = "rules") -> Rules:
 
 
 def _build(doc: dict[str, Any], text: str) -> Rules:
-    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict})
+    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict,
+                          "credit": dict, "scoring": dict})
     num = (int, float)
     insp = dict(top.get("inspection", {}))
     quota_doc = insp.pop("quota", {})
@@ -239,8 +248,9 @@ def _build(doc: dict[str, Any], text: str) -> Rules:
         calendar[int(year)] = CalendarYear(
             holidays=_date_list(t.get("holidays", []), f"calendar.{year}.holidays"),
             workdays=_date_list(t.get("workdays", []), f"calendar.{year}.workdays"))
+    credit = parse_loop_rules(top.get("credit"), top.get("scoring"))
     return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
-                 review=review, calendar=calendar)
+                 review=review, calendar=calendar, credit=credit)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:

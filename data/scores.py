@@ -26,8 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from suiji.data.canonical import canonical_csv, excel_rows, frame_csv
+from suiji.data.canonical import canonical_csv, excel_rows, frame_csv, text_records
 from suiji.data.errors import InputFileError
+from suiji.data.loop_rules import PARTY_ZH
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.schema import RECORD_KINDS
@@ -90,12 +91,25 @@ def standings(points: pd.DataFrame, year: int, rules: ReviewRules) -> dict[str, 
 
 
 def points_frame(store: Store) -> pd.DataFrame:
-    """Deduction points per expert and year from the scores table (expert-points.csv)."""
-    rows = store.conn.execute(
-        "SELECT expert_id, substr(meeting, 1, 4) AS year, SUM(deduction), COUNT(*) "
-        "FROM scores GROUP BY expert_id, year ORDER BY expert_id, year").fetchall()
-    return pd.DataFrame([(e, y, format_points(p), str(c)) for e, y, p, c in rows],
-                        columns=POINTS_COLUMNS, dtype=object)
+    """Deduction points per expert and year (expert-points.csv).
+
+    ``points``: the deductions of the scores table (the year of the meeting) plus
+    the 把关不严 deductions of :func:`suiji.data.findings.lax_points` (the year of
+    the finding); ``scored``: the documents scored (one per document and meeting,
+    whatever the number of scoring parties).
+    """
+    from suiji.data.findings import lax_points
+
+    totals: dict[tuple[str, str], list[float]] = {}
+    for e, y, p, c in store.conn.execute(
+            "SELECT expert_id, substr(meeting, 1, 4) AS year, SUM(deduction), "
+            "COUNT(DISTINCT project_id || char(31) || meeting) "
+            "FROM scores GROUP BY expert_id, year"):
+        totals[(e, y)] = [float(p), float(c)]
+    for (e, y), p in lax_points(store).items():
+        totals.setdefault((e, y), [0.0, 0.0])[0] += p
+    rows = [(e, y, format_points(p), str(int(c))) for (e, y), (p, c) in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=POINTS_COLUMNS, dtype=object)
 
 
 # --- frozen files for the panel draw ----------------------------------------------------------
@@ -153,27 +167,52 @@ def _float(value: str) -> float | None:
         return float("nan")
 
 
+def final_panels(store: Store) -> dict[tuple[str, str], set[str]]:
+    """(meeting, project id) -> the experts on that document's final panel (after declines),
+    over every current panel draw."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for _, meeting, output in current_panel_outputs(store):
+        for item in output.get("items", []):
+            out.setdefault((meeting, item["project_id"]), set()).update(item["experts"])
+    return out
+
+
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules | None = None) -> dict[str, Any]:
+                  file_sha256: str = "", rules: Rules | None = None,
+                  today: date | None = None) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
     Rejects (nothing written, row numbers as Excel shows them) an expert id not
     in the expert library, a negative or non-numeric deduction or score. A row
-    for an (expert, document, meeting) already recorded replaces it. Warns when
-    a row matches no drawn panel. Returns a summary with every expert whose
-    state changed (``changes``), each also written to the audit log.
+    for an (expert, document, meeting, party) already recorded replaces it.
+
+    A file with the 打分方 (party) column is a four-party file (DOMAIN.md §10):
+    every row names its party, one row per (expert, document, meeting, party);
+    the expert must be on the document's final panel at that meeting (after
+    declines), the meeting must not be after ``today`` (required then), and only
+    the parties of ``scoring.deduct`` may give deduction points. A file without
+    the column is read as before four-party scoring: one score per expert,
+    document and meeting, with a warning when it matches no drawn panel.
+
+    Returns a summary with every expert whose state changed (``changes``),
+    each also written to the audit log.
     """
     from suiji.data.rules import load_rules
 
     rules = rules or load_rules()
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
-    frame = frame.loc[:, list(kind.column_names)].fillna("").astype(str)
+    frame = frame.reindex(columns=list(kind.column_names)).fillna("").astype(str)
     experts = set(store.read("experts")["expert_id"])
-    members = {(e, p, m) for _, m, out in current_panel_outputs(store)
-               for e, p in panel_members(out)}
+    panels = final_panels(store)
+    parties = frame["party"].ne("")
+    four_party = bool(parties.any())
+    if four_party and today is None:
+        raise ValueError("record_scores needs today for a four-party scores file")
+    deduct = set(rules.credit.deduct)
     problems, warnings = [], []
-    for i, r in zip(rows, frame.itertuples(index=False), strict=True):
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for i, r in zip(rows, text_records(frame), strict=True):
         if r.expert_id not in experts:
             problems.append(f"row {i}, column expert_id: expert {r.expert_id} is not in the "
                             f"expert library; import the experts first or fix the id")
@@ -184,12 +223,39 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
         if score is not None and score != score:
             problems.append(f"row {i}, column score: {r.score!r} is not a number")
         try:
-            date.fromisoformat(str(r.meeting))
+            held = date.fromisoformat(str(r.meeting))
         except ValueError:
             problems.append(f"row {i}, column meeting: {r.meeting!r} is not a date")
-        if (r.expert_id, r.project_id, r.meeting) not in members:
-            warnings.append(f"row {i}: expert {r.expert_id} is not on a drawn panel for "
-                            f"{r.project_id} at the meeting of {r.meeting}")
+            continue
+        key = (r.expert_id, r.project_id, r.meeting, r.party)
+        if key in seen:
+            problems.append(f"row {i}: expert {r.expert_id}, document {r.project_id}, meeting "
+                            f"{r.meeting}{', party ' + r.party if r.party else ''} is already "
+                            f"on row {seen[key]}: one row per party")
+        seen.setdefault(key, i)
+        on_panel = r.expert_id in panels.get((r.meeting, r.project_id), set())
+        if not four_party:
+            if not on_panel:
+                warnings.append(f"row {i}: expert {r.expert_id} is not on a drawn panel for "
+                                f"{r.project_id} at the meeting of {r.meeting}")
+            continue
+        if not r.party:
+            problems.append(f"row {i}, column 打分方: the scoring party is missing; a four-party "
+                            f"file names it on every row (审批部门 / 建设单位 / 环评单位 / "
+                            f"技术评估部门)")
+        if not on_panel:
+            problems.append(f"row {i}: expert {r.expert_id} is not on the final panel of "
+                            f"{r.project_id} at the meeting of {r.meeting} (after declines); "
+                            f"only the experts who sat on it are scored")
+        assert today is not None
+        if held > today:
+            problems.append(f"row {i}, column meeting: the meeting of {r.meeting} has not been "
+                            f"held yet (today is {today.isoformat()}); score it afterwards")
+        if r.party and deduction and deduction > 0 and r.party not in deduct:
+            allowed = " / ".join(PARTY_ZH[p] for p in rules.credit.deduct) or "none"
+            problems.append(f"row {i}, column deduction: {PARTY_ZH.get(r.party, r.party)} may "
+                            f"not give deduction points under the rules (scoring.deduct: "
+                            f"{allowed})")
     if problems:
         raise InputFileError(f"{file_name or 'The scores file'}: {len(problems)} problem(s).",
                              problems)
@@ -206,17 +272,17 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
              utc_now()))
         import_id = int(cur.lastrowid or 0)
         existing = {tuple(r) for r in store.conn.execute(
-            "SELECT expert_id, project_id, meeting FROM scores")}
+            "SELECT expert_id, project_id, meeting, party FROM scores")}
         inserted = updated = 0
         now = utc_now()
-        for r in frame.itertuples(index=False):
-            key = (r.expert_id, r.project_id, r.meeting)
+        for r in text_records(frame):
+            key = (r.expert_id, r.project_id, r.meeting, r.party)
             updated += key in existing
             inserted += key not in existing
             store.conn.execute(
-                "INSERT INTO scores (expert_id, project_id, meeting, score, deduction, note, "
-                "import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (expert_id, project_id, meeting) DO UPDATE SET score = "
+                "INSERT INTO scores (expert_id, project_id, meeting, party, score, deduction, "
+                "note, import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (expert_id, project_id, meeting, party) DO UPDATE SET score = "
                 "excluded.score, deduction = excluded.deduction, note = excluded.note, "
                 "import_id = excluded.import_id, recorded_at = excluded.recorded_at",
                 (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note,
@@ -228,20 +294,49 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                                             "inserted": inserted, "updated": updated,
                                             "removed": 0},
                          digests={"file": file_sha256, "data": digest})
-        changes = []
-        for y in years:
-            after = standings(points_frame(store), y, rules.review)
-            for expert, s in sorted(after.items()):
-                old = before[y].get(expert)
-                old_state = old.state if old else "good"
-                if s.state != old_state:
-                    change = {"expert_id": expert, "year": y, "points": s.points,
-                              "state": s.state, "previous_state": old_state}
-                    changes.append(change)
-                    store.append_log("expert_state", details=change)
+        changes = log_state_changes(store, before, rules)
     return {"kind": "scores", "version": version, "import_id": import_id, "rows": len(frame),
             "inserted": inserted, "updated": updated, "digest": digest,
             "warnings": warnings, "changes": changes}
+
+
+def log_state_changes(store: Store, before: dict[int, dict[str, Standing]], rules: Rules
+                      ) -> list[dict[str, Any]]:
+    """Log (``expert_state``) and return every expert whose state in one of ``before``'s
+    years differs from now. Runs inside the transaction of the change."""
+    changes = []
+    for y in sorted(before):
+        after = standings(points_frame(store), y, rules.review)
+        for expert, s in sorted(after.items()):
+            old = before[y].get(expert)
+            old_state = old.state if old else "good"
+            if s.state != old_state:
+                change = {"expert_id": expert, "year": y, "points": s.points,
+                          "state": s.state, "previous_state": old_state}
+                changes.append(change)
+                store.append_log("expert_state", details=change)
+    return changes
+
+
+def expert_results(store: Store, rules: Rules) -> list[dict[str, Any]]:
+    """One row per (expert, document, meeting) scored: the parties' scores, the combined
+    score (``scoring.weights``; a file without parties: its one score) and the deduction."""
+    grouped: dict[tuple[str, str, str], list[tuple[str, float | None, float, str]]] = {}
+    for e, p, m, party, score, deduction, note in store.conn.execute(
+            "SELECT expert_id, project_id, meeting, party, score, deduction, note FROM scores "
+            "ORDER BY expert_id, project_id, meeting, party"):
+        grouped.setdefault((e, p, m), []).append((party, score, float(deduction), note))
+    out = []
+    for (e, p, m), rows in grouped.items():
+        by_party = {party: float(score) for party, score, _, _ in rows
+                    if party and score is not None}
+        legacy = [float(score) for party, score, _, _ in rows if not party and score is not None]
+        combined = (rules.credit.combined_score(by_party) if by_party
+                    else (legacy[0] if legacy else None))
+        out.append({"expert_id": e, "project_id": p, "meeting": m, "parties": by_party,
+                    "score": combined, "deduction": sum(d for _, _, d, _ in rows),
+                    "notes": [n for _, _, _, n in rows if n]})
+    return out
 
 
 # --- status ------------------------------------------------------------------------------
