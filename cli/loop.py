@@ -35,10 +35,10 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 def next_period(store: Any, today: date) -> Period:
     """The quarter after the latest review sample, else the quarter after today's."""
-    row = store.conn.execute("SELECT MAX(period) FROM draws WHERE scope = 'reviews' "
-                             "AND status = 'current'").fetchone()
-    p = Period.parse(row[0]) if row and row[0] else Period(today.year,
-                                                           (today.month - 1) // 3 + 1)
+    from suiji.data.responses import latest_review_period
+
+    latest = latest_review_period(store)
+    p = Period.parse(latest) if latest else Period(today.year, (today.month - 1) // 3 + 1)
     return Period(p.year + (p.quarter == 4), p.quarter % 4 + 1)
 
 

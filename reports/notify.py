@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from suiji.data.audit import record_export
-from suiji.data.draws import latest_output
+from suiji.data.draws import DrawRecord, latest_output
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.store import Store
@@ -46,8 +46,8 @@ def check_answer_by(text: str, meeting: date) -> str:
 
 
 def notify_table(store: Store, meeting: date, answer_by: str,
-                 period: Period | None = None) -> tuple[Table, int]:
-    """The members of the meeting's final panels with phone numbers; and the draw id."""
+                 period: Period | None = None) -> tuple[Table, DrawRecord]:
+    """The members of the meeting's final panels with phone numbers; and the panel draw."""
     from suiji.scheduler.panels import find_panel_draw
 
     draw = find_panel_draw(store, meeting, period)
@@ -66,7 +66,7 @@ def notify_table(store: Store, meeting: date, answer_by: str,
                      "answer_by": answer_by})
     table = Table("notify", f"评审会议通知 {meeting.isoformat()}",
                   f"Meeting notification {meeting.isoformat()}", NOTIFY_COLUMNS, tuple(rows))
-    return table, draw.id
+    return table, draw
 
 
 def export_notify(store: Store, meeting: date, fmt: str, *, write: Callable[[bytes], None],
@@ -79,12 +79,11 @@ def export_notify(store: Store, meeting: date, fmt: str, *, write: Callable[[byt
         raise SuijiError(f"Unknown format {fmt!r} for a notification list; use "
                          f"{', '.join(FORMATS)}.")
     deadline = check_answer_by(answer_by or default_answer_by(meeting), meeting)
-    table, draw_id = notify_table(store, meeting, deadline, period)
+    table, draw = notify_table(store, meeting, deadline, period)
     rendered = render_table(table, fmt)
     missing = [r["expert_id"] for r in table.rows if not r["phone"]]
-    details = {"draw": draw_id, "meeting": meeting.isoformat(), "answer_by": deadline,
+    details = {"draw": draw.id, "meeting": meeting.isoformat(), "answer_by": deadline,
                "rows": len(table.rows), "without_phone": missing, "format": fmt, "file": file}
-    draw = store.conn.execute("SELECT period FROM draws WHERE id = ?", (draw_id,)).fetchone()
-    record_export(store, period=str(draw[0]), what="notify", data=rendered.data, write=write,
+    record_export(store, period=draw.period, what="notify", data=rendered.data, write=write,
                   public=False, details=details)
     return Rendered(rendered.data, fmt, len(table.rows), details)

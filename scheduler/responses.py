@@ -24,8 +24,9 @@ from suiji.data.draws import latest_output
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.importers import read_kind
 from suiji.data.period import Period
+from suiji.data.responses import add_answer, latest_answers, notify_deadline, start_import
 from suiji.data.schema import RECORD_KINDS
-from suiji.data.store import Store, sha256_hex, utc_now
+from suiji.data.store import Store, sha256_hex
 from suiji.scheduler.panels import decline, find_panel_draw
 
 FILE_COLUMNS = list(RECORD_KINDS["responses"].column_names)
@@ -84,19 +85,8 @@ def record_responses(store: Store, frame: pd.DataFrame, *, today: date, file_nam
     digest = sha256_hex(canonical_csv(kind, frame))
     declined: list[dict[str, Any]] = []
     with store.transaction():
-        version = store.current_version("responses") + 1
-        cur = store.conn.execute(
-            "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
-            "inserted, updated, removed, warnings, digest, imported_at) "
-            "VALUES ('responses', ?, ?, ?, '', ?, ?, 0, 0, '[]', ?, ?)",
-            (version, file_name, file_sha256, len(frame), len(frame), digest, utc_now()))
-        import_id = int(cur.lastrowid or 0)
-        store.append_log("import", details={"kind": "responses", "version": version,
-                                            "file": file_name, "rows": len(frame),
-                                            "inserted": len(frame), "updated": 0,
-                                            "removed": 0},
-                         digests={"file": file_sha256, "data": digest})
-        now = utc_now()
+        import_id, version = start_import(store, file_name=file_name, file_sha256=file_sha256,
+                                          rows=len(frame), digest=digest)
         for r in text_records(frame):
             draw = draws[r.meeting]
             event_id = None
@@ -113,12 +103,7 @@ def record_responses(store: Store, frame: pd.DataFrame, *, today: date, file_nam
                     declined.append({"expert_id": r.expert_id, "meeting": r.meeting,
                                      "reason": r.reason,
                                      "replacements": list(result.replacements)})
-            store.conn.execute(
-                "INSERT INTO responses (import_id, expert_id, meeting, period, answer, reason, "
-                "answered_at, outcome, event_id, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (import_id, r.expert_id, r.meeting, draw.period, r.answer, r.reason,
-                 r.answered_at, outcome, event_id, now))
+            add_answer(store, import_id, r, draw.period, outcome, event_id)
     calls = to_call(store, sorted(draws), today)
     counts = {a: int((frame["answer"] == a).sum()) for a in ("accept", "decline", "no_answer")}
     summary = {"kind": "responses", "version": version, "import_id": import_id,
@@ -135,11 +120,7 @@ def to_call(store: Store, meetings: list[str], today: date) -> list[dict[str, st
         draw = find_panel_draw(store, date.fromisoformat(meeting))
         output = latest_output(store, draw)
         members = sorted({e for item in output["items"] for e in item["experts"]})
-        answers: dict[str, str] = {}
-        for e, a in store.conn.execute(
-                "SELECT expert_id, answer FROM responses WHERE meeting = ? ORDER BY id",
-                (meeting,)):
-            answers[e] = a
+        answers = latest_answers(store, meeting)
         deadline = notify_deadline(store, meeting)
         for e in members:
             if answers.get(e) == "no_answer":
@@ -147,14 +128,4 @@ def to_call(store: Store, meetings: list[str], today: date) -> list[dict[str, st
             elif e not in answers and deadline and deadline < today.isoformat():
                 out.append({"expert_id": e, "meeting": meeting, "why": "past_deadline"})
     return out
-
-
-def notify_deadline(store: Store, meeting: str) -> str:
-    """The answer deadline of the latest notification export for ``meeting`` ('' if none)."""
-    row = store.conn.execute(
-        "SELECT json_extract(details, '$.answer_by') FROM log WHERE action = 'export' "
-        "AND json_extract(details, '$.what') = 'notify' "
-        "AND json_extract(details, '$.meeting') = ? ORDER BY seq DESC LIMIT 1",
-        (meeting,)).fetchone()
-    return str(row[0] or "") if row else ""
 
