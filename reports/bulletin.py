@@ -20,6 +20,7 @@ import html
 import io
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from suiji.data.audit import record_export
 from suiji.data.credit import REASON_ZH, STATE_ZH, author_status, points_by, states
@@ -163,25 +164,7 @@ def bulletin_tables(store: Store, period: Period, rules: Rules, *, public: bool,
             Column("listed", "列入名单人数", "Listed", "int")),
             ({"with_points": len(authors), "listed": listed},)))
 
-    lax = [x for x in lax_reviews(store) if x["period"] == str(period)]
-    expert_names = {e.expert_id: e.name for e in store.read("experts").itertuples(index=False)}
-    if public:
-        tables.append(Table("experts", "专家处理情况", "Experts handled", (
-            Column("project_id", "项目编号", "Project"),
-            Column("experts", "把关不严专家人数", "Lax experts", "int"),
-            Column("points", "每人扣分", "Points each", "number")),
-            tuple({"project_id": p, "experts": sum(1 for x in lax if x["project_id"] == p),
-                   "points": next(x["points"] for x in lax if x["project_id"] == p)}
-                  for p in sorted({x["project_id"] for x in lax}))))
-    else:
-        tables.append(Table("experts", "专家处理情况（把关不严）", "Experts handled (lax review)", (
-            Column("expert_id", "专家编号", "Expert"), Column("name", "姓名", "Name"),
-            Column("project_id", "项目编号", "Project"),
-            Column("reviewed_on", "复核日期", "Reviewed on", "date"),
-            Column("points", "扣分", "Points", "number")),
-            tuple({"expert_id": x["expert_id"], "name": expert_names.get(x["expert_id"], ""),
-                   "project_id": x["project_id"], "reviewed_on": x["reviewed_on"],
-                   "points": x["points"]} for x in lax)))
+    tables.append(experts_table(store, period, rules, public=public, lang=lang))
     tables.append(transfer_table(store, period, lang))
     watch = output.get("watch_list", [])
     if watch:
@@ -194,6 +177,55 @@ def bulletin_tables(store: Store, period: Period, rules: Rules, *, public: bool,
     if public:
         tables = [scrub_table(t) for t in tables]
     return tables
+
+
+def experts_table(store: Store, period: Period, rules: Rules, *, public: bool,
+                  lang: str = "zh") -> Table:
+    """Experts handled in ``period``: deduction points from the quarter's scores and the
+    把关不严 flags of its findings, with the state they leave. Public: one row per kind of
+    handling with the number of experts, no names or ids."""
+    from suiji.data.scores import expert_results, points_frame, standings
+
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    deducted: dict[str, float] = {}
+    for r in expert_results(store, rules):
+        if first <= r["meeting"] <= last and r["deduction"]:
+            deducted[r["expert_id"]] = deducted.get(r["expert_id"], 0.0) + r["deduction"]
+    lax: dict[str, list[dict[str, Any]]] = {}
+    for x in lax_reviews(store):
+        if x["period"] == str(period):
+            lax.setdefault(x["expert_id"], []).append(x)
+    state = standings(points_frame(store), period.year, rules.review)
+    state_zh = {"good": "正常", "warning": "警示", "suspended": "暂停"}
+    ids = sorted(set(deducted) | set(lax))
+    if public:
+        rows = [{"what": "把关不严" if lang == "zh" else "lax review",
+                 "experts": len(lax)},
+                {"what": "评审扣分" if lang == "zh" else "deduction points",
+                 "experts": len(deducted)},
+                {"what": "警示或暂停" if lang == "zh" else "warned or suspended",
+                 "experts": sum(1 for e in ids if e in state and state[e].state != "good")}]
+        return Table("experts", "专家处理情况", "Experts handled", (
+            Column("what", "处理", "Handling"), Column("experts", "人数", "Experts", "int")),
+            tuple(rows))
+    names = {e.expert_id: e.name for e in store.read("experts").itertuples(index=False)}
+    internal: list[dict[str, Any]] = []
+    for e in ids:
+        s = state.get(e)
+        internal.append({"expert_id": e, "name": names.get(e, ""),
+                     "deduction": deducted.get(e, 0.0),
+                     "lax": [x["project_id"] for x in lax.get(e, [])],
+                     "lax_points": sum(x["points"] for x in lax.get(e, [])),
+                     "points": s.points if s else 0.0,
+                     "state": (state_zh if lang == "zh" else {}).get(
+                         s.state if s else "good", s.state if s else "good")})
+    return Table("experts", "专家处理情况", "Experts handled", (
+        Column("expert_id", "专家编号", "Expert"), Column("name", "姓名", "Name"),
+        Column("deduction", "本季度评审扣分", "Deductions this quarter", "number"),
+        Column("lax", "把关不严文件", "Lax review of", "list"),
+        Column("lax_points", "把关不严扣分", "Lax review points", "number"),
+        Column("points", f"{period.year}年累计扣分", f"Points {period.year}", "number"),
+        Column("state", "状态", "State")), tuple(internal))
 
 
 TRANSFER_COLUMNS = (

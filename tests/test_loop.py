@@ -516,3 +516,22 @@ def test_empty_late_columns_leave_the_digest_unchanged(store: Store) -> None:
     third = store.replace("projects", frame("projects", rows))
     assert third.digest != first.digest and third.updated == 1
     assert verify_store(store).ok
+
+
+def test_bulletin_experts_handled(loop) -> None:
+    from suiji.reports.bulletin import bulletin_tables
+
+    store, r, ctx = loop
+    _with_findings(store, r, ctx)
+    item = ctx["panels"]["items"][0]
+    rows = party_rows(item["experts"][0], item["project_id"], approval=("70", "4"))
+    record_scores(store, records("scores", *rows), rules=r, today=date(2026, 12, 16))
+    internal = {t.name: t for t in bulletin_tables(store, PERIOD, r, public=False)}
+    handled = {x["expert_id"]: x for x in internal["experts"].rows}
+    assert handled["ZJ0010"]["lax_points"] == 5 and handled["ZJ0010"]["lax"] == [
+        sampled(ctx)[2]["project_id"]]
+    assert handled[item["experts"][0]]["deduction"] == 4
+    public = {t.name: t for t in bulletin_tables(store, PERIOD, r, public=True)}
+    counts = {x["what"]: x["experts"] for x in public["experts"].rows}
+    assert counts["把关不严"] == 1 and counts["评审扣分"] == 1
+    assert "lead_author" not in {c.key for c in public["problems"].columns}
