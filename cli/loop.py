@@ -9,28 +9,11 @@ from typing import Any
 
 import click
 
-from suiji.cli.exports import _writer
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env
-from suiji.data.errors import SuijiError
+from suiji.cli.exports import _destination
+from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.reviews import _today, today_option
+from suiji.cli.types import DATE, PERIOD
 from suiji.data.period import Period
-
-
-def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> Period | None:
-    if value is None:
-        return None
-    try:
-        return Period.parse(value)
-    except SuijiError as exc:
-        raise click.BadParameter(str(exc)) from exc
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-12-15.") from exc
 
 
 def next_period(store: Any, today: date) -> Period:
@@ -43,11 +26,11 @@ def next_period(store: Any, today: date) -> Period:
 
 
 def import_responses_command(env: Env, file: Path, encoding: str | None, sheet: str | None,
-                             as_json: bool) -> None:
+                             as_json: bool, today: date) -> None:
     from suiji.scheduler.responses import import_responses
 
     with domain_errors():
-        result = import_responses(env.store(), file, today=date.today(), encoding=encoding,
+        result = import_responses(env.store(), file, today=today, encoding=encoding,
                                   sheet=sheet)
     s = result.summary
     if as_json:
@@ -82,13 +65,14 @@ def register(cli: click.Group) -> None:
         """
 
     @agencies.command("status")
-    @click.option("--period", "-p", metavar="2027Q1", default=None, callback=_period,
+    @click.option("--period", "-p", metavar="2027Q1", default=None, type=PERIOD,
                   help="The period whose watch list to show (default: the quarter after "
                        "the latest review sample).")
     @click.option("--authors", is_flag=True, help="Also list the lead authors with points.")
+    @today_option
     @json_option
     @pass_env
-    def agencies_status(env: Env, period: Period | None, authors: bool,
+    def agencies_status(env: Env, period: Period | None, authors: bool, today: date | None,
                         as_json: bool) -> None:
         """Points, state, documents approved and reviewed, problems, and the watch list.
 
@@ -106,7 +90,7 @@ def register(cli: click.Group) -> None:
         with domain_errors():
             store = env.store()
             rules = env.rules()
-            p = period or next_period(store, date.today())
+            p = period or next_period(store, _today(today))
             rows = agency_status(store, rules, p)
             people = author_status(store, rules, p) if authors else []
         if as_json:
@@ -123,11 +107,11 @@ def register(cli: click.Group) -> None:
                        f"{r['general']:>4} {r['serious']:>4}  {why}")
         for a in people:
             click.echo(f"author {a['lead_author_reg']} {a['lead_author']} ({a['agency_uscc']}): "
-                       f"{a['points']:g} points, {STATE_ZH[a['state']]}")
+                       f"{a['points']:g} / {a['previous_points']:g} points, "
+                       f"{STATE_ZH[a['state']]}")
 
     @export.command("bulletin")
-    @click.option("--period", "-p", metavar="2026Q4", required=True, callback=_period,
-                  help="The quarter reported on.")
+    @period_option
     @click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "docx"]),
                   default="html", show_default=True)
     @click.option("--public", is_flag=True,
@@ -151,13 +135,13 @@ def register(cli: click.Group) -> None:
         from suiji.reports.bulletin import export_bulletin
 
         with domain_errors():
-            rendered = export_bulletin(env.store(), period, env.rules(), fmt, public=public,
-                                       write=_writer(out), lang=lang, file=str(out))
-        tables = rendered.details["tables"]
+            exported = export_bulletin(env.store(), period, env.rules(), fmt, out,
+                                       public=public, lang=lang)
+        tables = exported.rendered.details["tables"]
         env.info(f"Wrote {out}: " + ", ".join(f"{k} {v}" for k, v in tables.items()))
 
     @export.command("transfers")
-    @click.option("--period", "-p", metavar="2026Q4", required=True, callback=_period)
+    @period_option
     @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
     @click.option("-o", "--output", "out", default=None,
                   type=click.Path(dir_okay=False, path_type=Path),
@@ -175,20 +159,20 @@ def register(cli: click.Group) -> None:
         """
         from suiji.reports.bulletin import export_transfers
 
+        dest, name = _destination("csv", out)
         with domain_errors():
-            rendered = export_transfers(env.store(), period, write=_writer(out), lang=lang,
-                                        file=str(out) if out else "<stdout>")
+            exported = export_transfers(env.store(), period, dest, lang=lang, name=name)
         if out is not None:
-            env.info(f"Wrote {rendered.rows} rows to {out}.")
+            env.info(f"Wrote {exported.rows} rows to {out}.")
 
     @export.command("notify")
-    @click.option("--meeting", required=True, callback=_date, metavar="2026-12-15",
+    @click.option("--meeting", required=True, type=DATE, metavar="2026-12-15",
                   help="The meeting whose panel members are notified.")
     @click.option("--answer-by", default=None, metavar="'2026-12-14 12:00'",
                   help="Deadline to answer (default: noon of the day before the meeting).")
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]),
                   default="csv", show_default=True)
-    @click.option("--period", "-p", metavar="2026Q4", default=None, callback=_period,
+    @click.option("--period", "-p", metavar="2026Q4", default=None, type=PERIOD,
                   help="Only when the meeting has panels of several periods.")
     @click.option("-o", "--output", "out", default=None,
                   type=click.Path(dir_okay=False, path_type=Path),
@@ -208,15 +192,14 @@ def register(cli: click.Group) -> None:
         """
         from suiji.reports.notify import export_notify
 
-        if fmt == "xlsx" and out is None:
-            raise click.UsageError("XLSX is a binary file; give a file name with -o.")
+        dest, name = _destination(fmt, out)
         with domain_errors():
-            rendered = export_notify(env.store(), meeting, fmt, write=_writer(out),
-                                     answer_by=answer_by, period=period,
-                                     file=str(out) if out else "<stdout>")
-        missing = rendered.details["without_phone"]
-        if missing:
-            env.info(f"No phone number for {', '.join(missing)}: call them by hand.")
+            exported = export_notify(env.store(), meeting, fmt, dest, answer_by=answer_by,
+                                     period=period, name=name)
+        details = exported.rendered.details
+        if details["without_phone"]:
+            env.info(f"No phone number for {', '.join(details['without_phone'])}: call them "
+                     f"by hand.")
         if out is not None:
-            env.info(f"Wrote {rendered.rows} experts to {out} (answer by "
-                     f"{rendered.details['answer_by']}).")
+            env.info(f"Wrote {exported.rows} experts to {out} (answer by "
+                     f"{details['answer_by']}).")

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from suiji.data import uscc
-from suiji.data.errors import InputFileError, SuijiError
+from suiji.data.errors import InputFileError, SuijiError, UsageError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
 from suiji.data.rules import Rules
@@ -89,11 +89,12 @@ class ParsedFile:
 
 
 def read_kind(kind: str, path: Path, *, encoding: str | None = None,
-              sheet: str | None = None) -> ParsedFile:
+              sheet: str | None = None, progress: bool = False) -> ParsedFile:
     """Read and check a whole file as ``kind``; raise InputFileError listing every problem.
 
     ``encoding`` forces a CSV encoding (default: UTF-8 BOM, else UTF-8, else
     GB18030); ``sheet`` picks an XLSX worksheet (default: the first).
+    ``progress``: show the reading on a terminal's stderr (the CLI asks for it).
 
     Example::
 
@@ -102,24 +103,27 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
-    return _Parser(k, source).run()
+    return _Parser(k, source, progress).run()
 
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None, today: date | None = None) -> dict[str, Any]:
+                rules: Rules | None = None, progress: bool = False,
+                today: date | None = None) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
-    ``scores`` (with ``rules``, default the rules in force, and ``today``, which
-    a four-party file needs) and ``findings`` (with ``rules``) go to their
-    recorders; ``responses`` apply declines to a panel draw, a scheduler step:
-    import them with :func:`suiji.scheduler.responses.import_responses`.
-    Nothing is written when the file has any problem. The summary
-    has the keys kind, file, rows, inserted, updated, removed, warnings,
-    version and digest (None where a recorder does not report one), plus any
-    further keys a recorder returns.
+    ``scores`` (with ``rules``, the rules in force, which the caller loads: the
+    core reads no rules file by itself; and ``today``, which a four-party file
+    needs) and ``findings`` (with ``rules``) go to their recorders;
+    ``responses`` apply declines to a panel draw, a scheduler step: import them
+    with :func:`suiji.scheduler.responses.import_responses`. Nothing is written
+    when the file has any problem. The summary has the keys kind, file, rows,
+    inserted, updated, removed, warnings, version and digest (None where a
+    recorder does not report one), plus any further keys a recorder returns.
+    ``progress``: show reading and writing on a terminal's stderr (the CLI asks
+    for it; a library caller gets no output).
     """
     kind_of(kind)
     if kind == "responses":
@@ -127,12 +131,18 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                          "suiji.scheduler.responses.import_responses (suiji import responses).")
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
-    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
+    if kind == "scores" and rules is None:
+        raise UsageError("Importing scores needs the rules in force (the warning and "
+                         "suspension thresholds): pass rules=load_rules(...).")
+    if kind == "findings" and rules is None:
+        raise UsageError("Importing findings needs the rules in force (the problem items and "
+                         "their points): pass rules=load_rules(...).")
+    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
     if kind in KINDS:
-        with Progress(f"写入 writing {kind}"):
+        with Progress(f"写入 writing {kind}", shown=progress):
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings)
@@ -146,13 +156,14 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                              file_sha256=parsed.file_sha256)
     elif kind == "findings":
         from suiji.data.findings import record_findings
-        from suiji.data.rules import load_rules
 
+        assert rules is not None  # checked above, before the file is read
         out = record_findings(store, parsed.frame, file_name=parsed.file_name,
-                              file_sha256=parsed.file_sha256, rules=rules or load_rules())
+                              file_sha256=parsed.file_sha256, rules=rules)
     else:
         from suiji.data.scores import record_scores
 
+        assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
                             file_sha256=parsed.file_sha256, rules=rules, today=today)
     for key, value in dict(out).items():
@@ -247,7 +258,8 @@ class _Problems:
 
 
 class _Parser:
-    def __init__(self, kind: Kind, source: Source) -> None:
+    def __init__(self, kind: Kind, source: Source, progress: bool = False) -> None:
+        self.progress = progress
         self.kind = kind
         self.source = source
         self.warnings: list[str] = list(source.notes)
@@ -269,7 +281,7 @@ class _Parser:
     def run(self) -> ParsedFile:
         k = self.kind
         header_seen = False
-        with Progress(f"读取 reading {self.source.name}") as progress:
+        with Progress(f"读取 reading {self.source.name}", shown=self.progress) as progress:
             for start, rows in self.source.chunks():
                 progress.advance(len(rows))
                 if not header_seen:

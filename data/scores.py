@@ -32,7 +32,7 @@ from suiji.data.loop_rules import PARTY_ZH
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.schema import RECORD_KINDS
-from suiji.data.store import LATEST_OUTPUT_SQL, Store, canonical_json, sha256_hex, utc_now
+from suiji.data.store import LATEST_OUTPUT_SQL, Store, sha256_hex, utc_now
 
 STATES = ("good", "warning", "suspended")
 HISTORY_COLUMNS = ["expert_id", "project_id", "meeting", "source"]
@@ -177,8 +177,18 @@ def final_panels(store: Store) -> dict[tuple[str, str], set[str]]:
     return out
 
 
+def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
+    """project id -> [(meeting, score or None)] of every recorded score, by meeting, expert."""
+    out: dict[str, list[tuple[str, float | None]]] = {}
+    for pid, meeting, score in store.conn.execute(
+            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
+            "expert_id"):
+        out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
+    return out
+
+
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules | None = None,
+                  file_sha256: str = "", rules: Rules,
                   today: date | None = None) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
@@ -197,9 +207,6 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
     Returns a summary with every expert whose state changed (``changes``),
     each also written to the audit log.
     """
-    from suiji.data.rules import load_rules
-
-    rules = rules or load_rules()
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
     frame = frame.reindex(columns=list(kind.column_names)).fillna("").astype(str)
@@ -264,21 +271,18 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
     with store.transaction():
         before = {y: standings(points_frame(store), y, rules.review) for y in years}
         version = store.current_version("scores") + 1
-        cur = store.conn.execute(
-            "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
-            "inserted, updated, removed, warnings, digest, imported_at) "
-            "VALUES ('scores', ?, ?, ?, '', ?, 0, 0, 0, ?, ?, ?)",
-            (version, file_name, file_sha256, len(frame), canonical_json(warnings), digest,
-             utc_now()))
-        import_id = int(cur.lastrowid or 0)
         existing = {tuple(r) for r in store.conn.execute(
             "SELECT expert_id, project_id, meeting, party FROM scores")}
-        inserted = updated = 0
+        records = text_records(frame)
+        keys = [(r.expert_id, r.project_id, r.meeting, r.party) for r in records]
+        updated = sum(key in existing for key in keys)
+        inserted = len(keys) - updated
+        import_id = store.record_import("scores", version, file_name=file_name,
+                                        file_sha256=file_sha256, rows=len(frame),
+                                        digest=digest, inserted=inserted, updated=updated,
+                                        warnings=warnings)
         now = utc_now()
-        for r in text_records(frame):
-            key = (r.expert_id, r.project_id, r.meeting, r.party)
-            updated += key in existing
-            inserted += key not in existing
+        for key, r in zip(keys, records, strict=True):
             store.conn.execute(
                 "INSERT INTO scores (expert_id, project_id, meeting, party, score, deduction, "
                 "note, import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -287,8 +291,6 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                 "import_id = excluded.import_id, recorded_at = excluded.recorded_at",
                 (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note,
                  import_id, now))
-        store.conn.execute("UPDATE imports SET inserted = ?, updated = ? WHERE id = ?",
-                           (inserted, updated, import_id))
         store.append_log("import", details={"kind": "scores", "version": version,
                                             "file": file_name, "rows": len(frame),
                                             "inserted": inserted, "updated": updated,

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from suiji.data.audit import record_export
 from suiji.data.credit import REASON_ZH, STATE_ZH, author_status, points_by, states
 from suiji.data.errors import SuijiError
 from suiji.data.findings import CONCLUSION_ZH, current_findings, lax_reviews
 from suiji.data.period import Period
 from suiji.data.rules import Rules
 from suiji.data.store import Store
+from suiji.reports.exports import Destination, Exported, _record
 from suiji.reports.writers import (
     Column,
     Rendered,
@@ -315,24 +315,21 @@ def render_bulletin(store: Store, period: Period, rules: Rules, fmt: str, *, pub
                      "transfers": len(transfers.rows)})
 
 
-def export_bulletin(store: Store, period: Period, rules: Rules, fmt: str, *, public: bool,
-                    write: Callable[[bytes], None], lang: str = "zh",
-                    file: str = "") -> Rendered:
-    """Render the bulletin, write it with ``write`` and log the export, all or nothing."""
+def export_bulletin(store: Store, period: Period, rules: Rules, fmt: str, dest: Destination,
+                    *, public: bool, lang: str = "zh", name: str | None = None) -> Exported:
+    """Write the bulletin to ``dest`` (a path or a binary stream) and record it (``publish``
+    when ``public``, else ``export``), all or nothing."""
     rendered = render_bulletin(store, period, rules, fmt, public=public, lang=lang)
-    record_export(store, period=str(period), what="bulletin", data=rendered.data, write=write,
-                  public=public, details={**rendered.details, "file": file})
-    return rendered
+    return _record(store, period, "bulletin", rendered, dest, name, public)
 
 
-def export_transfers(store: Store, period: Period, *, write: Callable[[bytes], None],
-                     lang: str = "zh", file: str = "") -> Rendered:
-    """Write the 移交 list as CSV (UTF-8 with BOM) and log the export."""
+def export_transfers(store: Store, period: Period, dest: Destination, *, lang: str = "zh",
+                     name: str | None = None) -> Exported:
+    """Write the 移交 list as CSV (UTF-8 with BOM) to ``dest`` and record it."""
     table = transfer_table(store, period, lang)
-    data = to_csv(table, lang)
-    record_export(store, period=str(period), what="transfers", data=data, write=write,
-                  public=False, details={"rows": len(table.rows), "file": file, "lang": lang})
-    return Rendered(data, "csv", len(table.rows), {"rows": len(table.rows)})
+    rendered = Rendered(to_csv(table, lang), "csv", len(table.rows),
+                        {"rows": len(table.rows), "lang": lang})
+    return _record(store, period, "transfers", rendered, dest, name, False)
 
 
 __all__ = ["export_bulletin", "export_transfers", "render_bulletin", "bulletin_tables",

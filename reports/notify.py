@@ -10,14 +10,13 @@ log records the deadline, never a phone number.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 
-from suiji.data.audit import record_export
 from suiji.data.draws import DrawRecord, latest_output
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.store import Store
+from suiji.reports.exports import Destination, Exported, _record
 from suiji.reports.writers import Column, Rendered, Table, render_table
 
 FORMATS = ("csv", "xlsx", "json")
@@ -69,12 +68,12 @@ def notify_table(store: Store, meeting: date, answer_by: str,
     return table, draw
 
 
-def export_notify(store: Store, meeting: date, fmt: str, *, write: Callable[[bytes], None],
+def export_notify(store: Store, meeting: date, fmt: str, dest: Destination, *,
                   answer_by: str | None = None, period: Period | None = None,
-                  file: str = "") -> Rendered:
-    """Render the notification list, write it with ``write`` and log the export (internal:
-    it carries phone numbers). The log records the draw, the meeting, the deadline and the
-    number of members without a phone."""
+                  name: str | None = None) -> Exported:
+    """Write the notification list to ``dest`` and record it (internal: it carries phone
+    numbers). The trail records the draw, the meeting, the deadline and the members
+    without a phone, never a phone number."""
     if fmt not in FORMATS:
         raise SuijiError(f"Unknown format {fmt!r} for a notification list; use "
                          f"{', '.join(FORMATS)}.")
@@ -83,7 +82,6 @@ def export_notify(store: Store, meeting: date, fmt: str, *, write: Callable[[byt
     rendered = render_table(table, fmt)
     missing = [r["expert_id"] for r in table.rows if not r["phone"]]
     details = {"draw": draw.id, "meeting": meeting.isoformat(), "answer_by": deadline,
-               "rows": len(table.rows), "without_phone": missing, "format": fmt, "file": file}
-    record_export(store, period=draw.period, what="notify", data=rendered.data, write=write,
-                  public=False, details=details)
-    return Rendered(rendered.data, fmt, len(table.rows), details)
+               "rows": len(table.rows), "without_phone": missing, "format": fmt}
+    return _record(store, draw.period, "notify",
+                   Rendered(rendered.data, fmt, len(table.rows), details), dest, name, False)
