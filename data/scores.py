@@ -178,11 +178,13 @@ def final_panels(store: Store) -> dict[tuple[str, str], set[str]]:
 
 
 def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
-    """project id -> [(meeting, score or None)] of every recorded score, by meeting, expert."""
+    """project id -> [(meeting, score or None)], one per expert scored at a meeting, by
+    meeting and expert. Four-party rows of one expert count once, with the plain mean of
+    the parties' scores (the rules' weighted result is :func:`expert_results`)."""
     out: dict[str, list[tuple[str, float | None]]] = {}
     for pid, meeting, score in store.conn.execute(
-            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
-            "expert_id"):
+            "SELECT project_id, meeting, AVG(score) FROM scores "
+            "GROUP BY project_id, meeting, expert_id ORDER BY project_id, meeting, expert_id"):
         out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
     return out
 

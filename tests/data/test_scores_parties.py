@@ -16,6 +16,7 @@ from tests.fixtures.loop import (
     party_rows,
     records,
 )
+from tests.fixtures.reviews_data import PERIOD
 
 
 @pytest.fixture
@@ -87,3 +88,16 @@ def test_a_party_file_with_the_parsers_duplicate_check(loop: LoopWorld, tmp_path
     with pytest.raises(InputFileError) as exc:
         import_file(store, "scores", path, rules=r, today=date(2026, 12, 16))
     assert "row 4" in str(exc.value) and "may appear only once" in str(exc.value)
+
+
+def test_the_sample_export_counts_an_expert_once(loop: LoopWorld) -> None:
+    from suiji.sampler.reviews import review_rows
+
+    item = loop.panels["items"][0]
+    e, pid = item["experts"][0], item["project_id"]
+    rows = party_rows(e, pid, approval=("80", "0"), developer=("90", "0"))
+    record_scores(loop.store, records("scores", *rows), rules=loop.rules,
+                  today=date(2026, 12, 16))
+    row = next(r for r in review_rows(loop.store, PERIOD, False, date(2026, 12, 16))
+               if r["project_id"] == pid)
+    assert row["scores"] == 1 and row["mean_score"] == 85 and row["status"] == "reviewed"
