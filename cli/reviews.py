@@ -227,7 +227,8 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
 
     Points add up per calendar year: at review.warning_points (10) a warning,
     at review.suspension_points (20) a suspension for the rest of that year and
-    the next; suspended experts are never drawn.
+    the next; suspended experts are never drawn. An expert who signed off a
+    document found 严重质量问题 this year is shown as 把关不严 with the documents.
 
     \b
     Example:
@@ -244,7 +245,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
         echo_json(rows)
         return
     shown = rows if not brief else [r for r in rows if r["points"] or r["load"]
-                                    or r["state"] != "good" or not r["eligible"]]
+                                    or r["state"] != "good" or not r["eligible"] or r["lax"]]
     counts = {s: sum(r["state"] == s for r in rows) for s in STATE_ZH}
     click.echo(f"{len(rows)} experts: {counts['good']} 正常, {counts['warning']} 警示, "
                f"{counts['suspended']} 暂停; {sum(r['eligible'] for r in rows)} eligible "
@@ -259,9 +260,10 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
         why = "是" if r["eligible"] else ("否: 不在库" if not r["active"] else
                                           "否: 暂停" if r["state"] == "suspended" else "否: 超龄")
         load = f"{r['load']}/{r['period_load_cap']}"
+        lax = f"  把关不严: {'、'.join(r['lax'])}" if r["lax"] else ""
         click.echo(f"{_pad(r['expert_id'], 12)}{_pad(r['name'][:4], 10)}"
                    f"{_pad(STATE_ZH[r['state']], 6)}{r['points']:>10g}"
-                   f"{r['previous_points']:>10g}{load:>9}  {why}")
+                   f"{r['previous_points']:>10g}{load:>9}  {why}{lax}")
 
 
 def register(cli: click.Group) -> None:

@@ -353,7 +353,8 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
     ``load`` is the number of documents the expert sits on (as a member) in the
     current panel draws of ``period`` (default: the latest period with a review
     sample, else the quarter containing ``on``); ``meetings`` the number of
-    those meetings.
+    those meetings; ``lax`` the documents of ``on``'s year the expert signed off
+    that were found 严重质量问题 (把关不严).
     """
     if period is None:
         row = store.conn.execute("SELECT MAX(period) FROM draws WHERE scope IN "
@@ -369,6 +370,12 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
         for expert, _pid in panel_members(output):
             load[expert] = load.get(expert, 0) + 1
             meetings.setdefault(expert, set()).add(meeting)
+    from suiji.data.findings import lax_reviews
+
+    lax: dict[str, list[str]] = {}
+    for x in lax_reviews(store):
+        if x["reviewed_on"][:4] == str(on.year):
+            lax.setdefault(x["expert_id"], []).append(x["project_id"])
     rows = []
     for r in experts.sort_values("expert_id").itertuples(index=False):
         s = points.get(r.expert_id)
@@ -382,5 +389,6 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
                      "eligible": eligible, "period": str(period),
                      "load": load.get(r.expert_id, 0),
                      "period_load_cap": review.period_load_cap,
-                     "meetings": len(meetings.get(r.expert_id, ()))})
+                     "meetings": len(meetings.get(r.expert_id, ())),
+                     "lax": sorted(lax.get(str(r.expert_id), []))})
     return rows

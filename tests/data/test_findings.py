@@ -3,6 +3,7 @@ the schema's migration and late columns."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from tests.fixtures.loop import (
     finding,
     loop_world,
     records,
+    with_findings,
 )
 from tests.fixtures.reviews_data import frame, uscc
 
@@ -138,3 +140,14 @@ def test_empty_late_columns_leave_the_digest_unchanged(store: Store) -> None:
     third = store.replace("projects", frame("projects", rows))
     assert third.digest != first.digest and third.updated == 1
     assert verify_store(store, REGISTRY).ok
+
+
+def test_experts_status_names_lax_reviews(loop: LoopWorld) -> None:
+    from suiji.data.scores import expert_status
+
+    pids = with_findings(loop)
+    status = {x["expert_id"]: x for x in expert_status(loop.store, loop.rules,
+                                                        date(2026, 12, 31))}
+    assert status["ZJ0010"]["lax"] == [pids[2]] and status["ZJ0010"]["points"] == 5
+    assert status["ZJ0011"]["lax"] == []
+    assert expert_status(loop.store, loop.rules, date(2027, 1, 5))[9]["lax"] == []
