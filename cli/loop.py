@@ -10,8 +10,16 @@ from typing import Any
 import click
 
 from suiji.cli.exports import _destination
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
-from suiji.cli.reviews import _today, today_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, PERIOD
 from suiji.data.period import Period
 
@@ -90,7 +98,7 @@ def register(cli: click.Group) -> None:
         with domain_errors():
             store = env.store()
             rules = env.rules()
-            p = period or next_period(store, _today(today))
+            p = period or next_period(store, today_or_clock(today))
             rows = agency_status(store, rules, p)
             people = author_status(store, rules, p) if authors else []
         if as_json:

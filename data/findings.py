@@ -82,7 +82,7 @@ def record_findings(store: Store, frame: pd.DataFrame, *, file_name: str = "",
     kind = RECORD_KINDS["findings"]
     credit = rules.credit
     rows = excel_rows(frame)
-    frame = frame.reindex(columns=FILE_COLUMNS).fillna("").astype(str)
+    frame = frame.reindex(columns=FILE_COLUMNS, fill_value="").fillna("").astype(str)
     sampled = sampled_documents(store)
     experts = set(store.read("experts")["expert_id"])
     projects = store.read("projects").set_index("project_id")

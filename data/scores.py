@@ -190,34 +190,35 @@ def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]
 
 
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules,
-                  today: date | None = None) -> dict[str, Any]:
+                  file_sha256: str = "", rules: Rules, today: date | None = None,
+                  allow_off_panel: bool = False) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
     Rejects (nothing written, row numbers as Excel shows them) an expert id not
-    in the expert library, a negative or non-numeric deduction or score. A row
-    for an (expert, document, meeting, party) already recorded replaces it.
+    in the expert library, a negative or non-numeric deduction or score, a
+    meeting after ``today`` (not yet held), and an expert who is not on that
+    meeting's final panel for the document (after declines) unless
+    ``allow_off_panel`` (scores of meetings not drawn with suiji, e.g. carried
+    over; each such row is then named in a warning). A row for an (expert,
+    document, meeting, party) already recorded replaces it.
 
     A file with the 打分方 (party) column is a four-party file (DOMAIN.md §10):
-    every row names its party, one row per (expert, document, meeting, party);
-    the expert must be on the document's final panel at that meeting (after
-    declines), the meeting must not be after ``today`` (required then), and only
-    the parties of ``scoring.deduct`` may give deduction points. A file without
-    the column is read as before four-party scoring: one score per expert,
-    document and meeting, with a warning when it matches no drawn panel.
+    every row names its party, one row per (expert, document, meeting, party),
+    and only the parties of ``scoring.deduct`` may give deduction points. A file
+    without the column holds one score per expert, document and meeting, as
+    before four-party scoring.
 
     Returns a summary with every expert whose state changed (``changes``),
     each also written to the audit log.
     """
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
-    frame = frame.reindex(columns=list(kind.column_names)).fillna("").astype(str)
+    frame = frame.reindex(columns=list(kind.column_names), fill_value="")
+    frame = frame.fillna("").astype(str)
     experts = set(store.read("experts")["expert_id"])
     panels = final_panels(store)
     parties = frame["party"].ne("")
     four_party = bool(parties.any())
-    if four_party and today is None:
-        raise ValueError("record_scores needs today for a four-party scores file")
     deduct = set(rules.credit.deduct)
     problems, warnings = [], []
     seen: dict[tuple[str, str, str, str], int] = {}
@@ -235,31 +236,29 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
             held = date.fromisoformat(str(r.meeting))
         except ValueError:
             problems.append(f"row {i}, column meeting: {r.meeting!r} is not a date")
-            continue
+            held = None
+        if held is not None and today is not None and held > today:
+            problems.append(f"row {i}, column meeting: the meeting of {r.meeting} has not been "
+                            f"held yet (today is {today.isoformat()}); score it after the "
+                            f"meeting")
         key = (r.expert_id, r.project_id, r.meeting, r.party)
         if key in seen:
             problems.append(f"row {i}: expert {r.expert_id}, document {r.project_id}, meeting "
                             f"{r.meeting}{', party ' + r.party if r.party else ''} is already "
                             f"on row {seen[key]}: one row per party")
         seen.setdefault(key, i)
-        on_panel = r.expert_id in panels.get((r.meeting, r.project_id), set())
-        if not four_party:
-            if not on_panel:
-                warnings.append(f"row {i}: expert {r.expert_id} is not on a drawn panel for "
-                                f"{r.project_id} at the meeting of {r.meeting}")
-            continue
-        if not r.party:
+        if r.expert_id not in panels.get((r.meeting, r.project_id), set()):
+            text = (f"expert {r.expert_id} is not on the final panel for {r.project_id} at "
+                    f"the meeting of {r.meeting} (not drawn, or declined and replaced)")
+            if allow_off_panel:
+                warnings.append(f"row {i}: {text}")
+            else:
+                problems.append(f"row {i}, column expert_id: {text}; only the experts who sat "
+                                f"on the panel are scored")
+        if four_party and not r.party:
             problems.append(f"row {i}, column 打分方: the scoring party is missing; a four-party "
                             f"file names it on every row (审批部门 / 建设单位 / 环评单位 / "
                             f"技术评估部门)")
-        if not on_panel:
-            problems.append(f"row {i}: expert {r.expert_id} is not on the final panel of "
-                            f"{r.project_id} at the meeting of {r.meeting} (after declines); "
-                            f"only the experts who sat on it are scored")
-        assert today is not None
-        if held > today:
-            problems.append(f"row {i}, column meeting: the meeting of {r.meeting} has not been "
-                            f"held yet (today is {today.isoformat()}); score it afterwards")
         if r.party and deduction and deduction > 0 and r.party not in deduct:
             allowed = " / ".join(PARTY_ZH[p] for p in rules.credit.deduct) or "none"
             problems.append(f"row {i}, column deduction: {PARTY_ZH.get(r.party, r.party)} may "

@@ -3,11 +3,12 @@
 The base city's files stay exactly as they were (so the demo's first quarter
 draws the same bytes); the loop adds new files only:
 
+``projects-authors.csv``
+    the projects of the base file, each with its lead author (编制主持人) and
+    registration number; every agency has one to three registered authors, and
+    the agency with the most documents has one, so it shows as 高产出.
 ``projects-<next period>.csv``
-    every project of the base file plus the next quarter's approvals, each with
-    its lead author (编制主持人) and registration number; every agency has one
-    to three registered authors, and the agency with the most documents has
-    one, so it shows as 高产出.
+    the same plus the next quarter's approvals, with their lead authors.
 ``experts-phones.csv``
     the expert library with phone numbers (联系电话) for most experts.
 
@@ -45,8 +46,9 @@ def generate_loop(out_dir: Path, base: dict[str, Path], seed: int = 2027, year: 
                   quarter: int = 1, projects: int = 140) -> dict[str, Path]:
     """Write the loop's files for the quarter ``year`` Q``quarter`` after the base city's.
 
-    ``base`` is what :func:`suiji.sample.generate.generate_city` returned (CSV). Returns
-    ``{"projects": path, "experts": path}``.
+    ``base`` is what :func:`suiji.sample.generate.generate_city` returned (CSV), as
+    imported (a demo may have left out later approvals). Returns ``{"authors": path,
+    "projects": path, "experts": path}``.
     """
     rng = np.random.default_rng(seed)
     _, base_projects = _read(base["projects"])
@@ -93,6 +95,9 @@ def generate_loop(out_dir: Path, base: dict[str, Path], seed: int = 2027, year: 
         row[zh["lead_author_reg"]] = reg
     out_dir.mkdir(parents=True, exist_ok=True)
     header = [c.zh for c in kind.columns]
+    authors_path = out_dir / "projects-authors.csv"
+    _write_csv(authors_path, header,
+               [[r.get(h, "") for h in header] for r in rows[:len(base_projects)]], "utf-8-sig")
     projects_path = out_dir / f"projects-{year}Q{quarter}.csv"
     _write_csv(projects_path, header, [[r.get(h, "") for h in header] for r in rows],
                "utf-8-sig")
@@ -107,7 +112,7 @@ def generate_loop(out_dir: Path, base: dict[str, Path], seed: int = 2027, year: 
         expert_rows.append([row.get(h, "") for h in expert_header])
     experts_path = out_dir / "experts-phones.csv"
     _write_csv(experts_path, expert_header, expert_rows, "utf-8-sig")
-    return {"projects": projects_path, "experts": experts_path}
+    return {"authors": authors_path, "projects": projects_path, "experts": experts_path}
 
 
 def findings_rows(items: Sequence[dict[str, Any]], experts: Sequence[str], reviewed_on: str,

@@ -59,7 +59,7 @@ def record_responses(store: Store, frame: pd.DataFrame, *, today: date, file_nam
     """
     kind = RECORD_KINDS["responses"]
     rows = excel_rows(frame)
-    frame = frame.reindex(columns=FILE_COLUMNS).fillna("").astype(str)
+    frame = frame.reindex(columns=FILE_COLUMNS, fill_value="").fillna("").astype(str)
     problems: list[str] = []
     draws = {}
     for i, r in zip(rows, text_records(frame), strict=True):

@@ -35,6 +35,10 @@ def test_loop_files_are_new_deterministic_and_importable(tmp_path: Path) -> None
     counts = Counter(r["编制单位"] for r in _rows(base["projects"]))
     busiest = max(sorted(counts), key=lambda x: counts[x])
     assert projects.loc[projects["agency_uscc"] == busiest, "lead_author_reg"].nunique() == 1
+    authors = read_kind("projects", a["authors"]).frame
+    assert set(authors["project_id"]) == base_ids and len(authors) == 60
+    merged = projects.set_index("project_id").loc[authors["project_id"], "lead_author_reg"]
+    assert merged.tolist() == authors["lead_author_reg"].tolist()
     experts = read_kind("experts", a["experts"]).frame
     assert len(experts) == 30 and 0 < (experts["phone"] != "").sum() < 30
 

@@ -63,16 +63,24 @@ def test_four_party_refusals(loop: LoopWorld) -> None:
     assert store.conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 0
 
 
-def test_old_score_files_keep_working(loop: LoopWorld, tmp_path) -> None:
+def test_old_score_files_keep_working(loop: LoopWorld, tmp_path: Path) -> None:
     from suiji.data.importers import import_file
 
     store, r = loop.store, loop.rules
+    item = loop.panels["items"][0]
+    e, pid = item["experts"][0], item["project_id"]
     path = tmp_path / "s.csv"
-    path.write_text("专家编号,项目编号,会议日期,评分,扣分\nZJ0010,P001,2026-11-02,80,2\n",
-                    encoding="utf-8")
-    out = import_file(store, "scores", path, rules=r)
-    assert out["inserted"] == 1 and "not on a drawn panel" in out["warnings"][0]
-    assert points_frame(store)["points"].tolist() == ["2"]
+    path.write_text(f"专家编号,项目编号,会议日期,评分,扣分\n{e},{pid},2026-12-15,80,2\n"
+                    f"ZJ0011,P001,2026-11-02,70,1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="row 3, column expert_id"):
+        import_file(store, "scores", path, rules=r, today=date(2026, 12, 16))
+    out = import_file(store, "scores", path, rules=r, today=date(2026, 12, 16),
+                      allow_off_panel=True)  # a score carried over from outside suiji
+    assert out["inserted"] == 2 and "row 3" in out["warnings"][0]
+    assert store.conn.execute("SELECT party FROM scores").fetchall() == [("",), ("",)]
+    result = next(x for x in expert_results(store, r) if x["expert_id"] == e)
+    assert result["score"] == 80 and result["parties"] == {}
+    assert sorted(points_frame(store)["points"].tolist()) == ["1", "2"]
 
 
 def test_a_party_file_with_the_parsers_duplicate_check(loop: LoopWorld, tmp_path) -> None:
