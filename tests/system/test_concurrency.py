@@ -111,7 +111,9 @@ def test_two_draws_of_one_period_give_exactly_one_plan(city: dict[str, Path], tm
     db = fresh(city, tmp_path)
     seeds = ("11111111112222222222", "33333333334444444444")
     with WriteLock(db):
-        procs = [start(db, "draw", scope, "--period", PERIOD, "--seed", s, "--json",
+        # a review sample is drawn once its quarter has closed, whatever the wall clock says
+        after = ["--today", "2027-01-04"] if scope == "reviews" else []
+        procs = [start(db, "draw", scope, "--period", PERIOD, "--seed", s, "--json", *after,
                        cwd=tmp_path) for s in seeds]
         wait_until_connected(procs, db)
         assert all(p.poll() is None for p in procs)  # both blocked on the lock
