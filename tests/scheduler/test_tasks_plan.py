@@ -311,7 +311,7 @@ def test_the_tasks_preset_draws_todays_plan_when_only_double_random_visits_count
     same = parse_rules(text)
     freeze(store, Q4, "inspections", same)
     freeze(store, Q4, "tasks", same)
-    today = draw_plan(store, Q4, same, seed=SEED).output
+    today = draw_plan(store, Q4, same, seed=SEED, today=date(2026, 9, 30)).output
     tasks = draw_task_plan(store, Q4, same, seed=SEED).output
     by_category = {c: sorted(i["uscc"] for i in today["items"] if i["stratum"] == c)
                    for c in ("key", "general", "special")}
