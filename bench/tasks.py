@@ -152,7 +152,9 @@ def run_tasks_bench(firms: int = 200_000, inspectors: int = 3_000, cities: int =
     tasks = quarter_tasks(rules.inspection)
     ids = [t.id for t in tasks]
     t_single, plan = _median(lambda: compute_plan(single, SEED, {}), repeat)
-    t_tasks, out = _median(lambda: compute_task_plan(snapshot, SEED, {"tasks": ids}), repeat)
+    dates = {"drawn_on": "2026-09-30", "start": "2026-10-01"}  # drawn on the quarter's eve
+    t_tasks, out = _median(lambda: compute_task_plan(snapshot, SEED, {"tasks": ids, **dates}),
+                           repeat)
     period = Period.parse("2026Q4")
     frames = (snapshot.frame("companies.csv"), snapshot.frame("positive-list.csv"),
               snapshot.frame("projects.csv"), snapshot.frame("history.csv"),

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
 from suiji.data.progress import Progress
@@ -18,6 +27,7 @@ def summary(record: Any) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "subject": record.subject,
             "seed": record.seed, "seed_source": record.seed_source,
             "snapshot": out["snapshot"], "output_sha256": record.output_sha256,
+            "drawn_on": out["drawn_on"], "start": out["start"],
             "tasks": [{k: t[k] for k in ("id", "name", "source", "window", "eligible", "quota",
                                          "drawn", "probability", "excluded", "exempt",
                                          "team_size")} for t in out["tasks"]],
@@ -35,16 +45,23 @@ def summary(record: Any) -> dict[str, Any]:
 @click.option("--redraw", is_flag=True,
               help="Replace the current draw of exactly these tasks (it stays on record).")
 @click.option("--reason", default="", help="Why a redraw is needed (published).")
+@click.option("--start", default=None, type=DATE, metavar="DATE",
+              help="Date no visit before this day (default: the first working day after "
+                   "today, or the period's first day).")
+@today_option
 @json_option
 @pass_env
 def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: str | None,
-                       redraw: bool, reason: str, as_json: bool) -> None:
+                       redraw: bool, reason: str, start: date | None, today: date | None,
+                       as_json: bool) -> None:
     """Draw the period's inspection tasks ([[inspection.tasks]]) with shared tickets.
 
     Each task's sample is the k firms of its population with the smallest
     Rivest tickets under the period's seed; a firm drawn by several tasks gets
     one visit for all their matters, on a working day inside the tasks'
-    common dates, by a team of the largest team size. Firms at the annual cap
+    common dates, by a team of the largest team size; dates start on the
+    first working day after today (never in the past), or on a later --start,
+    and a task's dates are cut to that. Firms at the annual cap
     are left out of every counting task; a national campaign may still draw
     them (marked exempt). Freeze first with --scope tasks. A campaign decided
     mid-quarter: add it to the rules, freeze again, draw it with --task ID;
@@ -62,7 +79,8 @@ def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: s
         raise click.UsageError("--reason goes with --redraw.")
     with domain_errors(), Progress(f"抽取 drawing the {period} tasks") as progress:
         record = draw_task_plan(env.store(), period, env.rules(), list(tasks) or None, seed,
-                                redraw=redraw, reason=reason, progress=progress)
+                                redraw=redraw, reason=reason, progress=progress,
+                                today=today_or_clock(today), start=start)
     result = summary(record)
     if as_json:
         echo_json(result)
@@ -73,6 +91,7 @@ def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: s
     click.echo(f"Inspection tasks {record.subject} of {record.period} (draw {record.id})"
                + (f", a redraw: {record.reason}" if redraw else ""))
     click.echo(f"  seed      {record.seed}  ({source})")
+    click.echo(f"  dates     from {result['start']} (drawn on {result['drawn_on']})")
     click.echo(f"  snapshot  {result['snapshot']}")
     click.echo("  task              eligible    quota    drawn  at cap  exempt  window")
     for t in result["tasks"]:

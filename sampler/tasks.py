@@ -62,14 +62,22 @@ class Window:
         return self.start <= day <= self.end
 
 
-def task_window(task: InspectionTask, period: Period) -> Window:
-    """The task's window, refusing one that is not inside the period."""
+def task_window(task: InspectionTask, period: Period, start: date | None = None) -> Window:
+    """The task's window, refusing one that is not inside the period; from ``start`` on
+    (the first day the draw may date a visit, default the period's first day), refusing a
+    task whose dates end before it."""
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
-    start, end = task.start or first, task.end or last
-    if not (first <= start <= end <= last):
-        raise RulesError(f"Task {task.id!r}: its dates {start}..{end} must lie inside "
+    begin, end = task.start or first, task.end or last
+    if not (first <= begin <= end <= last):
+        raise RulesError(f"Task {task.id!r}: its dates {begin}..{end} must lie inside "
                          f"{period} ({first}..{last}); fix start/end in the rules file.")
-    return Window(start, end)
+    day = (start or period.first_day).isoformat()
+    if end < day:
+        raise SuijiError(f"Task {task.id!r} ends on {end}, before {day}, the first day this "
+                         f"draw may date a visit (never on or before the day of the draw). "
+                         f"Draw it earlier, leave it out (--task the others), or move its "
+                         f"end in the rules file.")
+    return Window(max(begin, day), end)
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,13 @@ class TaskDraw:
 
 
 def counting_visits(history: pd.DataFrame, earlier: pd.DataFrame, rules: InspectionRules,
-                    period: Period) -> dict[str, int]:
+                    period: Period, start: date | None = None) -> dict[str, int]:
     """uscc -> visits this year that count toward the cap, before this draw.
 
-    ``history`` (uscc, date, kind, source): the year's visits before the period
-    (imported records and earlier plans; an earlier plan's item without a date
+    ``history`` (uscc, date, kind, source): the year's visits dated before
+    ``start``, the first day the draw may use (default the period's first day; a
+    draw inside the period also counts the visits of the period before it):
+    imported records and earlier plans (an earlier plan's item without a date
     still counts). ``earlier`` (uscc, date, kinds, counts, ...): the visits of the
     period's tasks drawn before; ``counts`` is ``yes`` for a counting visit.
     """
@@ -147,7 +157,8 @@ def counting_visits(history: pd.DataFrame, earlier: pd.DataFrame, rules: Inspect
     if len(history):
         kinds = history["kind"].astype(str)
         day = history["date"].astype(str)
-        year_start, first = f"{period.year}-01-01", period.first_day.isoformat()
+        year_start = f"{period.year}-01-01"
+        first = (start or period.first_day).isoformat()
         in_year = (day >= year_start) & (day < first)
         if "source" in history:
             in_year |= (day == "") & history["source"].astype(str).str.startswith("plan:")
@@ -234,14 +245,16 @@ def _population(task: InspectionTask, col: Mapping[str, Objects], projects: pd.D
 def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: pd.DataFrame,
                history: pd.DataFrame, earlier: pd.DataFrame, tasks: Sequence[InspectionTask],
                rules: InspectionRules, period: Period, seed: str,
-               inspectors_count: int) -> TaskDraw:
+               inspectors_count: int, start: date | None = None) -> TaskDraw:
     """Draw ``tasks`` together (see the module docstring and ALGORITHM.md ``suiji-tasks/1``).
 
     ``earlier`` (uscc, date, team_size, counts, draw): the visits of the
     period's tasks already drawn; a firm drawn again joins its earlier visit
     when that visit's date is inside the new tasks' windows and its team is
-    large enough (no second visit), else it needs a new visit. The result does
-    not depend on the rows' order.
+    large enough (no second visit), else it needs a new visit. ``start``: the
+    first day a visit may be dated (the day after the draw, or later; default the
+    period's first day): the tasks' windows begin no earlier, and the visits dated
+    before it count toward the cap. The result does not depend on the rows' order.
     """
     if not seed.strip():
         raise SuijiError("The seed is empty.")
@@ -251,7 +264,7 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
     if not pd.Index(uscc, dtype=object).is_unique:
         raise SuijiError("The company directory lists a USCC twice; fix it and import it "
                          "again.")
-    counts = counting_visits(history, earlier, rules, period)
+    counts = counting_visits(history, earlier, rules, period, start)
     count_arr = np.fromiter((counts.get(u, 0) for u in uscc.tolist()), dtype=np.int64,
                             count=uscc.size)
     at_cap = count_arr >= rules.annual_cap
@@ -262,7 +275,7 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
         earlier_by_firm.setdefault(str(r.uscc), []).append(
             (str(r.date), int(str(r.team_size)), int(str(r.draw))))
 
-    windows = [task_window(t, period) for t in tasks]
+    windows = [task_window(t, period, start) for t in tasks]
     sizes = [t.team_size or rules.team_size for t in tasks]
     counting = [t.kind in rules.cap_kinds for t in tasks]
 

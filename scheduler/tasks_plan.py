@@ -2,9 +2,11 @@
 
 :func:`compute_task_plan` is the pure draw registered for ``suiji verify``: from
 the frozen inputs of a period (scope ``tasks``), a seed and the ids of the tasks
-to draw, it draws every task's sample with shared tickets
+to draw (and the draw's date and first usable day, as for ``suiji-inspections/2``),
+it draws every task's sample with shared tickets
 (:func:`suiji.sampler.tasks.draw_tasks`), merges the samples into visits, and
-gives each new visit a working day inside its window and a team of its size
+gives each new visit a working day inside its window, never on or before the day
+of the draw, and a team of its size
 (:func:`suiji.scheduler.teams.schedule`, once per group of visits with the same
 window and team size, each group seeing the inspectors' earlier load).
 :func:`draw_task_plan` records it through :func:`suiji.data.draws.run_draw`; the
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 
 from suiji.data.draws import DrawRecord, run_draw
-from suiji.data.errors import SuijiError, UsageError
+from suiji.data.errors import InfeasibleError, SuijiError, UsageError
 from suiji.data.matters import Matter, matters_from_frame, resolve_matters
 from suiji.data.period import Period
 from suiji.data.progress import Progress
@@ -33,7 +36,7 @@ from suiji.data.store import Store
 from suiji.data.visits import drawn_task_ids, task_plan_outputs
 from suiji.sampler.tasks import TaskDraw, Visit, draw_tasks
 from suiji.sampler.tickets import derived_seed
-from suiji.scheduler.plan import SOLVER_KEYS, active_inspectors
+from suiji.scheduler.plan import SOLVER_KEYS, active_inspectors, draw_dates, plan_start
 from suiji.scheduler.teams import Schedule, schedule
 
 ALGORITHM = "suiji-tasks/1"
@@ -120,11 +123,10 @@ def earlier_visits(snapshot: Snapshot, ids: list[str]) -> pd.DataFrame:
 
 
 def _schedule_visits(snapshot: Snapshot, seed: str, draw: TaskDraw, info: pd.DataFrame,
-                     earlier: pd.DataFrame, progress: Progress | None
+                     earlier: pd.DataFrame, first: date, progress: Progress | None
                      ) -> tuple[dict[str, tuple[str, list[str]]], dict[str, Any]]:
     """uscc -> (date, badges) of every new visit, and the solver's combined stats."""
     rules = snapshot.rules.inspection
-    period = Period.parse(snapshot.period)
     inspectors = snapshot.frame("inspectors.csv")
     leave = snapshot.frame("inspector-leave.csv")
     used, busy = _load(earlier)
@@ -149,7 +151,7 @@ def _schedule_visits(snapshot: Snapshot, seed: str, draw: TaskDraw, info: pd.Dat
             snapshot.frame("history.csv"), days, dataclasses.replace(rules, team_size=size),
             derived_seed(seed, f"visits:{start}:{end}:{size}"), progress,
             previous_teams=snapshot.frame("previous-teams.csv"),
-            period_start=period.first_day)
+            period_start=first)
         s = plan.stats.as_dict()
         stats["unique"] &= bool(s["unique"])
         if s["method"] != "min-cost-flow":
@@ -169,16 +171,26 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                       progress: Progress | None = None) -> dict[str, Any]:
     """The plan of the tasks ``params["tasks"]`` under ``seed``: a pure function.
 
+    ``params["drawn_on"]`` is the date of the draw and ``params["start"]`` the first
+    day a visit may be dated (after the draw: :func:`suiji.scheduler.plan.plan_start`,
+    as for ``suiji-inspections/2``); the tasks' windows begin no earlier.
+
     Raises :class:`~suiji.data.errors.RulesError` for tasks whose windows do
     not meet although their populations share firms, and
     :class:`~suiji.data.errors.InfeasibleError` when no date and team
     assignment satisfies the rules.
     """
     ids = params.get("tasks")
-    if not isinstance(ids, list) or not ids or set(params) != {"tasks"}:
-        raise SuijiError(f"A task plan takes params {{'tasks': [ids]}}, got {params}.")
+    if not isinstance(ids, list) or not ids or set(params) != {"tasks", "drawn_on", "start"}:
+        raise SuijiError(f"A task plan takes params {{'tasks': [ids], 'drawn_on': date, "
+                         f"'start': date}}, got {params}.")
+    drawn_on, start = draw_dates(params, ALGORITHM)
     rules = snapshot.rules
     period = Period.parse(snapshot.period)
+    if not period.first_day <= start <= period.last_day:
+        raise InfeasibleError(f"{ALGORITHM}: start {start.isoformat()} is not a day of "
+                              f"{period} ({period.first_day.isoformat()}.."
+                              f"{period.last_day.isoformat()}).")
     tasks = select_tasks(rules, [str(i) for i in ids])
     listed = matters_from_frame(snapshot.frame("matters.csv"))
     task_matters = {t.id: resolve_matters(listed, [m for m in t.matters if m != "*"],
@@ -196,9 +208,9 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     draw = draw_tasks(companies, snapshot.frame("positive-list.csv"),
                       snapshot.frame("projects.csv"), snapshot.frame("history.csv"),
                       earlier, tasks, rules.inspection, period,
-                      seed, active_inspectors(inspectors))
+                      seed, active_inspectors(inspectors), start)
     info = companies.set_index("uscc", drop=False)
-    dated, solver = _schedule_visits(snapshot, seed, draw, info, earlier, progress)
+    dated, solver = _schedule_visits(snapshot, seed, draw, info, earlier, start, progress)
     kinds = {t.id: t.kind for t in tasks}
     used_matters: set[str] = set()
     visits, joined = [], []
@@ -232,6 +244,8 @@ def compute_task_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
         "period": snapshot.period,
         "seed": seed,
         "snapshot": snapshot.digest,
+        "drawn_on": drawn_on.isoformat(),
+        "start": start.isoformat(),
         "tasks": [{"id": s.task.id, "name": s.task.name, "source": s.task.source,
                    "kind": s.task.kind, "matters": list(s.task.matters),
                    "window": [s.window.start, s.window.end], "team_size": s.team_size,
@@ -290,8 +304,14 @@ def period_seed(store: Store, period: str) -> str | None:
 
 def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] | None = None,
                    seed: str | None = None, redraw: bool = False, reason: str = "",
-                   progress: Progress | None = None) -> DrawRecord:
+                   progress: Progress | None = None, *, today: date,
+                   start: date | None = None) -> DrawRecord:
     """Draw and record the period's tasks (default: every task not drawn yet), all or nothing.
+
+    ``today`` is the date of the draw (the caller's clock): visits are dated from the
+    day after it (or the period's first day, or a later ``start``), as in
+    :func:`suiji.scheduler.plan.draw_plan`; a task whose dates end before that is
+    refused.
 
     A period's tasks share one seed: the first draw of the period fixes it (given,
     or from the OS), and a task added later is drawn under it (a different
@@ -299,6 +319,7 @@ def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] 
     ``reason`` names exactly the same tasks as its draw.
     """
     key = str(period)
+    first = plan_start(period, today, start)
     existing = period_seed(store, key)
     if existing is not None and seed is not None and seed.strip() != existing:
         raise UsageError(f"The tasks of {key} are drawn under the period's seed {existing}; "
@@ -329,7 +350,7 @@ def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] 
                 raise SuijiError(f"A redraw names exactly the tasks of the one draw it "
                                  f"replaces ({subject} is not the subject of one current "
                                  f"draw of {key}).")
-        return {"tasks": ids}
+        return {"tasks": ids, "drawn_on": today.isoformat(), "start": first.isoformat()}
 
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
                     compute=compute_task_plan, params=params, subject=subject, seed=seed,

@@ -34,8 +34,10 @@ def env(tmp_path: Path) -> tuple[str, str]:
     return str(db), str(rules)
 
 
-def run(env: tuple[str, str], *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", env[0], "--rules", env[1], *args])
+def run(env: tuple[str, str], *args: str, today: str = "2026-09-30") -> Result:
+    """The command on ``today`` (default: the eve of 2026Q4, when its tasks are drawn)."""
+    return CliRunner().invoke(cli, ["--db", env[0], "--rules", env[1], *args],
+                              env={"SUIJI_TODAY": today})
 
 
 def test_import_matters_with_chinese_headers_and_a_bad_category(env: tuple[str, str],
@@ -144,3 +146,16 @@ def current_task_draws(store: Store) -> list[dict[str, object]]:
     from suiji.data.visits import task_plan_outputs
 
     return [out for _d, _p, out in task_plan_outputs(store, period="2026Q4")]
+
+
+def test_draw_tasks_dates_visits_after_today(env: tuple[str, str]) -> None:
+    assert run(env, "freeze", "-p", "2026Q4", "--scope", "tasks").exit_code == 0
+    late = run(env, "draw", "tasks", "-p", "2026Q4", "--seed", SEED, today="2026-12-01")
+    assert late.exit_code == 1
+    assert "Task 'vocs' ends on 2026-11-30, before 2026-12-02" in late.output
+    done = run(env, "draw", "tasks", "-p", "2026Q4", "--seed", SEED, "--task", "annual",
+               "--task", "national", today="2026-12-01")
+    assert done.exit_code == 0, done.output
+    assert "dates     from 2026-12-02 (drawn on 2026-12-01)" in done.stdout
+    out = json.loads(run(env, "export", "tasks", "-p", "2026Q4", "--format", "json").stdout)
+    assert out and all(v["date"] >= "2026-12-02" for v in out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from fractions import Fraction
 
 import numpy as np
@@ -11,10 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suiji.data.errors import RulesError
+from suiji.data.errors import RulesError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import InspectionTask, quarter_tasks
-from suiji.sampler.tasks import TaskDraw, counting_visits, draw_tasks, independent_union, task_quota
+from suiji.sampler.tasks import (
+    TaskDraw,
+    Window,
+    counting_visits,
+    draw_tasks,
+    independent_union,
+    task_quota,
+)
 from suiji.sampler.tickets import smallest, ticket_string
 from tests.fixtures.tasks_world import (
     SEED,
@@ -333,3 +341,35 @@ quota = "all"
     assert sample.drawn == sample.frame and sample.unmatched_developers == 1
     with pytest.raises(RulesError, match="takes no category"):
         rules(text.replace('quota = "all"', 'quota = "all"\ncategories = ["key"]'))
+
+
+def test_a_draw_inside_the_period_counts_its_visits_so_far_and_cuts_the_windows() -> None:
+    """A draw on 2026-11-20 dates visits from 2026-11-21: the period's visits before that day
+    count toward the cap (key firm 21, 2026-10-15), a later one (24) does not, and every
+    task's window begins no earlier."""
+    october = pd.concat([HISTORY, pd.DataFrame([
+        {"uscc": uscc(21), "date": "2026-10-15", "kind": "random", "source": "import"},
+        {"uscc": uscc(24), "date": "2026-11-25", "kind": "random", "source": "import"}])],
+        ignore_index=True)
+    r = rules(THREE).inspection
+    day = date(2026, 11, 21)
+    assert counting_visits(october, EMPTY_EARLIER, r, Q4) == {uscc(3): 1, uscc(15): 1}
+    assert counting_visits(october, EMPTY_EARLIER, r, Q4, day) == {
+        uscc(3): 1, uscc(15): 1, uscc(21): 1}
+    tasks = quarter_tasks(rules(THREE.replace('end = "2026-11-30"', 'end = "2026-12-31"'))
+                          .inspection)
+    before = draw_tasks(companies(48), POSITIVE, NO_PROJECTS, october, EMPTY_EARLIER, tasks,
+                        r, Q4, SEED, 9)
+    inside = draw_tasks(companies(48), POSITIVE, NO_PROJECTS, october, EMPTY_EARLIER, tasks,
+                        r, Q4, SEED, 9, day)
+    assert [s.excluded["annual_cap"] for s in before.samples][0] == 2
+    assert [s.excluded["annual_cap"] for s in inside.samples][0] == 3
+    assert uscc(21) in before.samples[0].frame and uscc(21) not in inside.samples[0].frame
+    assert [s.window for s in before.samples] == [
+        Window("2026-10-01", "2026-12-31"), Window("2026-10-12", "2026-12-31"),
+        Window("2026-11-02", "2026-12-31")]
+    assert {s.window for s in inside.samples} == {Window("2026-11-21", "2026-12-31")}
+    assert inside.visits and all(v.window.start == "2026-11-21" for v in inside.visits)
+    with pytest.raises(SuijiError, match=r"Task 'vocs' ends on 2026-11-30, before 2026-12-02"):
+        draw_tasks(companies(48), POSITIVE, NO_PROJECTS, HISTORY, EMPTY_EARLIER,
+                   quarter_tasks(rules(THREE).inspection), r, Q4, SEED, 9, date(2026, 12, 2))

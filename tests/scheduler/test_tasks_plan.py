@@ -6,9 +6,10 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from suiji.data.bundle import verify_bundle, write_bundle
@@ -25,6 +26,12 @@ from tests.fixtures.tasks_world import MATTERS, SEED, fill, rules, uscc
 from tests.sampler.test_tasks import THREE
 
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
+
+
+def eve(period: Period) -> date:
+    """The day before the period: a plan drawn then may date visits from its first day."""
+    return period.first_day - timedelta(days=1)
+
 FLOOD = """
 [[inspection.tasks]]
 id = "flood"
@@ -48,7 +55,7 @@ def frozen(store: Store) -> Store:
 
 
 def test_the_plan_has_one_visit_per_firm_inside_its_tasks_windows(frozen: Store) -> None:
-    record = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
     out = record.output
     assert (record.algorithm, record.subject) == ("suiji-tasks/1", "annual+vocs+national")
     assert out["snapshot"] == latest_snapshot(frozen, Q4, "tasks").digest
@@ -89,7 +96,7 @@ def test_the_plan_has_one_visit_per_firm_inside_its_tasks_windows(frozen: Store)
 
 
 def test_recorded_task_plan_recomputes_byte_for_byte(frozen: Store) -> None:
-    record = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
     assert REGISTRY.draw(record.algorithm) is compute_task_plan
     again = compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, record.params)
     assert output_bytes(again) == stored_output(frozen, record.id).encode("utf-8")
@@ -98,21 +105,24 @@ def test_recorded_task_plan_recomputes_byte_for_byte(frozen: Store) -> None:
 
 def test_a_mid_quarter_campaign_is_drawn_alone_and_leaves_the_drawn_tasks_unchanged(
         frozen: Store) -> None:
-    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
+    mid = date(2026, 11, 13)  # the campaign is decided and drawn mid-quarter
     before = stored_output(frozen, first.id)
     later = rules(THREE + FLOOD)
     with pytest.raises(FreezeError, match="period-visits.csv, rules.toml"):
-        draw_task_plan(frozen, Q4, later, tasks=["flood"])
+        draw_task_plan(frozen, Q4, later, tasks=["flood"], today=mid)
     freeze(frozen, Q4, "tasks", later)
     with pytest.raises(UsageError, match="period's seed 80417263950183746251"):
-        draw_task_plan(frozen, Q4, later, tasks=["flood"], seed="11111111111111111111")
+        draw_task_plan(frozen, Q4, later, tasks=["flood"], seed="11111111111111111111",
+                       today=mid)
     with pytest.raises(SuijiError, match="annual of 2026Q4 are drawn already"):
-        draw_task_plan(frozen, Q4, later, tasks=["annual", "flood"])
-    second = draw_task_plan(frozen, Q4, later)  # default: the tasks not drawn yet
+        draw_task_plan(frozen, Q4, later, tasks=["annual", "flood"], today=mid)
+    second = draw_task_plan(frozen, Q4, later, today=mid)  # default: the tasks not drawn yet
     assert (second.subject, second.seed) == ("flood", SEED)
     assert stored_output(frozen, first.id) == before  # byte-identical
     assert current_draw(frozen, str(Q4), "tasks", first.subject) == first
     out = second.output
+    assert out["drawn_on"] == "2026-11-13" and min(v["date"] for v in out["visits"]) > "2026-11-13"
     (flood,) = out["tasks"]
     first_counting = {v["uscc"] for v in first.output["visits"] if v["counts"]}
     flood_firms = {v["uscc"] for v in out["visits"]} | {j["uscc"] for j in out["joined"]}
@@ -128,7 +138,7 @@ def test_a_mid_quarter_campaign_is_drawn_alone_and_leaves_the_drawn_tasks_unchan
     assert max(per_day.values()) <= 2
     assert verify_store(frozen, REGISTRY).ok
     with pytest.raises(SuijiError, match="Every task of the rules is drawn"):
-        draw_task_plan(frozen, Q4, later)
+        draw_task_plan(frozen, Q4, later, today=mid)
 
 
 def test_the_next_quarter_counts_the_task_visits_toward_the_cap(store: Store) -> None:
@@ -142,13 +152,13 @@ matters = ["HB-01"]
 ratio = 0.5
 """)
     freeze(store, Q3, "tasks", tasks_q3)
-    q3 = draw_task_plan(store, Q3, tasks_q3, seed=SEED)
+    q3 = draw_task_plan(store, Q3, tasks_q3, seed=SEED, today=eve(Q3))
     visited = {v["uscc"] for v in q3.output["visits"]}
     freeze(store, Q4, "tasks", tasks_q3)
     history = latest_snapshot(store, Q4, "tasks").frame("history.csv")
     assert {u for u, s in zip(history["uscc"], history["source"], strict=True)
             if s == "tasks:2026Q3"} == visited
-    q4 = draw_task_plan(store, Q4, tasks_q3, seed=SEED)
+    q4 = draw_task_plan(store, Q4, tasks_q3, seed=SEED, today=eve(Q4))
     (annual,) = q4.output["tasks"]
     assert annual["excluded"]["annual_cap"] == 2 + len(visited)
     assert not visited & {v["uscc"] for v in q4.output["visits"]}
@@ -160,20 +170,20 @@ def test_refusals_name_what_to_fix(store: Store) -> None:
     store.replace("matters", bare)
     freeze(store, Q4, "tasks", RULES)
     with pytest.raises(SuijiError, match="names matter\\(s\\) HB-01 that are not on the list"):
-        draw_task_plan(store, Q4, RULES, seed=SEED)
+        draw_task_plan(store, Q4, RULES, seed=SEED, today=eve(Q4))
     with pytest.raises(SuijiError, match="No task 'nope' in the rules"):
-        draw_task_plan(store, Q4, RULES, tasks=["nope"], seed=SEED)
+        draw_task_plan(store, Q4, RULES, tasks=["nope"], seed=SEED, today=eve(Q4))
     store.replace("matters", MATTERS)
     freeze(store, Q3, "tasks", RULES)
     with pytest.raises(RulesError, match="must lie inside 2026Q3"):
-        draw_task_plan(store, Q3, RULES, seed=SEED)
+        draw_task_plan(store, Q3, RULES, seed=SEED, today=eve(Q3))
 
 
 def test_rules_without_tasks_draw_the_three_category_tasks(store: Store) -> None:
     fill(store)
     plain = rules("")
     freeze(store, Q4, "tasks", plain)
-    out = draw_task_plan(store, Q4, plain, seed=SEED).output
+    out = draw_task_plan(store, Q4, plain, seed=SEED, today=eve(Q4)).output
     assert [(t["id"], t["quota_rule"]["mode"]) for t in out["tasks"]] == [
         ("key", "ratio"), ("general", "ratio"), ("special", "annual_all")]
     for v in out["visits"]:  # "*": every listed matter that applies to the firm
@@ -195,10 +205,20 @@ def _check_srs(tmp_path: Path) -> Path:
 def test_the_bundle_covers_tasks_and_its_script_reproduces_each_task(
         frozen: Store, tmp_path: Path) -> None:
     pytest.importorskip("consistent_sampler")
-    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
     later = rules(THREE + FLOOD)
+    # a complaint-turned-routine visit of 2026-10-20, imported before the campaign is drawn
+    # on 2026-11-13: it counts toward the cap of the campaign (and the script must agree)
+    visited = {v["uscc"] for v in first.output["visits"]}
+    extra = next(uscc(i) for i in range(48) if i % 3 != 2 and i not in (3, 5, 6, 15)
+                 and uscc(i) not in visited)
+    history = frozen.read("inspections")
+    frozen.replace("inspections", pd.concat([history, pd.DataFrame([
+        {"uscc": extra, "date": "2026-10-20", "kind": "random"}])], ignore_index=True))
     freeze(frozen, Q4, "tasks", later)
-    draw_task_plan(frozen, Q4, later, tasks=["flood"])
+    flood = draw_task_plan(frozen, Q4, later, tasks=["flood"], today=date(2026, 11, 13))
+    assert extra not in {v["uscc"] for v in flood.output["visits"]}
+    assert flood.output["tasks"][0]["window"] == ["2026-11-16", "2026-12-31"]
     bundle = tmp_path / "bundle"
     write_bundle(frozen, str(Q4), bundle, registry=REGISTRY)
     assert verify_bundle(bundle, REGISTRY).ok
@@ -237,7 +257,7 @@ matters = ["HB-01", "HB-02"]
 ratio = 0.5
 """)
     freeze(store, Q3, "tasks", annual)
-    q3 = draw_task_plan(store, Q3, annual, seed=SEED)
+    q3 = draw_task_plan(store, Q3, annual, seed=SEED, today=eve(Q3))
     skipped = q3.output["visits"][0]
     record_matter_results(store, pd.DataFrame([
         {"uscc": skipped["uscc"], "matter": m, "outcome": "not_carried_out", "date": "",
@@ -257,7 +277,7 @@ def test_the_quarterly_report_counts_results_by_task_and_matter(frozen: Store,
                                                                 tmp_path: Path) -> None:
     from suiji.reports.exports import write_report
 
-    draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
     written = write_report(frozen, Q4, tmp_path / "report")
     page = (tmp_path / "report" / "report.html").read_text("utf-8")
     assert "抽查任务与按事项的检查结果" in page and "责令改正" in page and "立案" in page
@@ -276,7 +296,7 @@ matters = ["HB-01"]
 ratio = 0.5
 """)
     freeze(store, Q3, "tasks", annual)
-    q3 = draw_task_plan(store, Q3, annual, seed=SEED)
+    q3 = draw_task_plan(store, Q3, annual, seed=SEED, today=eve(Q3))
     freeze(store, Q4, "inspections", annual)
     history = latest_snapshot(store, Q4, "inspections").frame("history.csv")
     rows = {(u, k) for u, k, s in zip(history["uscc"], history["kind"], history["source"],
@@ -285,16 +305,17 @@ ratio = 0.5
 
 
 def test_a_redraw_replaces_its_own_visits_not_counting_them(frozen: Store) -> None:
-    first = draw_task_plan(frozen, Q4, RULES, seed=SEED)
+    first = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=eve(Q4))
     freeze(frozen, Q4, "tasks", RULES)  # period-visits.csv now holds the first draw's visits
     again = draw_task_plan(frozen, Q4, RULES, tasks=["annual", "vocs", "national"],
-                           redraw=True, reason="名录有误")
+                           redraw=True, reason="名录有误", today=eve(Q4))
     assert again.output["visits"] == first.output["visits"]  # same seed, same inputs
     assert again.output["joined"] == []
     assert current_draw(frozen, str(Q4), "tasks", first.subject) == again
     freeze(frozen, Q4, "tasks", RULES)
     with pytest.raises(SuijiError, match="exactly the tasks of the one draw"):
-        draw_task_plan(frozen, Q4, RULES, tasks=["annual"], redraw=True, reason="x")
+        draw_task_plan(frozen, Q4, RULES, tasks=["annual"], redraw=True, reason="x",
+                       today=eve(Q4))
     assert verify_store(frozen, REGISTRY).ok
 
 
@@ -312,10 +333,36 @@ def test_the_tasks_preset_draws_todays_plan_when_only_double_random_visits_count
     freeze(store, Q4, "inspections", same)
     freeze(store, Q4, "tasks", same)
     today = draw_plan(store, Q4, same, seed=SEED, today=date(2026, 9, 30)).output
-    tasks = draw_task_plan(store, Q4, same, seed=SEED).output
+    tasks = draw_task_plan(store, Q4, same, seed=SEED, today=eve(Q4)).output
     by_category = {c: sorted(i["uscc"] for i in today["items"] if i["stratum"] == c)
                    for c in ("key", "general", "special")}
     assert by_category == {t: sorted(v["uscc"] for v in tasks["visits"] if t in v["tasks"])
                            for t in ("key", "general", "special")}
     assert {s["category"]: s["eligible"] for s in today["strata"]} == {
         t["id"]: t["eligible"] for t in tasks["tasks"]}
+
+
+def test_visits_are_dated_after_the_draw_as_inspections_2_are(frozen: Store) -> None:
+    """Drawn on 2026-11-20, the tasks date their visits from the working day after the draw
+    (plan_start of suiji-inspections/2), record drawn_on and start, and still verify."""
+    with pytest.raises(UsageError, match="--start 2026-11-20 is before 2026-11-21"):
+        draw_task_plan(frozen, Q4, RULES, seed=SEED, today=date(2026, 11, 20),
+                       start=date(2026, 11, 20))
+    with pytest.raises(SuijiError, match="Task 'vocs' ends on 2026-11-30, before 2026-12-02"):
+        draw_task_plan(frozen, Q4, RULES, seed=SEED, today=date(2026, 12, 1))
+    record = draw_task_plan(frozen, Q4, RULES, seed=SEED, today=date(2026, 11, 20))
+    assert record.params == {"tasks": ["annual", "vocs", "national"],
+                             "drawn_on": "2026-11-20", "start": "2026-11-21"}
+    out = record.output
+    assert (out["drawn_on"], out["start"]) == ("2026-11-20", "2026-11-21")
+    assert {t["id"]: t["window"] for t in out["tasks"]} == {
+        "annual": ["2026-11-21", "2026-12-31"], "vocs": ["2026-11-21", "2026-11-30"],
+        "national": ["2026-11-21", "2026-12-31"]}
+    assert out["visits"] and min(v["date"] for v in out["visits"]) >= "2026-11-23"  # a Monday
+    assert all(v["window"][0] >= "2026-11-21" for v in out["visits"])
+    assert verify_store(frozen, REGISTRY).ok
+    params = dict(record.params, start="2026-11-20")
+    with pytest.raises(SuijiError, match="start 2026-11-20 must be after the draw on 2026-11-20"):
+        compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, params)
+    with pytest.raises(SuijiError, match="takes params"):
+        compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, {"tasks": ["annual"]})
