@@ -190,13 +190,34 @@ def outcome_counts(view: TaskPlanView, as_of: date, public: bool) -> Table:
                                                                          kv[0][1])))
     return Table("results", "检查结果（按任务和事项）", "Results by task and matter", (
         Column("task", "抽查任务", "Task"), Column("matter", "抽查事项", "Matter"),
-        Column("visits", "已检查", "Inspected", "int"),
+        Column("visits", "检查日期已到", "Date passed", "int"),
         Column("no_issue", "未发现问题", "No issue", "int"),
         Column("issue_found", "发现问题", "Issue found", "int"),
         Column("ordered_to_correct", "责令改正", "Ordered to correct", "int"),
         Column("case_opened", "立案", "Case opened", "int"),
         Column("not_carried_out", "未实施", "Not carried out", "int"),
         Column("pending", "待录入", "Pending", "int")), rows)
+
+
+def visit_status(view: TaskPlanView, as_of: date) -> tuple[int, int, int]:
+    """(carried out, not carried out, result pending) of the visits whose date has passed.
+
+    A date that has passed is not proof: a visit is carried out only with a recorded
+    result of one of its matters saying so, not carried out when every matter's result
+    says 未实施, and pending otherwise (as the single plan's notice says 待录入结果)."""
+    done = not_done = pending = 0
+    for v in view.visits:
+        if not is_public(v, as_of):
+            continue
+        found = [view.results.get((str(v["uscc"]), m)) for m in v["matters"]]
+        outcomes = [r["outcome"] for r in found if r]
+        if any(o != "not_carried_out" for o in outcomes):
+            done += 1
+        elif outcomes and len(outcomes) == len(found):
+            not_done += 1
+        else:
+            pending += 1
+    return done, not_done, pending
 
 
 def visit_rows(view: TaskPlanView, public: bool, as_of: date, lang: str = "zh"
@@ -267,17 +288,24 @@ def render_task_notice(view: TaskPlanView, as_of: date, lang: str = "zh",
     rows, sealed = visit_rows(view, True, as_of, lang)
     tasks = scrub_table(task_table(view, lang))
     results = scrub_table(outcome_counts(view, as_of, True))
+    done, not_done, pending = visit_status(view, as_of)
     intro = _t(
         lang,
         f"按照“双随机、一公开”监管要求，{authority or '本局'}现将{year}年第{quarter}季度随机抽查"
         f"任务、抽查事项及检查依据、抽查比例和时间安排予以公示。同一企业被多项任务抽中的，实施一次"
-        f"合并检查。截至 {as_of.isoformat()}，已实施检查 {len(rows)} 家"
-        + (f"，其余 {sealed} 家检查实施前不予公开。" if sealed else "。"),
+        f"合并检查。截至 {as_of.isoformat()}，检查日期已到的 {len(rows)} 家列于下表，"
+        f"其中已实施检查 {done} 家（已录入检查结果）"
+        + (f"，未实施 {not_done} 家" if not_done else "")
+        + (f"，待录入结果 {pending} 家" if pending else "")
+        + (f"；其余 {sealed} 家检查实施前不予公开。" if sealed else "。"),
         f"{authority or 'The bureau'} publishes the random inspection tasks of {view.period}: "
         f"matters and their legal basis, population sizes, ratios and time frames. A firm drawn "
-        f"by several tasks gets one visit for all of them. As of {as_of.isoformat()}, "
-        f"{len(rows)} visits have taken place"
-        + (f"; the other {sealed} stay sealed until they do." if sealed else "."))
+        f"by several tasks gets one visit for all of them. As of {as_of.isoformat()}, the "
+        f"{len(rows)} visits whose date has passed are listed below: {done} carried out (result "
+        f"recorded)"
+        + (f", {not_done} not carried out" if not_done else "")
+        + (f", {pending} with the result pending" if pending else "")
+        + (f"; the other {sealed} stay sealed until they take place." if sealed else "."))
     facts = [(f"{_t(lang, '抽取记录', 'Draw')} {d}", f"{_t(lang, '快照', 'snapshot')} {s} · "
               f"{_t(lang, '结果', 'output')} {o}") for d, s, o in view.digests]
     facts.append((_t(lang, "抽取算法", "Algorithm"), "suiji-tasks/1"))

@@ -140,6 +140,13 @@ def test_results_per_matter_and_what_is_overdue(env: tuple[str, str], tmp_path: 
         (t, next(r["matter"] for r in counts if r["matter"].startswith(m + " ")))
         for t, m in expected}
     assert all(n == 1 for n in ordered.values() if n)
+    # the notice says 已实施 only for the visit with a recorded result (#12): a date that
+    # has passed is not proof; the others are 待录入结果
+    page = run(env, "export", "tasks", "-p", "2026Q4", "--format", "html", "--public",
+               "--as-of", "2027-01-01").stdout
+    assert (f"检查日期已到的 {len(visits)} 家列于下表，其中已实施检查 1 家（已录入检查结果），"
+            f"待录入结果 {len(visits) - 1} 家。") in page
+    assert f"已实施检查 {len(visits)} 家" not in page
 
 
 def current_task_draws(store: Store) -> list[dict[str, object]]:
