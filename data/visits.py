@@ -3,8 +3,9 @@
 A task plan (scope ``tasks``) records visits: one per firm, covering one or more
 tasks. Later freezes read them here: the year's counting visits for the annual
 cap (:func:`task_history_rows`) and, within a period, the visits of the tasks
-drawn earlier (:func:`period_visits_file`), which a mid-quarter task neither
-changes nor visits twice.
+drawn earlier and the inspections of the period's own double-random plan
+(:func:`period_visits_file`), which a task drawn after them neither changes nor
+visits twice.
 """
 
 from __future__ import annotations
@@ -70,9 +71,27 @@ def task_history_rows(store: Store, period: Period) -> list[tuple[str, str, str,
     return rows
 
 
+def _plan_visits(store: Store, period: Period) -> list[tuple[int, dict[str, Any]]]:
+    """(draw id, item) of the period's current inspection plan (``suiji-inspections/1`` or
+    ``/2``, after substitutions), without the items whose result says not carried out."""
+    rows = store.conn.execute(
+        f"SELECT d.id, {LATEST_OUTPUT_SQL} FROM draws d WHERE d.scope = 'inspections' AND "
+        f"d.status = 'current' AND d.period = ?", (str(period),)).fetchall()
+    not_done = {u for (u,) in store.conn.execute(
+        "SELECT uscc FROM results WHERE carried_out = 'no' AND period = ?", (str(period),))}
+    return [(int(draw), item) for draw, output in rows for item in json.loads(output)["items"]
+            if item["uscc"] not in not_done]
+
+
 def period_visits_file(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
-    """The visits already planned by the period's current task plans (sorted CSV)."""
-    rows = []
+    """The visits already planned in the period (sorted CSV): those of its current task
+    plans, and the inspections of its current double-random plan (``tasks`` empty; they
+    count toward the cap when ``random`` does), so a task drawn after that plan leaves its
+    firms at the cap out, joins them where the dates fit, and keeps its inspectors' load."""
+    counts = "yes" if "random" in rules.inspection.cap_kinds else "no"
+    rows = [(str(item["uscc"]), str(item.get("date", "")), str(len(item["inspectors"])),
+             counts, str(draw), "", ";".join(str(b) for b in item["inspectors"]))
+            for draw, item in _plan_visits(store, period)]
     for draw, _p, output in task_plan_outputs(store, period=str(period)):
         for v in output.get("visits", []):
             rows.append((str(v["uscc"]), str(v["date"]), str(len(v["inspectors"])),

@@ -332,8 +332,9 @@ def test_the_tasks_preset_draws_todays_plan_when_only_double_random_visits_count
     same = parse_rules(text)
     freeze(store, Q4, "inspections", same)
     freeze(store, Q4, "tasks", same)
-    today = draw_plan(store, Q4, same, seed=SEED, today=date(2026, 9, 30)).output
+    # the task plan first: one drawn after the plan would count the plan's inspections
     tasks = draw_task_plan(store, Q4, same, seed=SEED, today=eve(Q4)).output
+    today = draw_plan(store, Q4, same, seed=SEED, today=eve(Q4)).output
     by_category = {c: sorted(i["uscc"] for i in today["items"] if i["stratum"] == c)
                    for c in ("key", "general", "special")}
     assert by_category == {t: sorted(v["uscc"] for v in tasks["visits"] if t in v["tasks"])
@@ -366,3 +367,41 @@ def test_visits_are_dated_after_the_draw_as_inspections_2_are(frozen: Store) -> 
         compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, params)
     with pytest.raises(SuijiError, match="takes params"):
         compute_task_plan(latest_snapshot(frozen, Q4, "tasks"), SEED, {"tasks": ["annual"]})
+
+
+def test_tasks_drawn_after_the_double_random_plan_count_and_join_its_inspections(
+        store: Store) -> None:
+    """The period's own suiji-inspections/2 plan is in period-visits.csv: its firms are at
+    the cap for the counting tasks, a national campaign (team of 2 here) joins its
+    inspections where the dates fit, and the inspectors keep its load."""
+    from suiji.scheduler.plan import draw_plan
+
+    same_team = rules(THREE.replace("team_size = 3\n", ""))
+    fill(store)
+    freeze(store, Q4, "inspections", same_team)
+    plan = draw_plan(store, Q4, same_team, seed=SEED, today=eve(Q4)).output
+    planned = {i["uscc"]: i for i in plan["items"]}
+    freeze(store, Q4, "tasks", same_team)
+    frozen_visits = latest_snapshot(store, Q4, "tasks").frame("period-visits.csv")
+    assert set(frozen_visits["uscc"]) == set(planned)
+    assert set(frozen_visits["tasks"]) == {""} and set(frozen_visits["counts"]) == {"yes"}
+    out = draw_task_plan(store, Q4, same_team, seed=SEED, today=date(2026, 10, 20)).output
+    tasks = {t["id"]: t for t in out["tasks"]}
+    for v in out["visits"]:
+        assert v["uscc"] not in planned or not v["counts"]  # one counting visit a year
+        if v["uscc"] in planned:  # a national campaign's second visit: exempt, other dates
+            assert v["exempt"] and v["tasks"] == ["national"]
+            assert planned[v["uscc"]]["date"] < "2026-11-02"
+    assert tasks["annual"]["excluded"]["annual_cap"] == 2 + sum(
+        1 for i in plan["items"] if i["category"] == "key")
+    assert out["joined"]  # the campaign's firms already planned from 2026-11-02 on
+    for j in out["joined"]:
+        item = planned[j["uscc"]]
+        assert (j["date"], j["tasks"]) == (item["date"], ["national"])
+        assert item["date"] >= "2026-11-02"
+    per_day: dict[tuple[str, str], int] = {}
+    for v in plan["items"] + out["visits"]:
+        for b in v["inspectors"]:
+            per_day[b, v["date"]] = per_day.get((b, v["date"]), 0) + 1
+    assert max(per_day.values()) <= 2
+    assert verify_store(store, REGISTRY).ok
