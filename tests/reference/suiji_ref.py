@@ -805,6 +805,101 @@ def redate(t: Teams, firms: list[int], dates: list[int], cost: list[dict[int, in
     return stuck
 
 
+def routes_all(t: Teams, placed: Sequence[tuple[int, int]], relaxed: bool = False) -> bool:
+    """Does a maximum flow route team_size for every (firm, day) placed? (augmenting paths)
+
+    ``relaxed``: the capacity check without days (inspector capacity
+    min(capacity, daily_capacity x available days)).
+    """
+    ts = t.rules.team_size
+    graph: dict[Any, dict[Any, int]] = {}
+
+    def arc(a: Any, b: Any, c: int) -> None:
+        graph.setdefault(a, {})
+        graph.setdefault(b, {})
+        graph[a][b] = graph[a].get(b, 0) + c
+        graph[b].setdefault(a, 0)
+
+    for k, (f, d) in enumerate(placed):
+        arc("s", ("f", k), ts)
+        for j in t.pairs[f]:
+            if relaxed:
+                arc(("f", k), ("j", j), 1)
+            elif t.avail[j][d]:
+                arc(("f", k), ("c", j, d), 1)
+                arc(("c", j, d), ("j", j), 0)
+    for node in list(graph):
+        if node[0] == "c":
+            graph[node][("j", node[1])] = t.daily[node[1]]
+        if node[0] == "j":
+            j = node[1]
+            limit = min(t.cap[j], t.daily[j] * sum(t.avail[j])) if relaxed else t.cap[j]
+            arc(node, "t", 0)
+            graph[node]["t"] = limit
+    need = ts * len(placed)
+    routed = 0
+    while routed < need:
+        prev: dict[Any, Any] = {"s": None}
+        queue = ["s"]
+        for v in queue:
+            for w, c in graph.get(v, {}).items():
+                if c > 0 and w not in prev:
+                    prev[w] = v
+                    queue.append(w)
+        if "t" not in prev:
+            return False
+        w = "t"
+        while prev[w] is not None:
+            v = prev[w]
+            graph[v][w] -= 1
+            graph[w][v] += 1
+            w = v
+        routed += 1
+    return True
+
+
+def date_search(t: Teams, firms: list[int], dates: list[int], short: set[int], seed: str,
+                max_tries: int = 20_000) -> str:
+    """Step 6: the exact date search of a component; sets ``dates`` when it finds days."""
+    rseed = derived(seed, "teams:redate")
+    by_ticket = ticket_sorted([t.firms[f]["uscc"] for f in firms], rseed)
+    index = {t.firms[f]["uscc"]: f for f in firms}
+    order = [index[u] for u in by_ticket if index[u] in short]
+    order += [index[u] for u in by_ticket if index[u] not in short]
+    days: list[list[int]] = []
+    for f in order:
+        u = t.firms[f]["uscc"]
+        others = sorted((d for d in range(len(t.days)) if d != dates[f]),
+                        key=lambda d: (key(u + "|" + t.days[d], rseed), d))
+        days.append([dates[f], *others])
+    placed: list[tuple[int, int]] = []
+    tried = [0] * len(order)
+    tries = 0
+    i = 0
+    while i < len(order):
+        while tried[i] < len(days[i]):
+            d = days[i][tried[i]]
+            tried[i] += 1
+            tries += 1
+            if tries > max_tries:
+                return "gave_up"
+            if routes_all(t, [*placed, (order[i], d)]):
+                placed.append((order[i], d))
+                break
+        else:
+            if i == 0:
+                return "no_plan"
+            i -= 1
+            placed.pop()
+            continue
+        i += 1
+        if i < len(order):
+            tried[i] = 0
+    for f, d in placed:
+        dates[f] = d
+    return "found"
+
+
 def schedule(t: Teams, seed: str) -> tuple[list[int], list[list[int]], dict[str, Any]]:
     ts = t.rules.team_size
     for f, js in enumerate(t.pairs):
@@ -817,20 +912,30 @@ def schedule(t: Teams, seed: str) -> tuple[list[int], list[list[int]], dict[str,
     team_of: list[list[int]] = [[] for _ in t.firms]
     arcs = objective = 0
     unique = True
+    searched = False
     for firms in comps:
         for rounds in range(1, 6):
             teams, short, n_arcs, obj, uniq = solve_component(t, firms, dates, cost)
             if not any(short.values()):
                 break
             if rounds == 5 or redate(t, firms, dates, cost, teams, short, seed):
-                raise Refused("the repair fails (a CP-SAT fallback of suiji-inspections/1)")
+                if not routes_all(t, [(f, 0) for f in firms], relaxed=True):
+                    raise Refused("not enough inspector capacity (the capacity check)")
+                status = date_search(t, firms, dates, {f for f in firms if short[f]}, seed)
+                if status != "found":
+                    raise Refused(f"the date search ends without days: {status}")
+                searched = True
+                teams, short, n_arcs, obj, uniq = solve_component(t, firms, dates, cost)
+                if any(short.values()):
+                    raise Refused("step 4 disagrees with the date search")
+                break
         arcs += n_arcs
         objective += obj
         unique = unique and uniq
         for f in firms:
             team_of[f] = teams[f]
-    stats = {"status": "optimal", "method": "min-cost-flow", "unique": unique,
-             "objective": objective, "arcs": arcs, "components": len(comps)}
+    stats = {"status": "optimal", "method": "min-cost-flow" + ("+date-search" if searched else ""),
+             "unique": unique, "objective": objective, "arcs": arcs, "components": len(comps)}
     return dates, team_of, stats
 
 
@@ -855,7 +960,9 @@ def compute_plan(files: Files, period: str, seed: str, params: dict[str, Any]) -
                       "inspectors": sorted(t.insp[j]["badge"] for j in teams[i]),
                       "stratum": cat})
     items.sort(key=lambda x: (x["date"], x["district"], x["uscc"]))
-    return {"algorithm": "suiji-inspections/1", "period": period, "seed": seed,
+    searched = stats["method"].endswith("+date-search")
+    return {"algorithm": "suiji-inspections/2" if searched else "suiji-inspections/1",
+            "period": period, "seed": seed,
             "snapshot": manifest_digest(period, "inspections", files)[1],
             "strata": firms["strata"], "excluded": firms["excluded"],
             "exclusions": firms["exclusions"], "items": items, "solver": stats}
@@ -1306,6 +1413,7 @@ def compute_decline(files: Files, period: str, seed: str, previous: Output,
 
 DRAWS: dict[str, Callable[[Files, str, str, dict[str, Any]], Output]] = {
     "suiji-inspections/1": compute_plan,
+    "suiji-inspections/2": compute_plan,
     "suiji-reviews/1": compute_sample,
     "suiji-panels/1": compute_panels,
 }
