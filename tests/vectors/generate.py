@@ -140,14 +140,20 @@ def _expected(text: str) -> dict[str, str]:
 def render(v: Vector) -> str:
     """The vector file's text: its inputs, and the outputs suiji computes for them."""
     snap = snapshot_of(v.period, v.scope, v.files)
-    out = COMPUTE[v.algorithm](snap, v.seed, dict(v.params))
     doc: dict[str, Any] = {
         "format": FORMAT, "name": v.name, "description": v.description, "covers": v.covers,
         "scope": v.scope, "period": v.period, "files": dict(sorted(v.files.items())),
         "manifest": snap.manifest, "snapshot": snap.digest,
-        "draw": {"algorithm": v.algorithm, "seed": v.seed, "params": v.params,
-                 **_expected(canonical_json(out))},
+        "draw": {"algorithm": v.algorithm, "seed": v.seed, "params": v.params},
         "events": []}
+    try:
+        out = COMPUTE[v.algorithm](snap, v.seed, dict(v.params))
+    except SuijiError as exc:  # a vector of a refusal: no output, no events
+        doc["draw"]["refused"] = type(exc).__name__
+        return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    if out["algorithm"] != v.algorithm:
+        raise ValueError(f"{v.name}: expected {v.algorithm}, computed {out['algorithm']}")
+    doc["draw"].update(_expected(canonical_json(out)))
     for kind, params in v.events:
         try:
             out = EVENTS[kind](snap, v.seed, out, dict(params))
@@ -333,6 +339,43 @@ def inspections_repair() -> Vector:
 
 
 REPAIR_SEED = "7"
+
+
+def _six_firms(count: int, daily: str) -> dict[str, str]:
+    """Six firms of one district, three inspectors (B00 barred from the first two), 2 days."""
+    firms = [_firm(_uscc(6, k), "甲区") for k in range(count)]
+    inspectors = [_inspector(f"JZ80{k}", "甲区", daily_capacity=daily) for k in range(3)]
+    return {
+        "companies.csv": directory("companies", firms),
+        "inspectors.csv": directory("inspectors", inspectors),
+        "inspector-leave.csv": directory("inspector-leave", []),
+        "conflicts.csv": directory("conflicts", [
+            {"person": "JZ800", "counterpart": _uscc(6, k), "reason": "亲属"}
+            for k in (0, 1)]),
+        "positive-list.csv": directory("positive-list", []),
+        "history.csv": derived(["uscc", "date", "kind", "source"], []),
+        "previous-teams.csv": derived(["uscc", "badge", "date", "period"], []),
+        "calendar.csv": calendar(["2026-11-02", "2026-11-03"]),
+        "rules.toml": DEFAULT_RULES.replace("ratio = 0.25", "ratio = 1.0"),
+    }
+
+
+def inspections_search() -> Vector:
+    return Vector(
+        "inspections-date-search", "The greedy repair fails (the two firms that only JZ801 and "
+        "JZ802 may inspect share a day, and no day has both free): the exact date search of "
+        "step 6 finds the days, recorded as suiji-inspections/2.",
+        ["dates", "teams", "repair", "date search"], "inspections", "2026Q4",
+        _six_firms(6, "2"), "suiji-inspections/2", "0")
+
+
+def inspections_no_plan() -> Vector:
+    return Vector(
+        "inspections-no-plan", "Three inspectors who take one inspection a day staff one "
+        "team of two a day: three firms on two days pass the capacity check (6 slots for 6) "
+        "but the exact date search proves that no plan exists; the draw is refused.",
+        ["date search", "refusal"], "inspections", "2026Q4", _six_firms(3, "1"),
+        "suiji-inspections/2", "0")
 
 
 def _reviews_files() -> dict[str, str]:
