@@ -18,11 +18,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli
+	$(BIN)/mypy data sampler scheduler reports cli sample
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli
+	$(BIN)/mypy data sampler scheduler reports cli sample
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
