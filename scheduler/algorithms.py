@@ -14,7 +14,10 @@ from suiji.sampler import reviews
 from suiji.scheduler import panels, plan
 
 REGISTRY = Registry((
-    Algorithm(plan.ALGORITHM, plan.compute_plan,
+    # /1 plans recorded before the date search existed may have CP-SAT dates: their own path
+    Algorithm(plan.ALGORITHM, plan.compute_plan_v1,
+              {"substitution": plan.compute_substitution}),
+    Algorithm(plan.ALGORITHM_DATE_SEARCH, plan.compute_plan,
               {"substitution": plan.compute_substitution}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),

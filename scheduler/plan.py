@@ -34,6 +34,9 @@ from suiji.sampler.firms import REASONS, FirmDraw, draw_firms
 from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
 
 ALGORITHM = "suiji-inspections/1"
+# The same plan with the exact date search where the greedy repair fails (ALGORITHM.md,
+# "Which algorithm id covers what"): recorded only for plans where the search ran.
+ALGORITHM_DATE_SEARCH = "suiji-inspections/2"
 SCOPE = "inspections"
 SOLVER_KEYS = ("status", "method", "unique", "objective", "arcs", "components")
 # Rounding of the reported inclusion probabilities of min_per_district strata,
@@ -61,9 +64,34 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     """The plan of ``snapshot.period`` under ``seed``: a pure function (no clock, no I/O).
 
     ``params`` is recorded with the draw; the plan takes none (pass ``{}``).
-    Raises :class:`~suiji.data.errors.InfeasibleError` when no team and date
-    assignment satisfies the rules.
+    The output's ``algorithm`` is ``suiji-inspections/1``, or
+    ``suiji-inspections/2`` when the exact date search chose some days (the
+    id the draw is recorded and verified under). Raises
+    :class:`~suiji.data.errors.InfeasibleError` when no team and date
+    assignment satisfies the rules, or the date search gives up.
     """
+    return _compute_plan(snapshot, seed, params, progress, legacy_cpsat=False)
+
+
+def compute_plan_v1(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """``suiji-inspections/1`` as recorded by earlier versions: for verification only.
+
+    Identical to :func:`compute_plan` for every plan that needs no date search;
+    where the greedy repair fails it replays the CP-SAT date fallback those
+    versions used (OR-Tools-version dependent, ALGORITHM.md). No new draw
+    calls it.
+    """
+    return _compute_plan(snapshot, seed, params, progress, legacy_cpsat=True)
+
+
+def algorithm_of(output: dict[str, Any]) -> str:
+    """The algorithm id a plan output is recorded under."""
+    return str(output["algorithm"])
+
+
+def _compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any],
+                  progress: Progress | None, *, legacy_cpsat: bool) -> dict[str, Any]:
     if params:
         raise SuijiError(f"The inspection plan takes no parameters, got {sorted(params)}.")
     rules = snapshot.rules
@@ -83,13 +111,13 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                     inspectors, snapshot.frame("inspector-leave.csv"),
                     snapshot.frame("conflicts.csv"), history, snapshot.working_days,
                     rules.inspection, seed, progress, previous_teams=previous,
-                    period_start=period.first_day)
+                    period_start=period.first_day, legacy_cpsat=legacy_cpsat)
     return plan_output(snapshot, seed, firms, plan, info)
 
 
 def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
                 info: pd.DataFrame) -> dict[str, Any]:
-    """The ``suiji-inspections/1`` document (see ALGORITHM.md, "Output format")."""
+    """The ``suiji-inspections/1`` (or ``/2``) document (see ALGORITHM.md, "Output format")."""
     min_strata = {s.category for s in firms.strata if s.min_per_district and s.method == "srs"}
     teams = {t.uscc: t for t in plan.items}
     # the columns of firms.firms (sorted by USCC), without building a DrawnFirm per firm
@@ -122,7 +150,8 @@ def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
         exclusions = []
     stats = plan.stats.as_dict()
     return {
-        "algorithm": ALGORITHM,
+        "algorithm": (ALGORITHM_DATE_SEARCH if stats["method"].endswith("+date-search")
+                      else ALGORITHM),
         "period": snapshot.period,
         "seed": seed,
         "snapshot": snapshot.digest,
@@ -165,7 +194,7 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     no plan satisfies the rules. Without ``seed`` one comes from the OS
     (``seed_source = "os"``).
     """
-    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=algorithm_of,
                     compute=compute_plan, params={}, seed=seed, redraw=redraw, reason=reason,
                     what=f"{period} inspections", progress=progress)
 

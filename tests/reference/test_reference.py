@@ -4,16 +4,14 @@ test vector byte for byte."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.reference import suiji_ref as ref
+
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE.parent / "vectors"
-sys.path.insert(0, str(HERE))
-
-import suiji_ref as ref  # noqa: E402
 
 NAMES = sorted(p.name for p in VECTORS.glob("*.json"))
 

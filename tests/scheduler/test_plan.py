@@ -135,7 +135,10 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
 def test_recorded_plan_recomputes_byte_for_byte_from_the_registry(frozen: Store) -> None:
     record = draw_plan(frozen, Q4, RULES, seed=SEED)
     assert record.algorithm == "suiji-inspections/1"
-    assert REGISTRY.draw(record.algorithm) is compute_plan
+    # a /1 record is verified with the /1 path (which keeps the legacy CP-SAT fallback for
+    # plans recorded with it); a plan that needed no date search is the same either way
+    assert REGISTRY.draw(record.algorithm) is plan_module.compute_plan_v1
+    assert REGISTRY.draw("suiji-inspections/2") is compute_plan
     fn = REGISTRY.draw(record.algorithm)
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     again = output_bytes(fn(snapshot, SEED, dict(record.params)))
@@ -398,3 +401,52 @@ def test_a_uscc_in_two_plans_needs_a_period(store: Store) -> None:
                        file_sha256="")
     assert record_results(store, _results([{"uscc": both}]), period="2026Q3", file_name="",
                           file_sha256="")["period"] == "2026Q3"
+
+
+# --- the date search and the legacy CP-SAT plans (ALGORITHM.md, "Which algorithm id ...") ---
+
+
+def _tight_store(store: Store) -> Rules:
+    """Six firms that B01+B02 alone may staff two of; every Q4 day a holiday but two."""
+    from suiji.data.period import Period as P
+
+    days = [d for d in P.parse("2026Q4").days() if d.weekday() < 5
+            and d.isoformat() not in ("2026-11-02", "2026-11-03")]
+    text = preset_text().replace('ratio = 0.25', 'ratio = 1.0', 1) + (
+        "\n[calendar.2026]\nholidays = [" + ", ".join(f'"{d}"' for d in days) + "]\n")
+    rules = parse_rules(text)
+    store.replace("companies", pd.DataFrame([
+        {"uscc": uscc(k), "name": f"企业{k}", "district": "甲区", "city": "", "category": "key",
+         "industry": "", "status": "active", "risk": ""} for k in range(6)]))
+    store.replace("inspectors", pd.DataFrame([
+        {"badge": f"B0{j}", "name": f"人{j}", "unit": "支队", "district": "甲区", "city": "",
+         "active": "yes", "capacity": "", "daily_capacity": "2"} for j in range(3)]))
+    store.replace("conflicts", pd.DataFrame([
+        {"person": "B00", "counterpart": uscc(k), "reason": "亲属", "until": ""}
+        for k in (0, 1)]))
+    freeze(store, Q4, "inspections", rules)
+    return rules
+
+
+def test_a_legacy_cp_sat_plan_still_verifies_and_a_new_plan_is_recorded_as_v2(
+        store: Store) -> None:
+    rules = _tight_store(store)
+    seed = next(s for s in map(str, range(50))
+                if compute_plan(latest_snapshot(store, Q4, "inspections"), s, {})
+                ["algorithm"] == "suiji-inspections/2")
+    # a plan as suiji-inspections/1 recorded it before the date search: CP-SAT chose dates
+    legacy = draws.run_draw(store, period=Q4, scope="inspections", rules=rules,
+                            algorithm="suiji-inspections/1",
+                            compute=plan_module.compute_plan_v1, params={}, seed=seed)
+    assert legacy.output["solver"]["method"] == "min-cost-flow+cp-sat-dates"
+    assert legacy.output["algorithm"] == "suiji-inspections/1"
+    assert verify_store(store, REGISTRY).ok
+    # today's draw of the same inputs: the date search, recorded under its own id
+    record = draw_plan(store, Q4, rules, seed=seed, redraw=True, reason="date search")
+    assert record.algorithm == record.output["algorithm"] == "suiji-inspections/2"
+    assert record.output["solver"]["method"] == "min-cost-flow+date-search"
+    report = verify_store(store, REGISTRY)
+    assert report.ok, report
+    # the legacy draw (now superseded) was recomputed with the /1 path, the new one with /2
+    assert {d.algorithm for d in draws.all_draws(store, str(Q4))} == {
+        "suiji-inspections/1", "suiji-inspections/2"}

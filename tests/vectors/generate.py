@@ -122,8 +122,10 @@ class Vector:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
+# What a new draw of each id runs (verification's functions: test_vectors.py checks them too)
 COMPUTE: dict[str, Callable[[Snapshot, str, dict[str, Any]], dict[str, Any]]] = {
     "suiji-inspections/1": compute_plan,
+    "suiji-inspections/2": compute_plan,
     "suiji-reviews/1": compute_sample,
     "suiji-panels/1": compute_panels,
 }
@@ -497,7 +499,7 @@ def panels() -> Vector:
 
 VECTORS: tuple[Callable[[], Vector], ...] = (
     inspections_srs, inspections_pps, inspections_quotas, inspections_rules,
-    inspections_repair, reviews, panels)
+    inspections_repair, inspections_search, inspections_no_plan, reviews, panels)
 
 
 def vectors() -> dict[str, str]:
