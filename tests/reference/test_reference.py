@@ -4,6 +4,7 @@ test vector byte for byte."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,15 @@ def test_reference_reproduces_the_demo_bundle(demo_bundle: Path) -> None:
             seen.add(event["kind"])
     assert seen == {"suiji-inspections/1", "suiji-reviews/1", "suiji-panels/1",
                     "substitution", "decline"}
+
+
+def test_the_reference_uses_the_standard_library_only() -> None:
+    """No suiji code, no OR-Tools, numpy or pandas: what it reproduces depends on none of them."""
+    import ast
+
+    tree = ast.parse((HERE / "suiji_ref.py").read_text("utf-8"))
+    modules = {alias.name.split(".")[0] for node in ast.walk(tree)
+               if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module}
+    assert modules - {"__future__"} <= sys.stdlib_module_names, modules
