@@ -35,8 +35,9 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     calls: list[tuple[str, str, Any]] = []
 
     def spy_draw(*args: Any, **kwargs: Any) -> draws.DrawRecord:
-        calls.append(("draw", kwargs["algorithm"], kwargs["compute"]))
-        return draws.run_draw(*args, **kwargs)
+        record = draws.run_draw(*args, **kwargs)
+        calls.append(("draw", record.algorithm, kwargs["compute"]))  # the id recorded
+        return record
 
     def spy_event(*args: Any, **kwargs: Any) -> draws.EventRecord:
         calls.append(("event", kwargs["kind"], kwargs["compute"]))
@@ -54,8 +55,10 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
         ("draw", "suiji-panels/1", panels.compute_panels),
         ("event", "decline", panels.compute_decline),
     ]
-    # what each draw ran is what verification recomputes it with
-    assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan
+    # what each draw ran is what verification recomputes it with; a /1 plan (no date
+    # search) is recomputed by the /1 path, which differs only where the date search runs
+    assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan_v1
+    assert REGISTRY.draw("suiji-inspections/2") is plan.compute_plan
     assert REGISTRY.event("suiji-inspections/1", "substitution") is plan.compute_substitution
     assert REGISTRY.draw("suiji-reviews/1") is reviews.compute_sample
     assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels
@@ -147,21 +150,21 @@ def test_a_tampered_algorithm_id_is_refused_by_name(world: World, tmp_path: Path
     assert res.exit_code == 1 and "suiji-reviews/9" in res.output
 
 
-def _plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+def _plan_v9(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
              progress: Progress | None = None) -> dict[str, Any]:
     """A stand-in for a future plan algorithm: a different output from the same inputs."""
     out = plan.compute_plan(snapshot, seed, params, progress=progress)
-    return {**out, "algorithm": "suiji-inspections/2", "items": out["items"][::-1]}
+    return {**out, "algorithm": "suiji-inspections/9", "items": out["items"][::-1]}
 
 
 def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
     future = Registry((*REGISTRY.algorithms,
-                       Algorithm("suiji-inspections/2", _plan_v2,
+                       Algorithm("suiji-inspections/9", _plan_v9,
                                  {"substitution": plan.compute_substitution})))
     build_real(store)
     assert verify_store(store, future).ok  # the /1 plan recomputes with the /1 function
     draws.run_draw(store, period=P, scope="inspections", rules=RULES,
-                   algorithm="suiji-inspections/2", compute=_plan_v2, seed=SEED, redraw=True,
+                   algorithm="suiji-inspections/9", compute=_plan_v9, seed=SEED, redraw=True,
                    reason="新算法")
     report = verify_store(store, future)
     assert report.ok, report.findings
@@ -169,10 +172,10 @@ def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
 
     # a suiji that does not know /2 names it and still verifies the /1 plan
     old = list(verify_store(store, REGISTRY).findings)
-    assert len(old) == 1 and "'suiji-inspections/2' is not known" in old[0].problem
+    assert len(old) == 1 and "'suiji-inspections/9' is not known" in old[0].problem
 
     # dispatching the /1 plan to the /2 function would be caught: the id decides
-    swapped = Registry(tuple(Algorithm("suiji-inspections/1", _plan_v2, a.events)
+    swapped = Registry(tuple(Algorithm("suiji-inspections/1", _plan_v9, a.events)
                              if a.id == "suiji-inspections/1" else a for a in future.algorithms))
     wrong = verify_store(store, swapped).findings
     assert any(f.check == "recompute" and "inspections, superseded" in f.subject
