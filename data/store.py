@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from suiji.data.errors import StoreError
+from suiji.data.errors import ImportRefusedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
 SCHEMA_VERSION = 1
@@ -196,6 +196,17 @@ class Store:
             conn = cls._connect(path)
             store = cls(conn, path)
             store._check_version()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                folder = Path(path).resolve().parent
+                raise StoreError(
+                    f"{path} cannot be written ({text}). suiji records every command in the "
+                    f"database's trail, so it needs to write the file and its folder {folder} "
+                    f"(for the -wal and -shm files beside it). Fix the permissions, or copy "
+                    f"the database to a folder you can write and pass --db with the copy."
+                ) from exc
+            raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         return store
@@ -233,7 +244,15 @@ class Store:
             return None
         value = self.conn.execute(
             "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(value[0]) if value else None
+        if not value:
+            return None
+        try:
+            return int(str(value[0]).strip())
+        except ValueError:
+            raise StoreError(
+                f"{self.path}: its schema version {str(value[0])[:40]!r} is not a number, so "
+                f"the database was edited by hand or is damaged. Restore it from a backup (or "
+                f"verify a bundle exported before the change).") from None
 
     def _check_version(self) -> None:
         version = self._schema_version()
@@ -360,8 +379,13 @@ class Store:
 
     def replace(self, kind: str, frame: pd.DataFrame, *, file_name: str = "",
                 file_sha256: str = "", encoding: str = "",
-                warnings: tuple[str, ...] = ()) -> ImportSummary:
-        """Make ``frame`` (canonical strings, validated) the current version of ``kind``."""
+                warnings: tuple[str, ...] = (),
+                max_removed_share: float | None = None) -> ImportSummary:
+        """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
+
+        With ``max_removed_share``, an import that would remove more than that share of
+        the current rows is refused (ImportRefusedError) and nothing is written.
+        """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
         k = KINDS[kind]
@@ -377,6 +401,16 @@ class Store:
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())
             new = dict(zip(keys, hashes, strict=True))
             removed = [key for key in current if key not in new]
+            if max_removed_share is not None and current \
+                    and len(removed) > max_removed_share * len(current):
+                raise ImportRefusedError(
+                    f"{file_name or kind}: importing it as {kind} would remove "
+                    f"{len(removed):,} of the {len(current):,} current rows "
+                    f"({len(removed) / len(current):.0%}) and keep {len(current) - len(removed):,}"
+                    f", more than the {max_removed_share:.0%} a re-import may remove "
+                    f"(imports.max_removed_share in the rules). Nothing was written. If it is "
+                    f"the wrong file, import the right one; if the directory really lost "
+                    f"those rows, import it again with --allow-removals.")
             changed = [key for key, h in new.items() if key in current and current[key] != h]
             added = [key for key in new if key not in current]
             closing = removed + changed

@@ -219,6 +219,7 @@ class Rules:
         self.high_weight = rev.get("high_risk_weight", 2.0)
         self.high_industries = [str(x) for x in rev.get("high_risk_industries", [])]
         self.alternates = int(rev.get("alternates", 2))
+        self.alternate_cap = int(rev.get("alternate_cap", 3))
         self.max_age = int(rev.get("max_age", 65))
         self.recusal_years = int(rev.get("recusal_years", 3))
         self.meeting_cap = int(rev.get("meeting_load_cap", 3))
@@ -900,7 +901,8 @@ def date_search(t: Teams, firms: list[int], dates: list[int], short: set[int], s
     return "found"
 
 
-def schedule(t: Teams, seed: str) -> tuple[list[int], list[list[int]], dict[str, Any]]:
+def schedule(t: Teams, seed: str, search: bool = True
+             ) -> tuple[list[int], list[list[int]], dict[str, Any]]:
     ts = t.rules.team_size
     for f, js in enumerate(t.pairs):
         if len(js) < ts or not any(sum(t.avail[j][d] for j in js) >= ts
@@ -919,6 +921,8 @@ def schedule(t: Teams, seed: str) -> tuple[list[int], list[list[int]], dict[str,
             if not any(short.values()):
                 break
             if rounds == 5 or redate(t, firms, dates, cost, teams, short, seed):
+                if not search:
+                    raise Refused("the greedy repair fails: this id used CP-SAT dates here")
                 if not routes_all(t, [(f, 0) for f in firms], relaxed=True):
                     raise Refused("not enough inspector capacity (the capacity check)")
                 status = date_search(t, firms, dates, {f for f in firms if short[f]}, seed)
@@ -939,16 +943,14 @@ def schedule(t: Teams, seed: str) -> tuple[list[int], list[list[int]], dict[str,
     return dates, team_of, stats
 
 
-def compute_plan(files: Files, period: str, seed: str, params: dict[str, Any]) -> Output:
-    if params:
-        raise Refused("the plan takes no parameters")
+def _plan(files: Files, period: str, seed: str, days: list[str], period_start: str,
+          search: bool) -> Output:
     rules = Rules(files["rules.toml"].decode("utf-8"))
     firms = draw_firms(files, period, seed, rules)
     info = firms["companies"]
-    days = [r["date"] for r in read_csv(files["calendar.csv"])]
     drawn = [info[u] for u, _, _ in firms["drawn"]]
-    t = Teams(files, rules, drawn, days, period_bounds(period)[2].isoformat())
-    dates, teams, stats = schedule(t, seed)
+    t = Teams(files, rules, drawn, days, period_start)
+    dates, teams, stats = schedule(t, seed, search)
     by_uscc = {f["uscc"]: i for i, f in enumerate(t.firms)}
     items = []
     for u, cat, p in firms["drawn"]:
@@ -960,12 +962,37 @@ def compute_plan(files: Files, period: str, seed: str, params: dict[str, Any]) -
                       "inspectors": sorted(t.insp[j]["badge"] for j in teams[i]),
                       "stratum": cat})
     items.sort(key=lambda x: (x["date"], x["district"], x["uscc"]))
-    searched = stats["method"].endswith("+date-search")
-    return {"algorithm": "suiji-inspections/2" if searched else "suiji-inspections/1",
-            "period": period, "seed": seed,
+    return {"period": period, "seed": seed,
             "snapshot": manifest_digest(period, "inspections", files)[1],
             "strata": firms["strata"], "excluded": firms["excluded"],
             "exclusions": firms["exclusions"], "items": items, "solver": stats}
+
+
+def compute_plan(files: Files, period: str, seed: str, params: dict[str, Any]) -> Output:
+    """suiji-inspections/1: every working day of the period (no date search: a /1 plan
+    whose repair failed had CP-SAT dates, which no independent implementation reproduces)."""
+    if params:
+        raise Refused("the plan takes no parameters")
+    days = [r["date"] for r in read_csv(files["calendar.csv"])]
+    out = _plan(files, period, seed, days, period_bounds(period)[2].isoformat(), False)
+    return {"algorithm": "suiji-inspections/1", **out}
+
+
+def compute_plan_window(files: Files, period: str, seed: str, params: dict[str, Any]
+                        ) -> Output:
+    """suiji-inspections/2, or /3 when the date search ran: the working days from start on."""
+    if set(params) != {"drawn_on", "start"}:
+        raise Refused("the plan takes drawn_on and start")
+    drawn_on, start = date.fromisoformat(params["drawn_on"]), date.fromisoformat(params["start"])
+    if start <= drawn_on:
+        raise Refused("start must be after the day of the draw")
+    days = [r["date"] for r in read_csv(files["calendar.csv"]) if r["date"] >= start.isoformat()]
+    if not days:
+        raise Refused("no working day left")
+    out = _plan(files, period, seed, days, start.isoformat(), True)
+    searched = out["solver"]["method"].endswith("+date-search")
+    return {"algorithm": "suiji-inspections/3" if searched else "suiji-inspections/2", **out,
+            "start": start.isoformat(), "drawn_on": drawn_on.isoformat()}
 
 
 def compute_substitution(files: Files, period: str, seed: str, previous: Output,
@@ -1049,8 +1076,8 @@ def number(x: Fraction) -> int | float:
 
 
 def compute_sample(files: Files, period: str, seed: str, params: dict[str, Any]) -> Output:
-    if params:
-        raise Refused("the review sample takes no parameters")
+    if set(params) - {"drawn_on", "before_close"}:
+        raise Refused("the review sample takes no parameters but drawn_on, before_close")
     rules = Rules(files["rules.toml"].decode("utf-8"))
     _, _, first, last = period_bounds(period)
     agencies = {a["uscc"]: a for a in read_csv(files["agencies.csv"])}
@@ -1166,7 +1193,8 @@ class Panel:
 
     def __init__(self, files: Files, seed: str, rules: Rules, meeting: date,
                  documents: list[str], declined: set[str], prior_load: dict[str, int],
-                 prior_reviews: set[tuple[str, str]], meeting_load: dict[str, int]) -> None:
+                 prior_reviews: set[tuple[str, str]], meeting_load: dict[str, int],
+                 industry_names: bool = False) -> None:
         self.rules = rules
         projects = {p["project_id"]: p for p in read_csv(files["projects.csv"])}
         agencies = {a["uscc"]: a for a in read_csv(files["agencies.csv"])}
@@ -1208,6 +1236,10 @@ class Panel:
         self.capacity = [max(0, min(rules.meeting_cap - m, rules.period_cap - p))
                          for m, p in zip(self.meeting_load, self.prior_load, strict=True)]
         self.specs = [rules.specialties_for(d["industry"]) for d in self.docs]
+        if industry_names:  # suiji-panels/2: the industry's own name qualifies too
+            for spec, d in zip(self.specs, self.docs, strict=True):
+                if d["industry"] and d["industry"] not in spec:
+                    spec.append(d["industry"])
         exp_specs = [{s for s in SPLIT.split(e["specialties"].strip()) if s}
                      for e in self.experts]
         cutoff = years_before(meeting, rules.recusal_years).isoformat()
@@ -1259,7 +1291,10 @@ class Panel:
                 and self.prior_load[e] + load[e] + 1 <= self.rules.period_cap)
 
     def alternates(self, d: int, members: set[int], load: list[int], k: int,
-                   exclude: Iterable[int] = ()) -> list[int]:
+                   exclude: Iterable[int] = (), alt_load: list[int] | None = None
+                   ) -> list[int]:
+        """Step 6; with ``alt_load`` (suiji-panels/2) an expert already the alternate of
+        alternate_cap documents is passed over, and the chosen ones are counted."""
         skip = set(exclude)
         out: list[int] = []
         for e in self.ranking(d):
@@ -1267,11 +1302,25 @@ class Panel:
                 break
             if e in members or e in skip or not self.fits(e, load):
                 continue
+            if alt_load is not None and alt_load[e] >= self.rules.alternate_cap:
+                continue
             out.append(e)
+            if alt_load is not None:
+                alt_load[e] += 1
         return out
 
 
 def compute_panels(files: Files, period: str, seed: str, params: dict[str, Any]) -> Output:
+    return _panels(files, period, seed, params, "suiji-panels/1")
+
+
+def compute_panels_v2(files: Files, period: str, seed: str, params: dict[str, Any]) -> Output:
+    return _panels(files, period, seed, params, "suiji-panels/2")
+
+
+def _panels(files: Files, period: str, seed: str, params: dict[str, Any], algorithm: str
+            ) -> Output:
+    v2 = algorithm == "suiji-panels/2"
     rules = Rules(files["rules.toml"].decode("utf-8"))
     meeting = date.fromisoformat(params["meeting"])
     drawn_on = date.fromisoformat(params["drawn_on"])
@@ -1287,7 +1336,7 @@ def compute_panels(files: Files, period: str, seed: str, params: dict[str, Any])
         meeting_load[e] = meeting_load.get(e, 0) + 1
     prior_reviews = {(e, p) for e, p, _ in prior if p in set(documents)}
     model = Panel(files, seed, rules, meeting, documents, declined, prior_load, prior_reviews,
-                  meeting_load)
+                  meeting_load, industry_names=v2)
     days = (meeting - drawn_on).days
     for d in model.docs:
         if days < rules.lead_days[d["doc_type"]]:
@@ -1322,8 +1371,9 @@ def compute_panels(files: Files, period: str, seed: str, params: dict[str, Any])
         for e in ms:
             load[e] += 1
     items = []
+    alt_load = [0] * len(model.ids) if v2 else None
     for i, d in enumerate(model.docs):
-        alts = model.alternates(i, members[i], load, rules.alternates)
+        alts = model.alternates(i, members[i], load, rules.alternates, alt_load=alt_load)
         okm = [model.match[i][e] and model.status[e] == "ok" for e in range(len(model.ids))]
         items.append({
             "project_id": d["project_id"], "name": d["name"], "doc_type": d["doc_type"],
@@ -1338,7 +1388,7 @@ def compute_panels(files: Files, period: str, seed: str, params: dict[str, Any])
                          for r in ("employer", "conflict", "reviewed")},
             "declined": []})
     return {
-        "algorithm": "suiji-panels/1", "period": period, "meeting": meeting.isoformat(),
+        "algorithm": algorithm, "period": period, "meeting": meeting.isoformat(),
         "seed": seed, "snapshot": manifest_digest(period, "reviews", files)[1],
         "drawn_on": drawn_on.isoformat(), "items": items,
         "basis": {"documents": documents,
@@ -1365,9 +1415,11 @@ def compute_decline(files: Files, period: str, seed: str, previous: Output,
     if not any(expert in i["experts"] or expert in i["alternates"] for i in out["items"]):
         raise Refused(f"{expert} is on no panel")
     rules = Rules(files["rules.toml"].decode("utf-8"))
+    v2 = out["algorithm"] == "suiji-panels/2"
     model = Panel(files, seed, rules, date.fromisoformat(out["meeting"]), basis["documents"],
                   before | {expert}, dict(basis["prior_load"]),
-                  {(e, p) for e, p in basis["prior_reviews"]}, dict(basis["meeting_load"]))
+                  {(e, p) for e, p in basis["prior_reviews"]}, dict(basis["meeting_load"]),
+                  industry_names=v2)
     index = {e: k for k, e in enumerate(model.ids)}
     doc_index = {d["project_id"]: k for k, d in enumerate(model.docs)}
     load = [0] * len(model.ids)
@@ -1398,13 +1450,19 @@ def compute_decline(files: Files, period: str, seed: str, previous: Output,
         item["alternates"] = [e for e in item["alternates"] if e != model.ids[chosen]]
         replacements.append({"project_id": item["project_id"],
                              "replaced_by": model.ids[chosen], "source": source})
+    alt_load = None
+    if v2:  # the cap counts the alternates the lists hold after the replacements
+        alt_load = [0] * len(model.ids)
+        for item in out["items"]:
+            for e in item["alternates"]:
+                alt_load[index[e]] += 1
     for item in out["items"]:
         want = rules.alternates - len(item["alternates"])
         if want <= 0 or expert not in item["declined"]:
             continue
         d = doc_index[item["project_id"]]
         extra = model.alternates(d, {index[e] for e in item["experts"]}, load, want,
-                                 {index[e] for e in item["alternates"]})
+                                 {index[e] for e in item["alternates"]}, alt_load)
         item["alternates"] = item["alternates"] + [model.ids[e] for e in extra]
     out["declines"].append({"expert_id": expert, "reason": reason,
                             "replacements": replacements})
@@ -1413,9 +1471,11 @@ def compute_decline(files: Files, period: str, seed: str, previous: Output,
 
 DRAWS: dict[str, Callable[[Files, str, str, dict[str, Any]], Output]] = {
     "suiji-inspections/1": compute_plan,
-    "suiji-inspections/2": compute_plan,
+    "suiji-inspections/2": compute_plan_window,
+    "suiji-inspections/3": compute_plan_window,
     "suiji-reviews/1": compute_sample,
     "suiji-panels/1": compute_panels,
+    "suiji-panels/2": compute_panels_v2,
 }
 EVENTS: dict[str, Callable[[Files, str, str, Output, dict[str, Any]], Output]] = {
     "substitution": compute_substitution,

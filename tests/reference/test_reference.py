@@ -80,8 +80,8 @@ def test_reference_reproduces_the_demo_bundle(demo_bundle: Path) -> None:
             assert text == (demo_bundle / event["output"]).read_text("utf-8"), event["kind"]
             assert ref.sha256_hex(text) == event["output_sha256"]
             seen.add(event["kind"])
-    assert seen == {"suiji-inspections/1", "suiji-reviews/1", "suiji-panels/1",
-                    "substitution", "decline"}
+    assert seen == {"suiji-inspections/2", "suiji-reviews/1", "suiji-panels/2",
+                    "substitution", "decline"}  # what `suiji demo` draws today
 
 
 def test_the_reference_uses_the_standard_library_only() -> None:

@@ -33,8 +33,8 @@ from suiji.data.schema import KINDS
 from suiji.data.snapshot import Snapshot, manifest_digest, manifest_for
 from suiji.data.store import canonical_json
 from suiji.sampler.reviews import compute_sample
-from suiji.scheduler.panels import compute_decline, compute_panels
-from suiji.scheduler.plan import compute_plan, compute_substitution
+from suiji.scheduler.panels import compute_decline, compute_panels, compute_panels_v2
+from suiji.scheduler.plan import compute_plan, compute_plan_v3, compute_substitution
 
 FORMAT = "suiji-vector/1"
 HERE = Path(__file__).resolve().parent
@@ -122,13 +122,18 @@ class Vector:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-# What a new draw of each id runs (verification's functions: test_vectors.py checks them too)
+# What a draw of each id runs: a new plan (/2, or /3 when the date search runs) comes from
+# compute_plan_v3; /1 and panels/1 from the functions earlier versions drew them with
+# (verification's functions: test_vectors.py checks them too)
 COMPUTE: dict[str, Callable[[Snapshot, str, dict[str, Any]], dict[str, Any]]] = {
     "suiji-inspections/1": compute_plan,
-    "suiji-inspections/2": compute_plan,
+    "suiji-inspections/2": compute_plan_v3,
+    "suiji-inspections/3": compute_plan_v3,
     "suiji-reviews/1": compute_sample,
     "suiji-panels/1": compute_panels,
+    "suiji-panels/2": compute_panels_v2,
 }
+WINDOW = {"drawn_on": "2026-09-28", "start": "2026-10-01"}  # drawn before the quarter
 EVENTS: dict[str, Callable[[Snapshot, str, dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
     "substitution": compute_substitution,
     "decline": compute_decline,
@@ -211,9 +216,12 @@ def inspections_srs() -> Vector:
     return Vector(
         "inspections-srs", "Simple random firm strata with every exclusion reason, "
         "annual_all for the special category, dates over a leave, teams with a conflict and "
-        "city-level inspectors (one with an empty active cell); then a substitution.",
-        ["firm SRS", "exclusions", "annual_all quota", "dates", "teams", "substitution"],
-        "inspections", "2026Q4", files, "suiji-inspections/1", "80417263950183746251",
+        "city-level inspectors (one with an empty active cell), drawn on 2026-10-08 so the "
+        "dates start on 2026-10-12 (suiji-inspections/2); then a substitution.",
+        ["firm SRS", "exclusions", "annual_all quota", "dates", "date window", "teams",
+         "substitution"],
+        "inspections", "2026Q4", files, "suiji-inspections/2", "80417263950183746251",
+        {"drawn_on": "2026-10-08", "start": "2026-10-12"},
         events=[("substitution", {"badge": "JZ9001", "from": "2026-10-14", "n": 1})])
 
 
@@ -366,9 +374,9 @@ def inspections_search() -> Vector:
     return Vector(
         "inspections-date-search", "The greedy repair fails (the two firms that only JZ801 and "
         "JZ802 may inspect share a day, and no day has both free): the exact date search of "
-        "step 6 finds the days, recorded as suiji-inspections/2.",
+        "step 6 finds the days, recorded as suiji-inspections/3.",
         ["dates", "teams", "repair", "date search"], "inspections", "2026Q4",
-        _six_firms(6, "2"), "suiji-inspections/2", "0")
+        _six_firms(6, "2"), "suiji-inspections/3", "0", dict(WINDOW))
 
 
 def inspections_no_plan() -> Vector:
@@ -377,7 +385,7 @@ def inspections_no_plan() -> Vector:
         "team of two a day: three firms on two days pass the capacity check (6 slots for 6) "
         "but the exact date search proves that no plan exists; the draw is refused.",
         ["date search", "refusal"], "inspections", "2026Q4", _six_firms(3, "1"),
-        "suiji-inspections/2", "0")
+        "suiji-inspections/3", "0", dict(WINDOW))
 
 
 def _reviews_files() -> dict[str, str]:
@@ -417,6 +425,7 @@ def _reviews_files() -> dict[str, str]:
         ("ZJ10", "水环境、环境工程", "乙环评公司", "1983", "yes"),
         ("ZJ11", "环境工程", "江州规划院", "1972", "yes"),
         ("ZJ12", "化工", "江州化工协会", "1968", "yes"),
+        ("ZJ13", "造纸", "江州纸业研究所", "1976", "yes"),
     ]
     return {
         "agencies.csv": directory("agencies", agencies),
@@ -497,9 +506,22 @@ def panels() -> Vector:
                 ("decline", {"expert_id": "ZJ03", "reason": "again"})])
 
 
+def panels_v2() -> Vector:
+    v = panels()
+    files = dict(v.files)
+    files["rules.toml"] = REVIEW_RULES.replace("alternates = 2\n",
+                                               "alternates = 2\nalternate_cap = 1\n")
+    return Vector(
+        "panels-v2", "suiji-panels/2 on the panels instance: an expert whose specialty is "
+        "the document's industry itself (造纸) qualifies, and alternate_cap = 1 lets an "
+        "expert be the alternate of one document only; then the same declines.",
+        ["panels", "alternates", "alternate cap", "decline"], "reviews", "2026Q4", files,
+        "suiji-panels/2", v.seed, v.params, list(v.events))
+
+
 VECTORS: tuple[Callable[[], Vector], ...] = (
     inspections_srs, inspections_pps, inspections_quotas, inspections_rules,
-    inspections_repair, inspections_search, inspections_no_plan, reviews, panels)
+    inspections_repair, inspections_search, inspections_no_plan, reviews, panels, panels_v2)
 
 
 def vectors() -> dict[str, str]:

@@ -52,8 +52,8 @@ def test_vectors_cover_every_algorithm_and_event() -> None:
     algorithms = {d["draw"]["algorithm"] for d in docs if "refused" not in d["draw"]}
     events = {e["kind"] for d in docs for e in d["events"] if "refused" not in e}
     covers = {c for d in docs for c in d["covers"]}
-    assert algorithms == {"suiji-inspections/1", "suiji-inspections/2", "suiji-reviews/1",
-                          "suiji-panels/1"}
+    assert algorithms == {"suiji-inspections/1", "suiji-inspections/2", "suiji-inspections/3",
+                          "suiji-reviews/1", "suiji-panels/1", "suiji-panels/2"}
     assert events == {"substitution", "decline"}
     assert {"firm SRS", "PPS", "district minimum", "per-inspector quota", "annual_all quota",
             "dates", "teams", "repair", "substitution", "review sample", "panels",
