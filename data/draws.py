@@ -247,7 +247,7 @@ def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules,
     with its log entry. Without ``seed`` one comes from the OS (``os``).
     ``what`` and ``hint`` word the "already drawn" refusal. ``algorithm`` is the
     id recorded, or a function of the output that names it (a plan is recorded
-    under ``suiji-inspections/2`` only when its date search ran).
+    under ``suiji-inspections/3`` only when its date search ran).
     """
     seed, seed_source = resolve_seed(seed)
     key = str(period)

@@ -1,13 +1,13 @@
-"""The legacy CP-SAT fallback for inspection dates of ``suiji-inspections/1``: verification only.
+"""The legacy CP-SAT fallback for inspection dates: verification of old plans only.
 
 Earlier versions of suiji called :func:`cpsat_dates` when the greedy repair
-could not place a firm, and recorded such plans as ``suiji-inspections/1``
-(``solver.method`` ``min-cost-flow+cp-sat-dates``). Their dates depend on the
-OR-Tools version and on a 30 s time limit, so no new draw comes here: new
+could not place a firm, and recorded such plans as ``suiji-inspections/1`` or
+``/2`` (``solver.method`` ``min-cost-flow+cp-sat-dates``). Their dates depend on
+the OR-Tools version and on a 30 s time limit, so no new draw comes here: new
 plans use the exact date search (:mod:`suiji.scheduler.search`,
-``suiji-inspections/2``). It stays so that those recorded plans still verify
+``suiji-inspections/3``). It stays so that those recorded plans still verify
 (``schedule(..., legacy_cpsat=True)`` through
-:func:`suiji.scheduler.plan.compute_plan_v1`).
+:func:`suiji.scheduler.plan.compute_plan` and ``compute_plan_v2``).
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@
    still free (:func:`redate`).
 3. **Date search.** When that fails, :func:`search_component_dates` runs the
    exact date search of :mod:`suiji.scheduler.search` (ALGORITHM.md step 6,
-   ``suiji-inspections/2``): days for every firm of the component, the proof
+   ``suiji-inspections/3``): days for every firm of the component, the proof
    that no plan exists, or a refusal after a fixed count of tries.
 
-``suiji-inspections/1`` plans recorded before the date search existed used a
+``suiji-inspections/1`` and ``/2`` plans recorded before the date search existed used a
 CP-SAT fallback instead (:mod:`suiji.scheduler.cpsat_dates`, through
 :func:`solve_stuck_dates` and :func:`solve_all_dates`); it is kept for
 verifying those plans only and decides no new draw.

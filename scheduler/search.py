@@ -1,8 +1,8 @@
 """The exact date search: days for a component's firms when the greedy repair fails.
 
 ALGORITHM.md ("Teams and dates", step 6) specifies it for reimplementation; it
-replaces the CP-SAT date fallback of ``suiji-inspections/1`` in
-``suiji-inspections/2``. A depth-first search over the firms in a fixed
+replaces the CP-SAT date fallback of ``suiji-inspections/1`` and ``/2`` in
+``suiji-inspections/3``. A depth-first search over the firms in a fixed
 order, each firm trying its days in a fixed order, keeps a partial assignment
 only while the firms placed so far admit teams: a maximum flow of
 firm -> (inspector, day) -> inspector -> sink with ``team_size`` per firm, the

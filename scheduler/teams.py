@@ -232,7 +232,7 @@ def _cheapest(vt: I64, costs: I64, n_f: int, k: int) -> npt.NDArray[np.bool_]:
     return rank < k
 
 
-DATE_SEARCH = "date-search"  # solver.method suffix of suiji-inspections/2 (ALGORITHM.md)
+DATE_SEARCH = "date-search"  # solver.method suffix of suiji-inspections/3 (ALGORITHM.md)
 CPSAT_DATES = "cp-sat-dates"  # ... of the legacy CP-SAT fallback of suiji-inspections/1
 
 
@@ -345,9 +345,9 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
     are ignored. Raises :class:`InfeasibleError` naming what binds.
 
     When the greedy repair fails, the exact date search chooses the days
-    (``suiji-inspections/2``, ``solver.method`` ``min-cost-flow+date-search``).
+    (``suiji-inspections/3``, ``solver.method`` ``min-cost-flow+date-search``).
     ``legacy_cpsat`` replays the CP-SAT date fallback of
-    ``suiji-inspections/1`` instead: for verifying plans recorded with it only.
+    ``suiji-inspections/1`` and ``/2`` instead: for verifying plans recorded with it only.
     """
     clock = time.perf_counter()
     timings: dict[str, float] = {}
