@@ -167,6 +167,16 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                                     max_removed_share=None if allow_removals else share)
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
+        if kind == "experts" and rules is not None:
+            unused = unused_specialties(parsed.frame, rules, store.read("projects"))
+            base["unused_specialties"] = unused
+            if unused:
+                base["warnings"].append(
+                    "specialties no rule uses (experts holding only these are never drawn "
+                    "unless a document's industry has that name): "
+                    + ", ".join(f"{name} ({n} expert{'s' if n > 1 else ''})"
+                                for name, n in unused.items())
+                    + ". Map the industries to them in [review.specialties] of the rules.")
         return base
     if kind == "results":
         from suiji.data.results import record_results
@@ -189,6 +199,23 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         else:
             base[key] = value
     return base
+
+
+def unused_specialties(experts: pd.DataFrame, rules: Rules, projects: pd.DataFrame
+                       ) -> dict[str, int]:
+    """Specialties of ``experts`` (canonical, ``;``-joined) that no rule uses: not in any
+    list of ``review.specialties``, not an industry named there, and not the industry of a
+    project (an expert whose specialty names the industry qualifies). Name -> experts."""
+    table = rules.review.specialties
+    used = {s for values in table.values() for s in values}
+    used |= {k for k in table if k != "*"}
+    used |= {str(i) for i in projects.get("industry", pd.Series(dtype=object))}
+    counts: dict[str, int] = {}
+    for text in experts["specialties"]:
+        for name in dict.fromkeys(x for x in str(text).split(";") if x):
+            if name not in used:
+                counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _refuse_future_approvals(parsed: ParsedFile, today: date) -> None:
