@@ -236,7 +236,8 @@ def rules_show(env: Env) -> None:
 
 @rules.command("init")
 @click.option("--preset", default="default", show_default=True,
-              help="default, yicheng, chizhou or guangzhou.")
+              help="default, yicheng, chizhou, guangzhou or shenyang (with the review "
+                   "loop's credit and scoring tables).")
 @click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def rules_init(preset: str, output: str, force: bool) -> None:
@@ -357,6 +358,7 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "demo"):
+for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
+              "demo"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -130,9 +130,11 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
-    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, the rules in force, which the caller
-    loads: the core reads no rules file by itself) go to their recorders.
+    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
+    ``scores`` and ``findings`` (with ``rules``, the rules in force, which the
+    caller loads: the core reads no rules file by itself) go to their
+    recorders; ``responses`` apply declines to a panel draw, a scheduler step:
+    import them with :func:`suiji.scheduler.responses.import_responses`.
     Nothing is written when the file has any problem, when a directory import
     would remove more than ``rules.imports.max_removed_share`` of the current
     rows (default 20%) unless ``allow_removals``, or when the file looks like
@@ -146,11 +148,17 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     for it; a library caller gets no output).
     """
     kind_of(kind)
+    if kind == "responses":
+        raise SuijiError("Responses apply declines to a panel draw: import them with "
+                         "suiji.scheduler.responses.import_responses (suiji import responses).")
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
                          "suspension thresholds): pass rules=load_rules(...).")
+    if kind == "findings" and rules is None:
+        raise UsageError("Importing findings needs the rules in force (the problem items and "
+                         "their points): pass rules=load_rules(...).")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
                        progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
@@ -183,6 +191,12 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
                              file_sha256=parsed.file_sha256)
+    elif kind == "findings":
+        from suiji.data.findings import record_findings
+
+        assert rules is not None  # checked above, before the file is read
+        out = record_findings(store, parsed.frame, file_name=parsed.file_name,
+                              file_sha256=parsed.file_sha256, rules=rules)
     else:
         from suiji.data.scores import record_scores
 

@@ -65,6 +65,7 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     assert REGISTRY.draw("suiji-panels/2") is panels.compute_panels_v2
     assert REGISTRY.event("suiji-panels/2", "decline") is panels.compute_decline
     assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels  # old panels still verify
+    assert REGISTRY.event("suiji-panels/1", "decline") is panels.compute_decline
     assert verify_store(store, REGISTRY).ok
 
 

@@ -1090,10 +1090,14 @@ def compute_sample(files: Files, period: str, seed: str, params: dict[str, Any])
     high = decimal_rule(rules.high_weight)
     weight = {d["project_id"]: high if high_risk(d["industry"], rules) else Fraction(1)
               for d in docs}
+    watched: set[str] | None = None  # the derived watch list replaces the hand-set flag
+    if "watch-list.csv" in files:
+        watched = {r["agency_uscc"] for r in read_csv(files["watch-list.csv"])}
     parts: dict[tuple[str, str], list[str]] = {}
     for d in docs:
         a = agencies.get(d["agency_uscc"])
-        watch = a is not None and a["watch"] == "yes"
+        watch = (a is not None and a["watch"] == "yes") if watched is None \
+            else d["agency_uscc"] in watched
         part = "watch" if watch and d["doc_type"] == "report" and rate > 0 else "rest"
         parts.setdefault((d["agency_uscc"], part), []).append(d["project_id"])
     keys = sorted(parts, key=lambda k: (k[0], k[1] != "watch"))
@@ -1150,7 +1154,7 @@ def compute_sample(files: Files, period: str, seed: str, params: dict[str, Any])
                       "high_risk": weight[p] != 1, "stratum": stratum_of[p]})
     ordered = [prob[p] for k in keys for p in parts[k]]
     unknown = sorted({d["agency_uscc"] for d in docs if d["agency_uscc"] not in agencies})
-    return {
+    out: Output = {
         "algorithm": "suiji-reviews/1", "period": period, "seed": seed,
         "snapshot": manifest_digest(period, "reviews", files)[1],
         "summary": {"approved": len(docs), "ratio": repr(float(rules.ratio)),
@@ -1169,6 +1173,11 @@ def compute_sample(files: Files, period: str, seed: str, params: dict[str, Any])
         "notes": [f"agency {u} is not in agencies.csv: treated as not on the watch list"
                   for u in unknown],
     }
+    if "watch-list.csv" in files:
+        out["watch_list"] = [{"agency_uscc": r["agency_uscc"], "reasons": r["reasons"].split(";"),
+                              "state": r["state"], "points": r["points"]}
+                             for r in read_csv(files["watch-list.csv"])]
+    return out
 
 
 # --- expert panels --------------------------------------------------------------------------

@@ -487,6 +487,21 @@ def reviews() -> Vector:
         _reviews_files(), "suiji-reviews/1", "27182818284590452353")
 
 
+def reviews_watch_list() -> Vector:
+    files = _reviews_files()
+    files["watch-list.csv"] = derived(
+        ["agency_uscc", "reasons", "state", "points", "previous_points", "documents",
+         "authors"],
+        [("91320100MA1EXAMP01", "rectify;high_output", "rectify", "12", "0", "45", "2"),
+         ("91320100MA1EXAMP02", "manual", "ok", "0", "0", "4", "1")])
+    return Vector(
+        "reviews-watch-list", "The review sample of a snapshot with a derived watch list "
+        "(watch-list.csv): it replaces the agencies' hand-set flag, so agency 01 gets a watch "
+        "stratum, and the output lists the file's rows.",
+        ["review sample", "watch stratum", "derived watch list"], "reviews", "2026Q4", files,
+        "suiji-reviews/1", "27182818284590452353")
+
+
 def panels() -> Vector:
     params = {"meeting": "2027-02-26", "drawn_on": "2027-02-20",
               "documents": ["HP-01", "HP-04", "HP-06", "HP-08", "HP-10", "HP-12"],
@@ -521,7 +536,8 @@ def panels_v2() -> Vector:
 
 VECTORS: tuple[Callable[[], Vector], ...] = (
     inspections_srs, inspections_pps, inspections_quotas, inspections_rules,
-    inspections_repair, inspections_search, inspections_no_plan, reviews, panels, panels_v2)
+    inspections_repair, inspections_search, inspections_no_plan, reviews, reviews_watch_list,
+    panels, panels_v2)
 
 
 def vectors() -> dict[str, str]:
