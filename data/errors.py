@@ -34,6 +34,26 @@ class InputFileError(SuijiError):
         return "\n".join(lines)
 
 
+class RemovalsNotConfirmedError(SuijiError):
+    """An import would remove rows from a directory and the caller asked to confirm first.
+
+    Nothing was written. ``removed`` is how many current rows the file lacks,
+    ``keys`` the first of them (their key values), for a confirmation page.
+    """
+
+    def __init__(self, kind: str, removed: int, keys: list[str], inserted: int,
+                 updated: int) -> None:
+        self.kind = kind
+        self.removed = removed
+        self.keys = list(keys)
+        self.inserted = inserted
+        self.updated = updated
+        super().__init__(
+            f"This {kind} file would remove {removed:,} row(s) now in the directory (for "
+            f"example {', '.join(self.keys[:3])}); nothing was written. Confirm the removals "
+            f"to import it.")
+
+
 class RulesError(SuijiError):
     """The rules file is invalid; the message names the key."""
 

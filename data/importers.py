@@ -106,8 +106,12 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None) -> dict[str, Any]:
+                rules: Rules | None = None, allow_removals: bool = True) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
+
+    With ``allow_removals=False`` a directory file that would remove current
+    rows raises :class:`~suiji.data.errors.RemovalsNotConfirmedError` (nothing
+    written), so an interface can ask before removing.
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
@@ -128,7 +132,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         with Progress(f"写入 writing {kind}"):
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
-                                    warnings=parsed.warnings)
+                                    warnings=parsed.warnings,
+                                    allow_removals=allow_removals)
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
         return base

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from suiji.data.errors import StoreError
+from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
 SCHEMA_VERSION = 1
@@ -337,8 +337,12 @@ class Store:
 
     def replace(self, kind: str, frame: pd.DataFrame, *, file_name: str = "",
                 file_sha256: str = "", encoding: str = "",
-                warnings: tuple[str, ...] = ()) -> ImportSummary:
-        """Make ``frame`` (canonical strings, validated) the current version of ``kind``."""
+                warnings: tuple[str, ...] = (), allow_removals: bool = True) -> ImportSummary:
+        """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
+
+        With ``allow_removals=False`` a frame that lacks rows of the current
+        version raises :class:`RemovalsNotConfirmedError` and nothing is written.
+        """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
         k = KINDS[kind]
@@ -356,6 +360,9 @@ class Store:
             removed = [key for key in current if key not in new]
             changed = [key for key, h in new.items() if key in current and current[key] != h]
             added = [key for key in new if key not in current]
+            if removed and not allow_removals:
+                raise RemovalsNotConfirmedError(kind, len(removed), sorted(removed)[:20],
+                                                len(added), len(changed))
             closing = removed + changed
             if closing:
                 self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _closing (_key TEXT)")
