@@ -1,0 +1,195 @@
+"""Where a period stands: directories, freezes, draws, publications, results due, next step.
+
+One read of the record for an overview (the workbench's home page); it
+changes nothing. Cheap at any size: counts come from the record's own
+metadata, and the plan's items are read once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from suiji.data.period import Period
+from suiji.data.schema import KINDS
+from suiji.data.snapshot import READ_ONLY_ACTIONS
+from suiji.data.store import LATEST_OUTPUT_SQL, Store
+
+INSPECTION_KINDS = ("companies", "inspectors", "inspector-leave", "conflicts", "inspections",
+                    "positive-list")
+REVIEW_KINDS = ("agencies", "projects", "experts", "employment-history", "conflicts")
+
+
+@dataclass(frozen=True)
+class Directory:
+    kind: str
+    zh: str
+    version: int  # 0: never imported
+    rows: int
+    file_name: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class Freeze:
+    snapshot: int
+    digest: str
+    created_at: str
+    freezes: int  # how many freezes of this scope the period has
+    changed_since: bool  # the log shows a change of the record after this freeze
+
+
+@dataclass(frozen=True)
+class DrawState:
+    draw: int
+    scope: str
+    subject: str
+    seed: str
+    seed_source: str
+    created_at: str
+    items: int
+    output_sha256: str  # of the draw itself (events change the latest output)
+    events: int
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    period: str
+    today: date
+    directories: tuple[Directory, ...]
+    freezes: dict[str, Freeze]  # scope -> the latest freeze
+    plan: DrawState | None
+    sample: DrawState | None
+    panels: tuple[DrawState, ...]
+    published: tuple[dict[str, Any], ...]  # publish log entries of the period: seq, at, what
+    results_recorded: int
+    results_due: int  # inspections dated before today without a result
+    log_head: tuple[int, str]
+    next_action: str  # one of NEXT_ACTIONS
+
+    def directory(self, kind: str) -> Directory:
+        return next(d for d in self.directories if d.kind == kind)
+
+
+NEXT_ACTIONS = ("import", "freeze", "draw", "results", "publish", "freeze-reviews",
+                "draw-reviews", "panels", "verify")
+
+
+def current_period(today: date) -> Period:
+    return Period(today.year, (today.month - 1) // 3 + 1)
+
+
+def known_periods(store: Store, today: date) -> list[str]:
+    """Periods with a freeze or a draw, and the current quarter, newest first."""
+    found = {p for (p,) in store.conn.execute(
+        "SELECT period FROM snapshots UNION SELECT period FROM draws")}
+    found.add(str(current_period(today)))
+    return sorted(found, reverse=True)
+
+
+def log_head(store: Store) -> tuple[int, str]:
+    """(sequence number, hash) of the newest log entry; (0, '') for an empty log."""
+    row = store.conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def _directories(store: Store) -> tuple[Directory, ...]:
+    latest: dict[str, tuple[Any, ...]] = {}
+    for row in store.conn.execute(
+            "SELECT kind, version, rows, file_name, imported_at FROM imports ORDER BY id"):
+        latest[row[0]] = row
+    out = []
+    for kind in KINDS.values():
+        r = latest.get(kind.name)
+        out.append(Directory(kind.name, kind.zh, int(r[1]) if r else 0, int(r[2] or 0) if r else 0,
+                             str(r[3] or "") if r else "", str(r[4] or "") if r else ""))
+    return tuple(out)
+
+
+def _freezes(store: Store, period: str) -> dict[str, Freeze]:
+    out = {}
+    for scope, count, sid in store.conn.execute(
+            "SELECT scope, COUNT(*), MAX(id) FROM snapshots WHERE period = ? GROUP BY scope",
+            (period,)).fetchall():
+        digest, created = store.conn.execute(
+            "SELECT digest, created_at FROM snapshots WHERE id = ?", (sid,)).fetchone()
+        row = store.conn.execute(
+            "SELECT seq FROM log WHERE action = 'freeze' AND period = ? "
+            "AND json_extract(details, '$.snapshot') = ?", (period, sid)).fetchone()
+        later = {a for (a,) in store.conn.execute(
+            "SELECT DISTINCT action FROM log WHERE seq > ?", (row[0] if row else 0,))}
+        out[scope] = Freeze(int(sid), digest, created, int(count),
+                            row is None or not later <= READ_ONLY_ACTIONS)
+    return out
+
+
+def _draws(store: Store, period: str) -> list[DrawState]:
+    out = []
+    for r in store.conn.execute(
+            f"SELECT d.id, d.scope, d.subject, d.seed, d.seed_source, d.created_at, "
+            f"json_array_length(json_extract({LATEST_OUTPUT_SQL}, '$.items')), d.output_sha256, "
+            f"(SELECT COUNT(*) FROM draw_events e WHERE e.draw_id = d.id) "
+            f"FROM draws d WHERE d.period = ? AND d.status = 'current' ORDER BY d.id",
+            (period,)):
+        out.append(DrawState(int(r[0]), r[1], r[2], r[3], r[4], r[5], int(r[6] or 0), r[7],
+                             int(r[8])))
+    return out
+
+
+def _results(store: Store, period: str, plan: DrawState | None, today: date
+             ) -> tuple[int, int]:
+    done = {u for (u,) in store.conn.execute("SELECT uscc FROM results WHERE period = ?",
+                                              (period,))}
+    if plan is None:
+        return len(done), 0
+    (output,) = store.conn.execute(
+        f"SELECT {LATEST_OUTPUT_SQL} FROM draws d WHERE d.id = ?", (plan.draw,)).fetchone()
+    due = sum(1 for i in json.loads(output)["items"]
+              if str(i.get("date", "")) < today.isoformat() and str(i["uscc"]) not in done)
+    return len(done), due
+
+
+def _next(dirs: tuple[Directory, ...], freezes: dict[str, Freeze], plan: DrawState | None,
+          sample: DrawState | None, panels: list[DrawState], published: bool, due: int) -> str:
+    have = {d.kind for d in dirs if d.version}
+    if not {"companies", "inspectors"} <= have:
+        return "import"
+    if "inspections" not in freezes or (plan is None and freezes["inspections"].changed_since):
+        return "freeze"
+    if plan is None:
+        return "draw"
+    if due:
+        return "results"
+    if not published:
+        return "publish"
+    if {"projects", "experts", "agencies"} <= have:
+        if "reviews" not in freezes:
+            return "freeze-reviews"
+        if sample is None:
+            return "draw-reviews"
+        if not panels:
+            return "panels"
+    return "verify"
+
+
+def period_status(store: Store, period: Period | str, today: date) -> PeriodStatus:
+    """Everything the home page shows about ``period`` as of ``today``."""
+    p = str(period)
+    dirs = _directories(store)
+    freezes = _freezes(store, p)
+    draws = _draws(store, p)
+    plan = next((d for d in draws if d.scope == "inspections"), None)
+    sample = next((d for d in draws if d.scope == "reviews"), None)
+    panels = [d for d in draws if d.scope == "panels"]
+    published = tuple(
+        {"seq": seq, "at": at, "what": json.loads(details).get("what", "")}
+        for seq, at, details in store.conn.execute(
+            "SELECT seq, at, details FROM log WHERE action = 'publish' AND period = ? "
+            "ORDER BY seq", (p,)))
+    recorded, due = _results(store, p, plan, today)
+    nxt = _next(dirs, freezes, plan, sample, panels,
+                any(e["what"] == "plan" for e in published), due)
+    return PeriodStatus(p, today, dirs, freezes, plan, sample, tuple(panels), published,
+                        recorded, due, log_head(store), nxt)

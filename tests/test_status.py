@@ -1,0 +1,45 @@
+"""The period overview: what the record holds and the next step, read without changing it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from conftest import INSPECTION_KINDS, frozen_city
+
+from suiji.data.period import Period
+from suiji.data.rules import parse_rules, preset_text
+from suiji.data.status import known_periods, log_head, period_status
+from suiji.data.store import Store
+from suiji.scheduler.plan import draw_plan
+
+RULES = parse_rules(preset_text("default"), "built-in default rules")
+
+
+def test_an_empty_database_asks_for_the_directories(store: Store) -> None:
+    status = period_status(store, "2026Q4", date(2026, 11, 2))
+    assert status.next_action == "import"
+    assert status.directory("companies").version == 0
+    assert status.plan is None and status.freezes == {}
+    assert known_periods(store, date(2026, 11, 2)) == ["2026Q4"]
+    assert log_head(store)[0] == 1
+
+
+def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
+    _, db = frozen_city(tmp_path, INSPECTION_KINDS, ("inspections",), firms=300,
+                        inspectors=40, projects=10, agencies=3, experts=10)
+    store = Store.open(db)
+    before = period_status(store, "2026Q4", date(2026, 11, 2))
+    assert before.next_action == "draw"
+    assert before.freezes["inspections"].freezes == 1
+    assert not before.freezes["inspections"].changed_since
+    assert before.directory("companies").rows == 300
+    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
+    after = period_status(store, "2026Q4", date(2026, 11, 16))
+    assert after.plan is not None and after.plan.draw == record.id
+    assert after.plan.items == len(record.output["items"])
+    due = sum(1 for i in record.output["items"] if i["date"] < "2026-11-16")
+    assert after.results_due == due > 0
+    assert after.next_action == "results"
+    assert after.log_head == log_head(store) and after.log_head[0] > before.log_head[0]
+    assert period_status(store, "2026Q4", date(2026, 10, 1)).next_action == "publish"
