@@ -21,6 +21,7 @@ chunk size plus the canonical result.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -106,12 +107,14 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None, allow_removals: bool = True) -> dict[str, Any]:
+                rules: Rules | None = None, allow_removals: bool = True,
+                file_name: str | None = None) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     With ``allow_removals=False`` a directory file that would remove current
     rows raises :class:`~suiji.data.errors.RemovalsNotConfirmedError` (nothing
-    written), so an interface can ask before removing.
+    written), so an interface can ask before removing. ``file_name`` is the
+    name recorded in the trail instead of ``path``'s (an upload's original name).
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
@@ -125,6 +128,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
+    if file_name is not None:
+        parsed = dataclasses.replace(parsed, file_name=file_name)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
