@@ -209,10 +209,10 @@ def test_draw_verify_and_bundle_are_silent_when_piped(city: dict[str, Path],
 def test_an_observer_sees_every_progress_of_its_thread_without_a_terminal() -> None:
     seen: list[tuple[str, int, int | None]] = []
     stream = _Stream(tty=False)
-    with progress_module.observe(lambda label, done, total: seen.append((label, done, total))):
-        with Progress("导入 companies", total=4, stream=stream) as p:
-            p.advance(2)
-            p.step("写入 writing")
+    with (progress_module.observe(lambda label, done, total: seen.append((label, done, total))),
+          Progress("导入 companies", total=4, stream=stream) as p):
+        p.advance(2)
+        p.step("写入 writing")
     with Progress("after", stream=stream) as p:
         p.advance()
     assert stream.getvalue() == ""
