@@ -193,3 +193,82 @@ def period_status(store: Store, period: Period | str, today: date) -> PeriodStat
                 any(e["what"] == "plan" for e in published), due)
     return PeriodStatus(p, today, dirs, freezes, plan, sample, tuple(panels), published,
                         recorded, due, log_head(store), nxt)
+
+
+# --- one freeze, one draw: what the workbench prints for publication and witnesses ---------
+
+@dataclass(frozen=True)
+class FreezeSheet:
+    """A freeze as published before the seed exists: digest, files, and the log head after it."""
+
+    snapshot: int
+    period: str
+    scope: str
+    digest: str
+    created_at: str
+    files: dict[str, dict[str, Any]]  # name -> sha256, bytes, rows
+    log_seq: int
+    log_hash: str
+    rules_text: str
+
+
+def freeze_sheet(store: Store, snapshot_id: int) -> FreezeSheet:
+    """The commitment of snapshot ``snapshot_id`` (without loading its frozen files)."""
+    import zlib
+
+    from suiji.data.errors import FreezeError
+
+    row = store.conn.execute("SELECT period, scope, digest, manifest, created_at FROM snapshots "
+                             "WHERE id = ?", (snapshot_id,)).fetchone()
+    if row is None:
+        raise FreezeError(f"No snapshot {snapshot_id}.")
+    entry = store.conn.execute(
+        "SELECT seq, hash FROM log WHERE action = 'freeze' AND period = ? "
+        "AND json_extract(details, '$.snapshot') = ?", (row[0], snapshot_id)).fetchone()
+    blob = store.conn.execute("SELECT data FROM snapshot_files WHERE snapshot_id = ? AND "
+                              "name = 'rules.toml'", (snapshot_id,)).fetchone()
+    rules = zlib.decompress(blob[0]).decode("utf-8") if blob else ""
+    return FreezeSheet(snapshot_id, row[0], row[1], row[2], row[4],
+                       json.loads(row[3])["files"], int(entry[0]) if entry else 0,
+                       str(entry[1]) if entry else "", rules)
+
+
+@dataclass(frozen=True)
+class DrawSheet:
+    """A draw as recorded before the witnesses (抽取记录): inputs, seed, result, log entry."""
+
+    draw: int
+    period: str
+    scope: str
+    subject: str
+    status: str
+    seed: str
+    seed_source: str
+    algorithm: str
+    created_at: str
+    reason: str
+    snapshot: int
+    snapshot_digest: str
+    frozen_at: str
+    output: dict[str, Any]  # the draw's own output (events come after it)
+    output_sha256: str
+    log_seq: int
+    log_hash: str
+
+
+def draw_sheet(store: Store, draw_id: int) -> DrawSheet:
+    from suiji.data.errors import SuijiError
+
+    row = store.conn.execute(
+        "SELECT d.period, d.scope, d.subject, d.status, d.seed, d.seed_source, d.algorithm, "
+        "d.created_at, d.reason, d.snapshot_id, s.digest, s.created_at, d.output, "
+        "d.output_sha256 FROM draws d JOIN snapshots s ON s.id = d.snapshot_id "
+        "WHERE d.id = ?", (draw_id,)).fetchone()
+    if row is None:
+        raise SuijiError(f"No draw {draw_id}.")
+    entry = store.conn.execute(
+        "SELECT seq, hash FROM log WHERE action IN ('draw', 'redraw') AND period = ? "
+        "AND json_extract(details, '$.draw') = ?", (row[0], draw_id)).fetchone()
+    return DrawSheet(draw_id, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                     row[8], int(row[9]), row[10], row[11], json.loads(row[12]), row[13],
+                     int(entry[0]) if entry else 0, str(entry[1]) if entry else "")

@@ -43,3 +43,24 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     assert after.next_action == "results"
     assert after.log_head == log_head(store) and after.log_head[0] > before.log_head[0]
     assert period_status(store, "2026Q4", date(2026, 10, 1)).next_action == "publish"
+
+
+def test_freeze_and_draw_sheets_match_the_record(tmp_path: Path) -> None:
+    from suiji.data.snapshot import latest_snapshot
+    from suiji.data.status import draw_sheet, freeze_sheet
+
+    _, db = frozen_city(tmp_path, INSPECTION_KINDS, ("inspections",), firms=300,
+                        inspectors=40, projects=10, agencies=3, experts=10)
+    store = Store.open(db)
+    snap = latest_snapshot(store, Period.parse("2026Q4"), "inspections")
+    sheet = freeze_sheet(store, snap.id)
+    assert (sheet.digest, sheet.files) == (snap.digest, snap.manifest["files"])
+    assert sheet.rules_text == snap.files["rules.toml"].decode("utf-8")
+    freeze_entry = [e for e in store.log_entries() if e.action == "freeze"][-1]
+    assert (sheet.log_seq, sheet.log_hash) == (freeze_entry.seq, freeze_entry.hash)
+    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
+    drawn = draw_sheet(store, record.id)
+    entry = store.log_entries()[-1]
+    assert (drawn.log_seq, drawn.log_hash, drawn.snapshot_digest) == (entry.seq, entry.hash,
+                                                                      snap.digest)
+    assert drawn.output == record.output and drawn.seed_source == "user"
