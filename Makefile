@@ -18,11 +18,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli
+	$(BIN)/mypy data sampler scheduler reports cli web
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli
+	$(BIN)/mypy data sampler scheduler reports cli web
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
