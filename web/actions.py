@@ -78,6 +78,7 @@ def routes(bench: Workbench) -> list[Route]:
             from suiji.data.errors import RemovalsNotConfirmedError
             from suiji.data.importers import import_file
 
+            job.aliases[upload["path"].name] = upload["name"]
             with bench.store() as store:
                 rules = bench.rules() if upload["kind"] == "scores" else None
                 try:

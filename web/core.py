@@ -82,6 +82,7 @@ ACTION_ZH = {"init": "建库", "import": "导入", "freeze": "冻结", "draw": "
              "results": "录入结果",
              "export": "导出", "publish": "公示", "expert_state": "专家状态变更",
              "migrate": "升级数据库"}
+METHOD_ZH = {"srs": "简单随机抽样", "pps": "按风险分概率比例抽样"}
 KIND_ZH = {"results": "检查结果", "scores": "专家评分"}
 
 
@@ -111,7 +112,8 @@ class Workbench:
         self.env.globals.update(CATEGORY_ZH=CATEGORY_ZH, SCOPE_ZH=SCOPE_ZH,
                                 SEED_SOURCE_ZH=SEED_SOURCE_ZH, STATE_ZH=STATE_ZH,
                                 DOC_TYPE_ZH=DOC_TYPE_ZH, REASON_ZH=REASON_ZH,
-                                ACTION_ZH=ACTION_ZH, KIND_ZH=KIND_ZH)
+                                ACTION_ZH=ACTION_ZH, KIND_ZH=KIND_ZH,
+                                METHOD_ZH=METHOD_ZH)
         self.env.globals["job_problems"] = lambda exc: (
             _problem_rows(exc.problems) if isinstance(exc, InputFileError) else [])
         self.env.filters["n"] = lambda v: f"{v:,}" if isinstance(v, int) else v

@@ -49,9 +49,12 @@ class Job:
     error: BaseException | None = None
     trace: str = ""
     steps: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # server file name -> user's name
 
     def update(self, label: str, done: int, total: int | None) -> None:
         """The observer of the library's Progress (called in the job's thread)."""
+        for server_name, shown in self.aliases.items():
+            label = label.replace(server_name, shown)
         if label != self.step:
             self.steps.append(label)
         self.step, self.done, self.total = label, done, total

@@ -1,0 +1,168 @@
+"""A whole quarter through the workbench's routes (Starlette's TestClient), then verified.
+
+Every step is a form post the pages offer; the record it leaves is checked
+with the same commands an auditor runs: ``suiji verify`` on the database and
+``suiji verify --bundle`` on the bundle downloaded from the browser.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from web_fixtures import (
+    INSPECTION_SEED,
+    MEETING,
+    ORDER,
+    PANEL_SEED,
+    PERIOD,
+    REVIEW_SEED,
+    TODAY,
+    City,
+    client_for,
+    csv_bytes,
+    make_city,
+    post_job,
+    token,
+    unzip,
+    upload,
+)
+
+from suiji.cli.main import cli
+from suiji.data.store import Store
+from suiji.reports.notice import plan_view
+
+
+@pytest.fixture(scope="module")
+def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, object]]:
+    """The quarter, run once through the routes; the pages seen on the way."""
+    city = make_city(tmp_path_factory.mktemp("quarter"))
+    client = client_for(city)
+    seen: dict[str, object] = {}
+    for kind in ORDER:
+        page = upload(client, kind, city.files[kind], name=f"{kind}名录.csv")
+        assert "已导入" in page.text, page.text[:3000]
+    seen["home_before"] = client.get(f"/?p={PERIOD}").text
+    page = post_job(client, "/freeze", {"period": PERIOD, "scope": "inspections"})
+    seen["commitment"] = page.text
+    seen["draw_screen"] = client.get(f"/draw/inspections?p={PERIOD}").text
+    page = post_job(client, "/draw/inspections",
+                    {"period": PERIOD, "seed_source": "user", "seed": INSPECTION_SEED})
+    seen["record"] = page.text
+    seen["plan"] = client.get(f"/plan?p={PERIOD}").text
+    with _open(city) as store:
+        view = plan_view(store, PERIOD)
+    pending = sorted((i for i in view.items if i["date"] >= TODAY.isoformat()),
+                     key=lambda i: i["date"])
+    badge = pending[0]["inspectors"][0]
+    page = post_job(client, "/substitute", {"period": PERIOD, "badge": badge, "reason": "病假",
+                                            "from": TODAY.isoformat()})
+    seen["substitution"] = page.text
+    done = [i for i in view.items if i["date"] < TODAY.isoformat()]
+    results = city.root / "results.csv"
+    results.write_bytes(csv_bytes(["统一社会信用代码", "检查结果", "检查日期", "未检查原因"],
+                                  [[i["uscc"], "未发现问题", i["date"], ""] for i in done]))
+    seen["results"] = upload(client, "results", results, period=PERIOD).text
+    notice = client.post("/export/plan", data={"csrf": token(client), "period": PERIOD,
+                                               "public": "1", "format": "html",
+                                               "authority": "江州市生态环境局"})
+    seen["notice_file"] = notice
+    post_job(client, "/freeze", {"period": PERIOD, "scope": "reviews"})
+    seen["sample_record"] = post_job(client, "/draw/reviews", {
+        "period": PERIOD, "seed_source": "user", "seed": REVIEW_SEED}).text
+    seen["panel_screen"] = client.get(f"/draw/panels?p={PERIOD}").text
+    seen["panel_record"] = post_job(client, "/draw/panels", {
+        "period": PERIOD, "seed_source": "user", "seed": PANEL_SEED, "meeting": MEETING}).text
+    seen["reviews"] = client.get(f"/reviews?p={PERIOD}").text
+    with _open(city) as store:
+        from suiji.data.scores import current_panel_outputs
+
+        (_, _, panel), = current_panel_outputs(store, PERIOD)
+    first = panel["items"][0]["experts"][0]
+    seen["decline"] = post_job(client, "/decline", {"period": PERIOD, "meeting": MEETING,
+                                                    "expert": first, "reason": "出差"}).text
+    seen["verify"] = post_job(client, "/verify", {"period": PERIOD}).text
+    page = post_job(client, "/bundle", {"period": PERIOD})
+    seen["bundle_page"] = page.text
+    job = page.url.path.rsplit("/", 1)[-1]
+    seen["bundle_zip"] = client.get(f"/jobs/{job}/file").content
+    seen["log"] = client.get(f"/log?p={PERIOD}").text
+    seen["report"] = client.get(f"/report/document.html?p={PERIOD}").text
+    seen["home_after"] = client.get(f"/?p={PERIOD}").text
+    return city, seen
+
+
+class _open:  # noqa: N801 - a tiny context manager over Store, closing it
+    def __init__(self, city: City) -> None:
+        self.store = Store.open(city.db)
+
+    def __enter__(self) -> Store:
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+def test_the_browser_draw_verifies_with_the_cli(quarter: tuple[City, dict[str, object]]) -> None:
+    city, _ = quarter
+    result = CliRunner().invoke(cli, ["--db", str(city.db), "--rules", str(city.rules),
+                                      "verify", "--period", PERIOD, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] and report["checked"]["draws"] == 3 and report["checked"]["events"] == 2
+
+
+def test_the_downloaded_bundle_verifies(quarter: tuple[City, dict[str, object]],
+                                        tmp_path: Path) -> None:
+    _, seen = quarter
+    data = seen["bundle_zip"]
+    assert isinstance(data, bytes) and data[:2] == b"PK"
+    folder = unzip(data, tmp_path)
+    result = CliRunner().invoke(cli, ["verify", "--bundle", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "All good" in result.output
+
+
+def test_the_trail_holds_every_browser_action_as_the_cli_would(
+        quarter: tuple[City, dict[str, object]]) -> None:
+    city, _ = quarter
+    with _open(city) as store:
+        actions = [e.action for e in store.log_entries()]
+        files = [e.details.get("file") for e in store.log_entries() if e.action == "import"]
+    assert actions.count("import") == len(ORDER)
+    assert actions.count("freeze") == 2 and actions.count("draw") == 3
+    assert "substitution" in actions and "decline" in actions and "results" in actions
+    assert actions.count("publish") == 1 and actions.count("export") == 1  # notice, bundle
+    assert files == [f"{kind}名录.csv" for kind in ORDER]  # the upload's name, not the temp
+
+
+def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None:
+    city, seen = quarter
+    with _open(city) as store:
+        view = plan_view(store, PERIOD)
+        snapshot_digest = view.snapshot_digest
+    assert "冻结本期检查输入" in str(seen["home_before"])
+    commitment = str(seen["commitment"])
+    assert snapshot_digest in commitment and "抽取前公布" in commitment
+    assert snapshot_digest in str(seen["draw_screen"])
+    record = str(seen["record"])
+    for text in ("抽取记录", INSPECTION_SEED, "现场给定", snapshot_digest, "见证人（签字）",
+                 view.draw.output_sha256):
+        assert text in record
+    plan = str(seen["plan"])
+    assert f"共 {len(view.items):,} 项检查" in plan and 'class="sealed"' in plan
+    assert "补抽完成" in str(seen["substitution"])
+    assert "已导入" in str(seen["results"])
+    notice = seen["notice_file"]
+    assert notice.status_code == 200  # type: ignore[attr-defined]
+    assert "attachment" in notice.headers["content-disposition"]  # type: ignore[attr-defined]
+    assert "江州市生态环境局" in notice.content.decode("utf-8")  # type: ignore[attr-defined]
+    assert "复核抽查" in str(seen["sample_record"]) and REVIEW_SEED in str(seen["sample_record"])
+    assert "会前保密" in str(seen["reviews"])
+    assert "谢绝" in str(seen["decline"])
+    assert "核验通过" in str(seen["verify"]) and "All good" in str(seen["verify"])
+    assert "审计材料已生成" in str(seen["bundle_page"])
+    assert "哈希链" in str(seen["log"])
+    assert "核验全部记录" in str(seen["home_after"])
