@@ -49,7 +49,7 @@ class DrawState:
     seed: str
     seed_source: str
     created_at: str
-    items: int
+    items: int  # events (substitutions, declines) never change how many there are
     output_sha256: str  # of the draw itself (events change the latest output)
     events: int
 
@@ -81,12 +81,19 @@ def current_period(today: date) -> Period:
     return Period(today.year, (today.month - 1) // 3 + 1)
 
 
-def known_periods(store: Store, today: date) -> list[str]:
-    """Periods with a freeze or a draw, and the current quarter, newest first."""
-    found = {p for (p,) in store.conn.execute(
-        "SELECT period FROM snapshots UNION SELECT period FROM draws")}
-    found.add(str(current_period(today)))
-    return sorted(found, reverse=True)
+def known_periods(store: Store) -> list[str]:
+    """Periods with a freeze or a draw, newest first."""
+    return sorted({p for (p,) in store.conn.execute(
+        "SELECT period FROM snapshots UNION SELECT period FROM draws")}, reverse=True)
+
+
+def record_head(store: Store) -> int:
+    """Sequence number of the newest log entry that changed the record (not a freeze, export
+    or publication): views of directories, draws and results are unchanged until it moves."""
+    marks = ", ".join("?" for _ in READ_ONLY_ACTIONS)
+    row = store.conn.execute(f"SELECT MAX(seq) FROM log WHERE action NOT IN ({marks})",
+                             tuple(sorted(READ_ONLY_ACTIONS))).fetchone()
+    return int(row[0] or 0)
 
 
 def log_head(store: Store) -> tuple[int, str]:
@@ -128,10 +135,10 @@ def _freezes(store: Store, period: str) -> dict[str, Freeze]:
 def _draws(store: Store, period: str) -> list[DrawState]:
     out = []
     for r in store.conn.execute(
-            f"SELECT d.id, d.scope, d.subject, d.seed, d.seed_source, d.created_at, "
-            f"json_array_length(json_extract({LATEST_OUTPUT_SQL}, '$.items')), d.output_sha256, "
-            f"(SELECT COUNT(*) FROM draw_events e WHERE e.draw_id = d.id) "
-            f"FROM draws d WHERE d.period = ? AND d.status = 'current' ORDER BY d.id",
+            "SELECT d.id, d.scope, d.subject, d.seed, d.seed_source, d.created_at, "
+            "json_array_length(d.output, '$.items'), d.output_sha256, "
+            "(SELECT COUNT(*) FROM draw_events e WHERE e.draw_id = d.id) "
+            "FROM draws d WHERE d.period = ? AND d.status = 'current' ORDER BY d.id",
             (period,)):
         out.append(DrawState(int(r[0]), r[1], r[2], r[3], r[4], r[5], int(r[6] or 0), r[7],
                              int(r[8])))
@@ -140,15 +147,17 @@ def _draws(store: Store, period: str) -> list[DrawState]:
 
 def _results(store: Store, period: str, plan: DrawState | None, today: date
              ) -> tuple[int, int]:
-    done = {u for (u,) in store.conn.execute("SELECT uscc FROM results WHERE period = ?",
-                                              (period,))}
+    (recorded,) = store.conn.execute("SELECT COUNT(*) FROM results WHERE period = ?",
+                                     (period,)).fetchone()
     if plan is None:
-        return len(done), 0
-    (output,) = store.conn.execute(
-        f"SELECT {LATEST_OUTPUT_SQL} FROM draws d WHERE d.id = ?", (plan.draw,)).fetchone()
-    due = sum(1 for i in json.loads(output)["items"]
-              if str(i.get("date", "")) < today.isoformat() and str(i["uscc"]) not in done)
-    return len(done), due
+        return int(recorded), 0
+    (due,) = store.conn.execute(
+        f"SELECT COUNT(*) FROM draws d, json_each({LATEST_OUTPUT_SQL}, '$.items') i "
+        f"WHERE d.id = ? AND json_extract(i.value, '$.date') < ? AND NOT EXISTS ("
+        f"SELECT 1 FROM results r WHERE r.period = ? "
+        f"AND r.uscc = json_extract(i.value, '$.uscc'))",
+        (plan.draw, today.isoformat(), period)).fetchone()
+    return int(recorded), int(due)
 
 
 def _next(dirs: tuple[Directory, ...], freezes: dict[str, Freeze], plan: DrawState | None,
@@ -250,7 +259,8 @@ class DrawSheet:
     snapshot: int
     snapshot_digest: str
     frozen_at: str
-    output: dict[str, Any]  # the draw's own output (events come after it)
+    output: dict[str, Any]  # the draw's own output without its items (events come after it)
+    items: int  # how many items the draw's output has
     output_sha256: str
     log_seq: int
     log_hash: str
@@ -261,14 +271,21 @@ def draw_sheet(store: Store, draw_id: int) -> DrawSheet:
 
     row = store.conn.execute(
         "SELECT d.period, d.scope, d.subject, d.status, d.seed, d.seed_source, d.algorithm, "
-        "d.created_at, d.reason, d.snapshot_id, s.digest, s.created_at, d.output, "
-        "d.output_sha256 FROM draws d JOIN snapshots s ON s.id = d.snapshot_id "
-        "WHERE d.id = ?", (draw_id,)).fetchone()
+        "d.created_at, d.reason, d.snapshot_id, s.digest, s.created_at, "
+        "json_array_length(d.output, '$.items'), d.output_sha256 "
+        "FROM draws d JOIN snapshots s ON s.id = d.snapshot_id WHERE d.id = ?",
+        (draw_id,)).fetchone()
     if row is None:
         raise SuijiError(f"No draw {draw_id}.")
     entry = store.conn.execute(
         "SELECT seq, hash FROM log WHERE action IN ('draw', 'redraw') AND period = ? "
         "AND json_extract(details, '$.draw') = ?", (row[0], draw_id)).fetchone()
+    # The output's top-level fields but its items (a plan's items are megabytes of JSON).
+    output = {key: json.loads(value) if kind in ("object", "array") else value
+              for key, value, kind in store.conn.execute(
+                  "SELECT key, value, type FROM json_each((SELECT output FROM draws WHERE id = ?))"
+                  " WHERE key != 'items'", (draw_id,))}
     return DrawSheet(draw_id, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                     row[8], int(row[9]), row[10], row[11], json.loads(row[12]), row[13],
-                     int(entry[0]) if entry else 0, str(entry[1]) if entry else "")
+                     row[8], int(row[9]), row[10], row[11], output,
+                     int(row[12] or 0), row[13], int(entry[0]) if entry else 0,
+                     str(entry[1]) if entry else "")

@@ -9,7 +9,7 @@ from conftest import INSPECTION_KINDS, frozen_city
 
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
-from suiji.data.status import known_periods, log_head, period_status
+from suiji.data.status import known_periods, log_head, period_status, record_head
 from suiji.data.store import Store
 from suiji.scheduler.plan import draw_plan
 
@@ -21,7 +21,7 @@ def test_an_empty_database_asks_for_the_directories(store: Store) -> None:
     assert status.next_action == "import"
     assert status.directory("companies").version == 0
     assert status.plan is None and status.freezes == {}
-    assert known_periods(store, date(2026, 11, 2)) == ["2026Q4"]
+    assert known_periods(store) == []
     assert log_head(store)[0] == 1
 
 
@@ -34,6 +34,7 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     assert before.freezes["inspections"].freezes == 1
     assert not before.freezes["inspections"].changed_since
     assert before.directory("companies").rows == 300
+    assert known_periods(store) == ["2026Q4"]
     record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
     after = period_status(store, "2026Q4", date(2026, 11, 16))
     assert after.plan is not None and after.plan.draw == record.id
@@ -42,7 +43,15 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     assert after.results_due == due > 0
     assert after.next_action == "results"
     assert after.log_head == log_head(store) and after.log_head[0] > before.log_head[0]
+    assert record_head(store) == after.log_head[0]
     assert period_status(store, "2026Q4", date(2026, 10, 1)).next_action == "publish"
+    from suiji.data.audit import record_export
+
+    record_export(store, period="2026Q4", what="plan", data=b"x", write=lambda _: None,
+                  public=True)
+    assert record_head(store) == after.log_head[0] < log_head(store)[0]
+    published = period_status(store, "2026Q4", date(2026, 10, 1))
+    assert published.next_action == "verify" and len(published.published) == 1
 
 
 def test_freeze_and_draw_sheets_match_the_record(tmp_path: Path) -> None:
@@ -63,4 +72,6 @@ def test_freeze_and_draw_sheets_match_the_record(tmp_path: Path) -> None:
     entry = store.log_entries()[-1]
     assert (drawn.log_seq, drawn.log_hash, drawn.snapshot_digest) == (entry.seq, entry.hash,
                                                                       snap.digest)
-    assert drawn.output == record.output and drawn.seed_source == "user"
+    without_items = {k: v for k, v in record.output.items() if k != "items"}
+    assert drawn.output == without_items and drawn.items == len(record.output["items"])
+    assert drawn.seed_source == "user" and drawn.output_sha256 == record.output_sha256

@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +27,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import Rules, load_rules
-from suiji.data.status import current_period, known_periods, log_head
+from suiji.data.status import (
+    current_period,
+    known_periods,
+    log_head,
+    period_status,
+    record_head,
+)
 from suiji.data.store import Store
 from suiji.web.jobs import JobRunner
 
@@ -103,7 +109,7 @@ class Workbench:
 
     def __init__(self, config: WebConfig) -> None:
         self.config = config
-        self.jobs = JobRunner()
+        self.jobs = JobRunner(after=self._after_job)
         self.cache = ViewCache()
         self.uploads: dict[str, dict[str, Any]] = {}  # token -> server path and what it is
         self.env = Environment(loader=PackageLoader("suiji.web", "templates"),
@@ -120,6 +126,11 @@ class Workbench:
         self.env.filters["pct"] = lambda v: f"{float(v) * 100:.1f}%" if v is not None else ""
         self.env.filters["when"] = lambda v: str(v)[:19].replace("T", " ") if v else ""
         (config.work_dir / "uploads").mkdir(parents=True, exist_ok=True)
+
+    def _after_job(self, job: Any) -> None:
+        if job.period:
+            job.update("准备页面 preparing the pages", 0, None)
+            self.warm(job.period)
 
     # --- the record -------------------------------------------------------------------
 
@@ -140,7 +151,24 @@ class Workbench:
 
     def cached(self, store: Store, name: str, args: tuple[Any, ...],
                make: Callable[[], Any]) -> Any:
-        return self.cache.get((name, args, log_head(store)), make)
+        """``make()``, computed once per state of the record.
+
+        The period overview changes with every log entry (freezes and publications
+        included); every other view only when an entry changed the record itself.
+        """
+        head: Any = log_head(store) if name == "status" else record_head(store)
+        return self.cache.get((name, args, head), make)
+
+    def warm(self, period: str) -> None:
+        """Fill the cache for ``period``'s overview and plan after a change (in the job's
+        thread), so the first page after a draw or an import is as fast as the next."""
+        from suiji.reports.notice import plan_view
+
+        with self.store() as store:
+            self.cached(store, "status", (period, self.today()),
+                        lambda: period_status(store, period, self.today()))
+            with suppress(SuijiError):  # no plan yet
+                self.cached(store, "plan", (period,), lambda: plan_view(store, period))
 
     def period(self, request: Request, store: Store) -> str:
         """The period of ``?p=`` (checked), else the newest period with a freeze or draw."""

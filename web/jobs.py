@@ -82,7 +82,11 @@ class Job:
 
 
 class JobRunner:
-    def __init__(self) -> None:
+    """Runs one job at a time; ``after(job)`` runs in the job's thread once its work
+    succeeded, before the job shows as done (the workbench fills its page cache)."""
+
+    def __init__(self, after: Callable[[Job], None] | None = None) -> None:
+        self._after = after
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._current: Job | None = None
@@ -107,7 +111,7 @@ class JobRunner:
             finished = [j for j in self._jobs.values() if j.state != "running"]
             for old in finished[:-KEEP_FINISHED]:
                 del self._jobs[old.id]
-        threading.Thread(target=self._run, args=(job, work), name=f"suiji-{kind}",
+        threading.Thread(target=self._run, args=(job, work, self._after), name=f"suiji-{kind}",
                          daemon=True).start()
         return job
 
@@ -119,10 +123,13 @@ class JobRunner:
         return job
 
     @staticmethod
-    def _run(job: Job, work: Callable[[Job], Any]) -> None:
+    def _run(job: Job, work: Callable[[Job], Any], after: Callable[[Job], None] | None
+             ) -> None:
         try:
             with observe(job.update):
                 job.result = work(job)
+            if after is not None:
+                after(job)
             job.state = "done"
         except SuijiError as exc:
             job.error = exc

@@ -82,7 +82,8 @@ def routes(bench: Workbench) -> list[Route]:
     def freeze_page(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
-            status = period_status(store, period, bench.today())
+            status = bench.cached(store, "status", (period, bench.today()),
+                                  lambda: period_status(store, period, bench.today()))
         return bench.page(request, "freeze.html", status=status, period=period)
 
     @guarded()
@@ -98,7 +99,8 @@ def routes(bench: Workbench) -> list[Route]:
             raise SuijiError(f"没有这种抽取：{scope}")
         with bench.store() as store:
             period = bench.period(request, store)
-            status = period_status(store, period, bench.today())
+            status = bench.cached(store, "status", (period, bench.today()),
+                                  lambda: period_status(store, period, bench.today()))
             sample = None
             if scope == "panels" and status.sample is not None:
                 from suiji.sampler.reviews import review_rows
@@ -143,8 +145,9 @@ def routes(bench: Workbench) -> list[Route]:
 
         with bench.store() as store:
             period = bench.period(request, store)
-            view = bench.cached(store, "plan", (period,), lambda: plan_view(store, period))
-        html = render_notice(view, bench.today(), "zh", request.query_params.get("authority", ""))
+            html = bench.cached(store, "notice", (period, bench.today()), lambda: render_notice(
+                bench.cached(store, "plan", (period,), lambda: plan_view(store, period)),
+                bench.today(), "zh", ""))
         return HTMLResponse(html, headers={"content-security-policy": DOCUMENT_CSP})
 
     @guarded()
@@ -154,7 +157,8 @@ def routes(bench: Workbench) -> list[Route]:
 
         with bench.store() as store:
             period = bench.period(request, store)
-            status = period_status(store, period, bench.today())
+            status = bench.cached(store, "status", (period, bench.today()),
+                                  lambda: period_status(store, period, bench.today()))
             rows = (bench.cached(store, "reviews", (period, bench.today()),
                                  lambda: review_rows(store, period, False, bench.today()))
                     if status.sample else [])
@@ -218,9 +222,9 @@ def routes(bench: Workbench) -> list[Route]:
 
         with bench.store() as store:
             period = bench.period(request, store)
-            built = bench.cached(store, "report", (period,),
-                                 lambda: build_report(store, period, lang="zh"))
-        return HTMLResponse(built.html(), headers={"content-security-policy": DOCUMENT_CSP})
+            html = bench.cached(store, "report", (period,),
+                                lambda: build_report(store, period, lang="zh").html())
+        return HTMLResponse(html, headers={"content-security-policy": DOCUMENT_CSP})
 
     def job_page(request: Request) -> Response:
         job = bench.jobs.get(request.path_params["job"])
