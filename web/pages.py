@@ -113,8 +113,9 @@ def routes(bench: Workbench) -> list[Route]:
 
     @guarded()
     def draw_record(request: Request) -> Response:
+        draw = int(request.path_params["draw"])
         with bench.store() as store:
-            sheet = draw_sheet(store, int(request.path_params["draw"]))
+            sheet = bench.cached(store, "draw", (draw,), lambda: draw_sheet(store, draw))
         return bench.page(request, "record.html", sheet=sheet, period=sheet.period)
 
     @guarded()
