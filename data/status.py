@@ -38,7 +38,7 @@ class Freeze:
     digest: str
     created_at: str
     freezes: int  # how many freezes of this scope the period has
-    changed_since: bool  # the log shows a change of the record after this freeze
+    imports_since: int  # directory or score imports logged after this freeze
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,9 @@ def _freezes(store: Store, period: str) -> dict[str, Freeze]:
         row = store.conn.execute(
             "SELECT seq FROM log WHERE action = 'freeze' AND period = ? "
             "AND json_extract(details, '$.snapshot') = ?", (period, sid)).fetchone()
-        later = {a for (a,) in store.conn.execute(
-            "SELECT DISTINCT action FROM log WHERE seq > ?", (row[0] if row else 0,))}
-        out[scope] = Freeze(int(sid), digest, created, int(count),
-                            row is None or not later <= READ_ONLY_ACTIONS)
+        (later,) = store.conn.execute("SELECT COUNT(*) FROM log WHERE seq > ? AND action = "
+                                      "'import'", (row[0] if row else 0,)).fetchone()
+        out[scope] = Freeze(int(sid), digest, created, int(count), int(later))
     return out
 
 
@@ -165,7 +164,7 @@ def _next(dirs: tuple[Directory, ...], freezes: dict[str, Freeze], plan: DrawSta
     have = {d.kind for d in dirs if d.version}
     if not {"companies", "inspectors"} <= have:
         return "import"
-    if "inspections" not in freezes or (plan is None and freezes["inspections"].changed_since):
+    if "inspections" not in freezes or (plan is None and freezes["inspections"].imports_since):
         return "freeze"
     if plan is None:
         return "draw"

@@ -9,6 +9,7 @@ from conftest import INSPECTION_KINDS, frozen_city
 
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
+from suiji.data.snapshot import freeze
 from suiji.data.status import known_periods, log_head, period_status, record_head
 from suiji.data.store import Store
 from suiji.scheduler.plan import draw_plan
@@ -32,9 +33,19 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     before = period_status(store, "2026Q4", date(2026, 11, 2))
     assert before.next_action == "draw"
     assert before.freezes["inspections"].freezes == 1
-    assert not before.freezes["inspections"].changed_since
+    assert before.freezes["inspections"].imports_since == 0
     assert before.directory("companies").rows == 300
     assert known_periods(store) == ["2026Q4"]
+    from conftest import renamed_companies
+
+    from suiji.data.importers import import_file
+
+    paths = {p.stem: p for p in (tmp_path / "city").iterdir()}
+    import_file(store, "companies", renamed_companies(paths["companies"], tmp_path / "c2.csv",
+                                                      50, 1))
+    changed = period_status(store, "2026Q4", date(2026, 11, 2))
+    assert changed.freezes["inspections"].imports_since == 1 and changed.next_action == "freeze"
+    freeze(store, Period.parse("2026Q4"), "inspections", RULES)
     record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
     after = period_status(store, "2026Q4", date(2026, 11, 16))
     assert after.plan is not None and after.plan.draw == record.id

@@ -114,7 +114,8 @@ class Workbench:
         self.uploads: dict[str, dict[str, Any]] = {}  # token -> server path and what it is
         self.env = Environment(loader=PackageLoader("suiji.web", "templates"),
                                autoescape=select_autoescape(["html"], default=True),
-                               trim_blocks=True, lstrip_blocks=True)
+                               trim_blocks=True, lstrip_blocks=True,
+                               extensions=["jinja2.ext.do"])
         self.env.globals.update(CATEGORY_ZH=CATEGORY_ZH, SCOPE_ZH=SCOPE_ZH,
                                 SEED_SOURCE_ZH=SEED_SOURCE_ZH, STATE_ZH=STATE_ZH,
                                 DOC_TYPE_ZH=DOC_TYPE_ZH, REASON_ZH=REASON_ZH,

@@ -59,11 +59,12 @@ class Server:
 
         app = create_app(WebConfig(db=city.db, rules_path=str(city.rules), work_dir=city.work,
                                    today=lambda: TODAY))
+        self.bench = app.state.workbench
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
                                                     log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> Server:
         self.thread.start()
         end = time.monotonic() + 20
         while not self.server.started:
@@ -71,7 +72,8 @@ class Server:
                 raise RuntimeError("the workbench server did not start")
             time.sleep(0.02)
         port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{port}"
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
@@ -84,9 +86,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
 
 
 @pytest.fixture(scope="module")
-def base(city: City) -> Iterator[str]:
-    with Server(city) as url:
-        yield url
+def server(city: City) -> Iterator[Server]:
+    with Server(city) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +133,21 @@ class Walk:
 
         return self.d.find_element(By.CSS_SELECTOR, css)
 
+    def act(self, css: str, action: str, *args: Any) -> Any:
+        """``find(css).action(*args)``, again if the element was replaced under us (a page
+        that was still settling after a window resize or a reload)."""
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+        for attempt in range(5):
+            try:
+                return getattr(self.find(css), action)(*args)
+            except (StaleElementReferenceException, WebDriverException) as exc:
+                if attempt == 4 or ("stale" not in str(exc) and "belong to the document"
+                                    not in str(exc)):
+                    raise
+                time.sleep(0.2)
+        return None
+
     def wait_text(self, text: str, timeout: float = 90) -> None:
         from selenium.common.exceptions import (
             NoSuchElementException,
@@ -157,7 +174,7 @@ class Walk:
         self.shots.append(name)
 
     def submit(self, css: str = "main form button") -> None:
-        self.find(css).click()
+        self.act(css, "click")
 
     def upload(self, kind: str, path: Path, period: str = "") -> None:
         from selenium.webdriver.support.ui import Select
@@ -168,7 +185,7 @@ class Walk:
             field = self.find("input[name=period]")
             field.clear()
             field.send_keys(period)
-        self.find("input[type=file]").send_keys(str(path))
+        self.act("input[type=file]", "send_keys", str(path))
         self.submit()
         self.wait_text("已导入")
 
@@ -183,10 +200,10 @@ def _plan_items(city: City) -> list[dict[str, Any]]:
         store.close()
 
 
-def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> None:
+def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City) -> None:
     from selenium.webdriver.common.by import By
 
-    w = Walk(browser, base)
+    w = Walk(browser, server.url)
     w.open("/")
     assert "导入检查对象和执法人员名录" in browser.page_source
     w.shot("home-empty")
@@ -195,6 +212,24 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
     w.shot("import-done")
     w.open(f"/import?p={PERIOD}")
     w.shot("import")
+    lines = city.files["companies"].read_bytes().decode("gb18030").splitlines(keepends=True)
+    broken = city.root / "企业名录（有误）.csv"
+    broken.write_bytes("".join([lines[0], lines[1].replace(",", ",,", 1), *lines[2:-5],
+                                lines[3]]).encode("gb18030"))
+    w.act("input[type=file]", "send_keys", str(broken))
+    w.submit()
+    w.wait_text("未能完成")
+    assert browser.find_elements(By.CSS_SELECTOR, "table.problems tbody tr")
+    w.shot("import-error")
+    shorter = city.root / "企业名录（少五家）.csv"
+    shorter.write_bytes("".join(lines[:-5]).encode("gb18030"))
+    w.open(f"/import?p={PERIOD}")
+    w.act("input[type=file]", "send_keys", str(shorter))
+    w.submit()
+    w.wait_text("确认删除")
+    w.shot("import-confirm")
+    w.act("button[value=no]", "click")
+    w.wait_text("名录导入")
 
     w.open(f"/freeze?p={PERIOD}")
     w.shot("freeze")
@@ -205,10 +240,10 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
 
     w.open(f"/draw/inspections?p={PERIOD}")
     assert w.find("#published-digest").text == digest
-    w.find("#seed").send_keys(INSPECTION_SEED)
+    w.act("#seed", "send_keys", INSPECTION_SEED)
     assert "20 位" in w.find("#seed-count").text
     w.shot("draw-screen")
-    w.find("#draw-button").click()
+    w.act("#draw-button", "click")
     w.wait_text("抽取记录")
     assert INSPECTION_SEED in browser.page_source and digest in browser.page_source
     w.shot("draw-record")
@@ -222,9 +257,9 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
     badge = pending[0]["inspectors"][0]
     w.open(f"/plan?p={PERIOD}&inspector={badge}")
     w.shot("plan-filtered")
-    w.find("input[name=badge]").send_keys(badge)
-    w.find("input[name=reason]").send_keys("病假")
-    w.find("form[action='/substitute'] button").click()
+    w.act("input[name=badge]", "send_keys", badge)
+    w.act("input[name=reason]", "send_keys", "病假")
+    w.act("form[action='/substitute'] button", "click")
     w.wait_text("补抽完成")
     w.shot("substitution")
 
@@ -236,9 +271,9 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
     w.shot("results")
 
     w.open(f"/notice?p={PERIOD}")
-    w.find("input[name=authority]").send_keys("江州市生态环境局")
+    w.act("input[name=authority]", "send_keys", "江州市生态环境局")
     w.shot("notice")
-    w.find("form[action='/export/plan'] button").click()
+    w.act("form[action='/export/plan'] button", "click")
     notice = browser.downloads / f"公示-plan-{PERIOD}.html"
     end = time.monotonic() + 20
     while not notice.exists() and time.monotonic() < end:
@@ -249,23 +284,23 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
     browser.find_elements(By.CSS_SELECTOR, ".card form button")[1].click()
     w.wait_text("请公布以下文本")
     w.open(f"/draw/reviews?p={PERIOD}")
-    w.find("#seed").send_keys(REVIEW_SEED)
-    w.find("#draw-button").click()
+    w.act("#seed", "send_keys", REVIEW_SEED)
+    w.act("#draw-button", "click")
     w.wait_text("抽取记录")
     w.shot("sample-record")
     w.open(f"/draw/panels?p={PERIOD}")
     browser.execute_script("document.querySelector('input[name=meeting]').value = arguments[0]",
                            MEETING)
-    w.find("#seed").send_keys(PANEL_SEED)
+    w.act("#seed", "send_keys", PANEL_SEED)
     w.shot("panel-screen")
-    w.find("#draw-button").click()
+    w.act("#draw-button", "click")
     w.wait_text("抽取记录")
     w.shot("panel-record")
 
     w.open(f"/reviews?p={PERIOD}")
     w.shot("reviews")
-    w.find("form[action='/decline'] input[name=reason]").send_keys("出差")
-    w.find("form[action='/decline'] button").click()
+    w.act("form[action='/decline'] input[name=reason]", "send_keys", "出差")
+    w.act("form[action='/decline'] button", "click")
     w.wait_text("谢绝")
     w.shot("decline")
     w.open(f"/experts?p={PERIOD}")
@@ -275,6 +310,7 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
     w.submit("main form button")
     w.wait_text("核验通过")
     w.shot("verify")
+    show_progress(w, server, city)
     w.open(f"/bundle?p={PERIOD}")
     w.submit("main form button")
     w.wait_text("审计材料已生成")
@@ -285,3 +321,29 @@ def test_a_whole_quarter_in_the_browser(browser: Any, base: str, city: City) -> 
         w.shot(name)
     assert "核验全部记录" in browser.page_source
     assert len(list(ARTIFACTS.glob("*.png"))) >= len(w.shots)
+
+
+def show_progress(w: Walk, server: Server, city: City) -> None:
+    """A long job as the page shows it: the bar moves (polling), the page turns when it ends."""
+    from suiji.data.audit import verify_store
+
+    release = threading.Event()
+
+    def work(job: Any) -> Any:
+        job.update("核验 checking draw 1 (2026Q4 inspections)", 1_234, 5_000)
+        release.wait(30)
+        store = Store.open(city.db)
+        try:
+            return verify_store(store, PERIOD)
+        finally:
+            store.close()
+
+    job = server.bench.jobs.start("verify", f"核验 {PERIOD}", PERIOD, work)
+    try:
+        w.open(f"/jobs/{job.id}")
+        w.wait_text("1,234 / 5,000")
+        assert w.find(".progress > div").get_attribute("style").startswith("width: 24%")
+        w.shot("progress")
+    finally:
+        release.set()
+    w.wait_text("核验通过", timeout=30)  # the script saw the end and reloaded the page

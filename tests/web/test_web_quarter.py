@@ -71,7 +71,7 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
     seen["notice_file"] = notice
     post_job(client, "/freeze", {"period": PERIOD, "scope": "reviews"})
     seen["sample_record"] = post_job(client, "/draw/reviews", {
-        "period": PERIOD, "seed_source": "user", "seed": REVIEW_SEED}).text
+        "period": PERIOD, "seed_source": "os", "seed": REVIEW_SEED}).text
     seen["panel_screen"] = client.get(f"/draw/panels?p={PERIOD}").text
     seen["panel_record"] = post_job(client, "/draw/panels", {
         "period": PERIOD, "seed_source": "user", "seed": PANEL_SEED, "meeting": MEETING}).text
@@ -83,6 +83,15 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
     first = panel["items"][0]["experts"][0]
     seen["decline"] = post_job(client, "/decline", {"period": PERIOD, "meeting": MEETING,
                                                     "expert": first, "reason": "出差"}).text
+    with _open(city) as store:
+        (_, _, panel), = current_panel_outputs(store, PERIOD)
+    scores = city.root / "评分.csv"
+    scores.write_bytes(csv_bytes(["专家编号", "项目编号", "会议日期", "评分", "扣分", "说明"],
+                                 [[e, item["project_id"], MEETING, 80, 12 if n == 0 else 0, ""]
+                                  for n, item in enumerate(panel["items"][:2])
+                                  for e in item["experts"]]))
+    seen["scores"] = upload(client, "scores", scores).text
+    seen["experts"] = client.get(f"/experts?p={PERIOD}&brief=1").text
     seen["verify"] = post_job(client, "/verify", {"period": PERIOD}).text
     page = post_job(client, "/bundle", {"period": PERIOD})
     seen["bundle_page"] = page.text
@@ -114,6 +123,24 @@ def test_the_browser_draw_verifies_with_the_cli(quarter: tuple[City, dict[str, o
     assert report["ok"] and report["checked"]["draws"] == 3 and report["checked"]["events"] == 2
 
 
+def test_verify_shows_what_differs_after_a_tamper(quarter: tuple[City, dict[str, object]],
+                                                  tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    city, _ = quarter
+    copy = City(city.root, tmp_path / "tampered.db", city.rules, city.files, tmp_path)
+    (tmp_path / "uploads").mkdir(exist_ok=True)
+    shutil.copyfile(city.db, copy.db)
+    conn = sqlite3.connect(copy.db)
+    conn.execute("UPDATE draws SET seed = '11111111111111111111' WHERE scope = 'inspections'")
+    conn.commit()
+    conn.close()
+    page = post_job(client_for(copy), "/verify", {"period": PERIOD}).text
+    assert "处不一致" in page and "核验通过" not in page
+    assert "draw 1" in page and "difference(s)" in page
+
+
 def test_the_downloaded_bundle_verifies(quarter: tuple[City, dict[str, object]],
                                         tmp_path: Path) -> None:
     _, seen = quarter
@@ -131,11 +158,11 @@ def test_the_trail_holds_every_browser_action_as_the_cli_would(
     with _open(city) as store:
         actions = [e.action for e in store.log_entries()]
         files = [e.details.get("file") for e in store.log_entries() if e.action == "import"]
-    assert actions.count("import") == len(ORDER)
+    assert actions.count("import") == len(ORDER) + 1  # and the scores
     assert actions.count("freeze") == 2 and actions.count("draw") == 3
     assert "substitution" in actions and "decline" in actions and "results" in actions
     assert actions.count("publish") == 1 and actions.count("export") == 1  # notice, bundle
-    assert files == [f"{kind}名录.csv" for kind in ORDER]  # the upload's name, not the temp
+    assert files == [*(f"{kind}名录.csv" for kind in ORDER), "评分.csv"]  # not the temp name
 
 
 def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None:
@@ -159,7 +186,11 @@ def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None
     assert notice.status_code == 200  # type: ignore[attr-defined]
     assert "attachment" in notice.headers["content-disposition"]  # type: ignore[attr-defined]
     assert "江州市生态环境局" in notice.content.decode("utf-8")  # type: ignore[attr-defined]
-    assert "复核抽查" in str(seen["sample_record"]) and REVIEW_SEED in str(seen["sample_record"])
+    sample_record = str(seen["sample_record"])
+    assert "复核抽查" in sample_record and REVIEW_SEED not in sample_record
+    assert "操作系统安全随机源生成" in sample_record  # the OS seed, recorded and shown
+    assert "已导入：专家评分" in str(seen["scores"])
+    assert "警示" in str(seen["experts"])  # 12 deduction points: past the warning line
     assert "会前保密" in str(seen["reviews"])
     assert "谢绝" in str(seen["decline"])
     assert "核验通过" in str(seen["verify"]) and "All good" in str(seen["verify"])
