@@ -234,7 +234,7 @@ def routes(bench: Workbench) -> list[Route]:
         badge, reason = form_text(form, "badge"), form_text(form, "reason")
         start_text = form_text(form, "from")
         try:
-            from_date = _date(start_text, "开始日期").isoformat() if start_text else None
+            from_date = (_date(start_text, "开始日期") if start_text else bench.today()).isoformat()
         except SuijiError as exc:
             return bench.error(request, exc)
 

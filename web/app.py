@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -77,4 +77,4 @@ def create_app(config: WebConfig, extra_hosts: tuple[str, ...] = ()) -> Starlett
     return app
 
 
-__all__ = ["create_app", "WebConfig", "Route"]
+__all__ = ["create_app", "WebConfig"]

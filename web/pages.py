@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -30,20 +30,17 @@ def _int(request: Request, name: str, default: int) -> int:
 
 
 def routes(bench: Workbench) -> list[Route]:
-    def guarded(template_error: str = "") -> Any:
+    def guarded(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """Map domain errors of a page to the error page (exit 1 of the CLI)."""
-        def wrap(fn: Any) -> Any:
-            def endpoint(request: Request) -> Response:
-                try:
-                    response: Response = fn(request)
-                    return response
-                except (SuijiError, ValueError) as exc:
-                    return bench.error(request, exc)
-            endpoint.__name__ = fn.__name__
-            return endpoint
-        return wrap
+        def endpoint(request: Request) -> Response:
+            try:
+                return fn(request)
+            except (SuijiError, ValueError) as exc:
+                return bench.error(request, exc)
+        endpoint.__name__ = fn.__name__
+        return endpoint
 
-    @guarded()
+    @guarded
     def home(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
@@ -53,7 +50,7 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "home.html", status=status, period=period,
                           periods=periods)
 
-    @guarded()
+    @guarded
     def import_form(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
@@ -64,7 +61,7 @@ def routes(bench: Workbench) -> list[Route]:
                           kinds=KINDS, record_kinds=RECORD_KINDS, chosen=kind,
                           limit_mib=bench.config.upload_limit // 2**20)
 
-    @guarded()
+    @guarded
     def rules_page(request: Request) -> Response:
         from suiji.data.rules import PRESETS
 
@@ -78,7 +75,7 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "rules.html", rules=rules, presets=PRESETS, period=period,
                           frozen=frozen, source=bench.config.rules_path or "内置默认规则")
 
-    @guarded()
+    @guarded
     def freeze_page(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
@@ -86,13 +83,13 @@ def routes(bench: Workbench) -> list[Route]:
                                   lambda: period_status(store, period, bench.today()))
         return bench.page(request, "freeze.html", status=status, period=period)
 
-    @guarded()
+    @guarded
     def commitment(request: Request) -> Response:
         with bench.store() as store:
             sheet = freeze_sheet(store, int(request.path_params["snapshot"]))
         return bench.page(request, "commitment.html", sheet=sheet, period=sheet.period)
 
-    @guarded()
+    @guarded
     def draw_screen(request: Request) -> Response:
         scope = request.path_params["scope"]
         if scope not in ("inspections", "reviews", "panels"):
@@ -111,14 +108,14 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "draw.html", scope=scope, status=status, period=period,
                           frozen=frozen, sample=sample, today=bench.today())
 
-    @guarded()
+    @guarded
     def draw_record(request: Request) -> Response:
         draw = int(request.path_params["draw"])
         with bench.store() as store:
             sheet = bench.cached(store, "draw", (draw,), lambda: draw_sheet(store, draw))
         return bench.page(request, "record.html", sheet=sheet, period=sheet.period)
 
-    @guarded()
+    @guarded
     def plan(request: Request) -> Response:
         from suiji.reports.browse import PlanQuery, plan_page
         from suiji.reports.notice import plan_view
@@ -134,13 +131,13 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "plan.html", view=view, page=page, query=query,
                           period=period)
 
-    @guarded()
+    @guarded
     def notice(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
         return bench.page(request, "notice.html", period=period)
 
-    @guarded()
+    @guarded
     def notice_document(request: Request) -> Response:
         from suiji.reports.notice import plan_view, render_notice
 
@@ -151,7 +148,7 @@ def routes(bench: Workbench) -> list[Route]:
                 bench.today(), "zh", ""))
         return HTMLResponse(html, headers={"content-security-policy": DOCUMENT_CSP})
 
-    @guarded()
+    @guarded
     def reviews(request: Request) -> Response:
         from suiji.data.scores import current_panel_outputs
         from suiji.sampler.reviews import review_rows
@@ -167,7 +164,7 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "reviews.html", status=status, rows=rows, panels=panels,
                           period=period)
 
-    @guarded()
+    @guarded
     def experts(request: Request) -> Response:
         from suiji.data.scores import expert_status
 
@@ -184,19 +181,19 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "experts.html", rows=shown, all_rows=rows, counts=counts,
                           brief=brief, period=period, year=bench.today().year)
 
-    @guarded()
+    @guarded
     def verify_page(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
         return bench.page(request, "verify.html", period=period)
 
-    @guarded()
+    @guarded
     def bundle_page(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
         return bench.page(request, "bundle.html", period=period)
 
-    @guarded()
+    @guarded
     def log(request: Request) -> Response:
         from suiji.data.audit import entry_summary, log_rows
 
@@ -211,13 +208,13 @@ def routes(bench: Workbench) -> list[Route]:
         return bench.page(request, "log.html", rows=newest_first, total=len(rows), page=page,
                           pages=pages, only=only, period=period, summary=entry_summary)
 
-    @guarded()
+    @guarded
     def report(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
         return bench.page(request, "report.html", period=period)
 
-    @guarded()
+    @guarded
     def report_document(request: Request) -> Response:
         from suiji.reports.report import build_report
 

@@ -261,6 +261,7 @@ def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City
     w.act("input[name=reason]", "send_keys", "病假")
     w.act("form[action='/substitute'] button", "click")
     w.wait_text("补抽完成")
+    assert f"自 {TODAY.isoformat()} 起" in browser.page_source  # the workbench's today
     w.shot("substitution")
 
     results = city.root / "结果.csv"
