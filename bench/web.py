@@ -1,7 +1,8 @@
 """Workbench response times at province scale (``make bench``): p50/p95 per page.
 
 Builds (once, kept in ``--work``) a province database: 200,000 firms and
-3,000 inspectors from ``bench/scale.py``, frozen and drawn, plus a review
+3,000 inspectors from ``bench/scale.py``, frozen and drawn (general firms at
+12.5% a quarter: about 22,000 inspections), plus a review
 side (projects, agencies, experts from ``data/generate.py``), a review sample,
 a panel meeting and results for the inspections already carried out. Then
 serves it in-process (Starlette's TestClient: the app's own time, no
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -35,6 +37,19 @@ TARGET_MS = 300.0
 PROVINCE = {"firms": 200_000, "inspectors": 3_000, "cities": 16}
 
 
+def rules_file(work: Path) -> Path:
+    """The default rules with general firms at 12.5% a quarter: a plan of about 22,000
+    inspections on the province (the workbench issue's size), against about 13,800 at 5%."""
+    from suiji.data.rules import preset_text
+
+    text = preset_text("default")
+    general = "[inspection.quota.general]\nmode = \"ratio\"\nratio = 0.05\n"
+    assert general in text, "the default preset changed; update bench/web.py"
+    path = work / "rules.toml"
+    path.write_text(text.replace(general, general.replace("0.05", "0.125")), encoding="utf-8")
+    return path
+
+
 def build(work: Path) -> Path:
     """The province database (built once; reused while ``work`` is kept)."""
     db = work / "province.db"
@@ -43,10 +58,11 @@ def build(work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     scale = work / "scale"
     print("bench/web: generating and drawing the province (bench/scale.py)…", file=sys.stderr)
+    env = {**os.environ, "SUIJI_RULES": str(rules_file(work))}
     subprocess.run([sys.executable, str(HERE / "scale.py"), "--firms", str(PROVINCE["firms"]),
                     "--inspectors", str(PROVINCE["inspectors"]), "--cities",
                     str(PROVINCE["cities"]), "--keep", str(scale)], check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=env)
     building = work / "building.db"
     shutil.copyfile(scale / "national.db", building)
     shutil.rmtree(scale)
@@ -71,7 +87,7 @@ def _review_side(db: Path, work: Path) -> None:
     print("bench/web: adding the review side, results and a panel…", file=sys.stderr)
     files = generate_city(work / "reviews", firms=2_000, inspectors=60, projects=1_000,
                           agencies=60, experts=400)
-    rules = load_rules(None)
+    rules = load_rules(work / "rules.toml")
     period = Period.parse(PERIOD)
     store = Store.open(db)
     try:
@@ -137,7 +153,8 @@ def measure(db: Path, requests: int) -> dict[str, Any]:
     from suiji.web.core import WebConfig
 
     with tempfile.TemporaryDirectory(prefix="suiji-bench-web-") as tmp:
-        app = create_app(WebConfig(db=db, work_dir=Path(tmp), today=lambda: TODAY))
+        app = create_app(WebConfig(db=db, rules_path=str(db.parent / "rules.toml"),
+                                   work_dir=Path(tmp), today=lambda: TODAY))
         client = TestClient(app, base_url="http://127.0.0.1")
         rows = []
         for label, url in pages(db):
@@ -157,12 +174,22 @@ def measure(db: Path, requests: int) -> dict[str, Any]:
             rows.append({"page": label, "url": url, "cold_ms": cold * 1000,
                          "p50_ms": statistics.median(times) * 1000, "p95_ms": p95 * 1000,
                          "bytes": len(first.content)})
+    from suiji.data.status import period_status
+    from suiji.data.store import Store
+
+    store = Store.open(db)
+    try:
+        plan = period_status(store, PERIOD, TODAY).plan
+    finally:
+        store.close()
     return {"db": str(db), "requests": requests, "pages": rows,
+            "inspections": plan.items if plan else 0,
             "all_p95_under_target": all(r["p95_ms"] < TARGET_MS for r in rows)}
 
 
 def render(result: dict[str, Any]) -> str:
-    lines = [f"Workbench pages at province scale ({PROVINCE['firms']:,} firms; "
+    lines = [f"Workbench pages at province scale ({PROVINCE['firms']:,} firms, a plan of "
+             f"{result['inspections']:,} inspections; "
              f"{result['requests']} warm requests each after one cold one; target p95 < "
              f"{TARGET_MS:.0f} ms):", "",
              "| page | cold ms | p50 ms | p95 ms | KiB |", "|---|---:|---:|---:|---:|"]
