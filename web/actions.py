@@ -147,11 +147,18 @@ def routes(bench: Workbench) -> list[Route]:
                         return bench.error(request, SuijiError(
                             f"文件超过上限 {cfg.upload_limit // 2**20} MiB。"), 413)
                     out.write(chunk)
+            shown = form_text(form, "p")  # the period the pages were showing
+        try:
+            shown = str(Period.parse(shown)) if shown else ""
+        except SuijiError:
+            shown = ""
         bench.uploads[token] = {"path": path, "kind": kind, "name": name, "period": period,
-                                "bytes": size}
-        label = f"导入 {kind}：{name}"
-        return start(request, "import", label, period or "", import_job(token, False),
-                     kind=kind, name=name)
+                                "shown": period or shown, "bytes": size}
+        response = start(request, "import", f"导入 {kind}：{name}", period or shown,
+                         import_job(token, False), kind=kind, name=name)
+        if response.status_code != 303:  # not started (another job runs): nothing kept
+            _forget(token)
+        return response
 
     async def import_confirm(request: Request) -> Response:
         form = await form_of(request)
@@ -163,7 +170,7 @@ def routes(bench: Workbench) -> list[Route]:
             _forget(token)
             return bench.redirect("/import?kind=" + upload["kind"])
         return start(request, "import", f"导入 {upload['kind']}：{upload['name']}（确认删除）",
-                     upload["period"] or "", import_job(token, True), kind=upload["kind"],
+                     upload["shown"], import_job(token, True), kind=upload["kind"],
                      name=upload["name"])
 
     # --- freeze and draws ---------------------------------------------------------------

@@ -120,7 +120,8 @@ def test_the_browser_draw_verifies_with_the_cli(quarter: tuple[City, dict[str, o
                                       "verify", "--period", PERIOD, "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["ok"] and report["checked"]["draws"] == 3 and report["checked"]["events"] == 2
+    assert report["ok"], report
+    assert (report["checked"]["draws"], report["checked"]["events"]) == (3, 2), report
 
 
 def test_verify_shows_what_differs_after_a_tamper(quarter: tuple[City, dict[str, object]],

@@ -194,6 +194,11 @@ def test_a_second_job_waits_for_the_first(city: City) -> None:
         assert progress["state"] == "running" and progress["label"] == "一项很长的操作"
         page = client.get(f"/jobs/{blocking.id}")
         assert 'data-job="' in page.text and 'http-equiv="refresh"' in page.text
+        with city.files["companies"].open("rb") as f:
+            refused = client.post("/import", data={"kind": "companies", "csrf": token(client)},
+                                  files={"file": ("c.csv", f.read(), "text/csv")})
+        assert refused.status_code == 409
+        assert list((city.work / "uploads").iterdir()) == []  # the refused upload is gone
     finally:
         release.set()
         bench.jobs.wait(blocking)
