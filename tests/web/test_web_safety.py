@@ -219,6 +219,25 @@ def test_a_draw_shows_its_progress_steps(city: City) -> None:
     assert "already drawn" in again.text and "--redraw" in again.text
 
 
+def test_a_seed_from_the_os_is_recorded_shown_and_verifies(city: City) -> None:
+    client = client_for(city)
+    for kind in INSPECTION_KINDS:
+        upload(client, kind, city.files[kind])
+    post_job(client, "/freeze", {"period": PERIOD, "scope": "inspections"})
+    page = post_job(client, "/draw/inspections", {"period": PERIOD, "seed_source": "os",
+                                                  "seed": INSPECTION_SEED}).text
+    assert "操作系统安全随机源生成" in page and INSPECTION_SEED not in page
+    store = Store.open(city.db)
+    try:
+        (seed, source), = store.conn.execute("SELECT seed, seed_source FROM draws").fetchall()
+    finally:
+        store.close()
+    assert source == "os" and len(seed) == 20 and seed.isdigit() and seed in page
+    result = CliRunner().invoke(cli, ["--db", str(city.db), "--rules", str(city.rules),
+                                      "verify", "--period", PERIOD])
+    assert result.exit_code == 0, result.output
+
+
 def hostile_companies(source: Path, target: Path) -> Path:
     lines = source.read_bytes().decode("gb18030").splitlines(keepends=True)
     out = [lines[0]]
