@@ -18,11 +18,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli web
+	$(BIN)/mypy data sampler scheduler reports cli sample web
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli web
+	$(BIN)/mypy data sampler scheduler reports cli sample web
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

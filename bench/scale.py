@@ -125,7 +125,7 @@ def make_usccs(rng: np.random.Generator, divisions: np.ndarray) -> np.ndarray:
     ``91`` (enterprise) + division + a 9-character organisation code (70% the
     post-2015 ``MA`` + 6 characters, else 8 digits; GB 11714 check character) +
     the GB 32100-2015 check character. Same algorithm as
-    :func:`suiji.data.generate.make_uscc`, on whole arrays.
+    :func:`suiji.sample.generate.make_uscc`, on whole arrays.
     """
     import numpy as np
 
@@ -188,7 +188,7 @@ def generate_national(out: Path, spec: Spec = Spec()) -> dict[str, Path]:
     import numpy as np
     import pandas as pd
 
-    from suiji.data.generate import _SURNAMES, INDUSTRIES
+    from suiji.sample.generate import _SURNAMES, INDUSTRIES
 
     rng = np.random.default_rng(spec.seed)
     out.mkdir(parents=True, exist_ok=True)

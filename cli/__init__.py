@@ -1,3 +1,5 @@
 """Command-line interface of suiji (随机)."""
 
-__version__ = "0.1.0"
+from suiji.data.version import __version__
+
+__all__ = ["__version__"]

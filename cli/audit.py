@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
-from suiji.data.errors import SuijiError
+from suiji.cli.types import PERIOD
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 
 
-def _optional_period(ctx: click.Context, param: click.Parameter, value: str | None
-                     ) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(Period.parse(value))
-    except SuijiError as exc:
-        raise click.BadParameter(str(exc)) from exc
-
-
 def _print_report(report: object, as_json: bool) -> None:
-    from suiji.data.audit import VerifyReport
+    from suiji.data.verify import VerifyReport
 
     assert isinstance(report, VerifyReport)
     if as_json:
@@ -48,14 +37,14 @@ def _print_report(report: object, as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     @cli.command("log")
-    @click.option("--period", "-p", default=None, metavar="2026Q4", callback=_optional_period,
+    @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
                   help="Only the entries of this quarter.")
     @click.option("--action", default=None,
                   help="Only entries of this action (import, freeze, draw, redraw, "
                        "substitution, decline, export, publish, ...).")
     @json_option
     @pass_env
-    def log(env: Env, period: str | None, action: str | None, as_json: bool) -> None:
+    def log(env: Env, period: Period | None, action: str | None, as_json: bool) -> None:
         """List the append-only, hash-chained audit log (oldest first).
 
         Every import, freeze, draw, redraw, substitution, decline, result
@@ -67,10 +56,10 @@ def register(cli: click.Group) -> None:
           suiji log --period 2026Q4
           suiji log --action draw --json
         """
-        from suiji.data.audit import entry_summary, log_rows
+        from suiji.data.trail import entry_summary, log_rows
 
         with domain_errors():
-            rows = log_rows(env.store(), period)
+            rows = log_rows(env.store(), str(period) if period else None)
         if action:
             rows = [r for r in rows if r["action"] == action]
         if as_json:
@@ -88,7 +77,7 @@ def register(cli: click.Group) -> None:
             click.echo(f"       hash {r['hash']}")
 
     @cli.command()
-    @click.option("--period", "-p", default=None, metavar="2026Q4", callback=_optional_period,
+    @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
                   help="Check only this quarter's snapshots and draws (the chain and the "
                        "directories are always checked in full).")
     @click.option("--bundle", "bundle", default=None,
@@ -96,7 +85,7 @@ def register(cli: click.Group) -> None:
                   help="Check an audit bundle folder instead of the database.")
     @json_option
     @pass_env
-    def verify(env: Env, period: str | None, bundle: Path | None, as_json: bool) -> None:
+    def verify(env: Env, period: Period | None, bundle: Path | None, as_json: bool) -> None:
         """Recompute every draw from its frozen inputs and seed, and check the whole trail.
 
         Checks the log's hash chain, the directories against their import
@@ -109,17 +98,19 @@ def register(cli: click.Group) -> None:
           suiji verify --period 2026Q4
           suiji verify --bundle 审计材料-2026Q4
         """
-        from suiji.data.audit import verify_store
         from suiji.data.bundle import verify_bundle
+        from suiji.data.verify import verify_store
+        from suiji.scheduler.algorithms import REGISTRY
 
         if bundle is not None and period is not None:
             raise click.UsageError("--bundle checks one bundle; leave out --period.")
         # Progress on a terminal only (and not with --quiet), redrawn in place.
         with domain_errors(), Progress("核验 verifying") as progress:
             if bundle is not None:
-                report = verify_bundle(bundle, progress=progress.step)
+                report = verify_bundle(bundle, REGISTRY, progress=progress.step)
             else:
-                report = verify_store(env.store(), period, progress=progress.step)
+                report = verify_store(env.store(), REGISTRY, str(period) if period else None,
+                                      progress=progress.step)
         _print_report(report, as_json)
 
     @cli.command("audit-bundle")
@@ -141,20 +132,13 @@ def register(cli: click.Group) -> None:
           suiji audit-bundle --period 2026Q4 -o 审计材料-2026Q4
           suiji verify --bundle 审计材料-2026Q4
         """
-        from suiji.data.audit import record_export
         from suiji.data.bundle import write_bundle
+        from suiji.scheduler.algorithms import REGISTRY
 
-        with domain_errors(), Progress(f"审计材料 audit bundle of {period}: collecting"
-                                       ) as progress:
-            store = env.store()
-
-            def log(sums: bytes, write: Callable[[bytes], None]) -> None:
-                progress.step(f"审计材料 audit bundle of {period}: writing {out}")
-                record_export(store, period=str(period), what="audit-bundle", data=sums,
-                              write=write, public=False,
-                              details={"file": str(out), "digest_of": "SHA256SUMS"})
-
-            summary = write_bundle(store, str(period), out, log=log)
+        label = f"审计材料 audit bundle of {period}"
+        with domain_errors(), Progress(f"{label}: collecting") as progress:
+            summary = write_bundle(env.store(), str(period), out, registry=REGISTRY,
+                                   progress=lambda step: progress.step(f"{label}: {step}"))
         if as_json:
             echo_json(summary.as_dict())
             return

@@ -70,7 +70,7 @@ def _pick(key: str, salt: str, options: tuple[str, ...]) -> str:
 
 
 def run_demo(root: click.Group, out: Path, today: date) -> None:
-    from suiji.data.generate import generate_city
+    from suiji.sample.generate import generate_city
 
     if out.exists():
         shutil.rmtree(out)

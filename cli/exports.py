@@ -1,4 +1,8 @@
-"""``suiji export plan|reviews`` and ``suiji report``: every rendering, each logged in the trail."""
+"""``suiji export plan|reviews`` and ``suiji report``: every rendering, each logged in the trail.
+
+The library writes and records them (:mod:`suiji.reports.exports`); these
+commands parse the options, call it and say what was written.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,18 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.types import DATE
 from suiji.data.period import Period
-from suiji.data.store import Store
-from suiji.reports.writers import Rendered
-
-
-def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-12-31.") from exc
+from suiji.reports.exports import Exported
 
 
 def _common(f: Callable[..., None]) -> Callable[..., None]:
-    f = click.option("--as-of", "as_of", default=None, hidden=True, callback=_as_of,
+    f = click.option("--as-of", "as_of", default=None, hidden=True, type=DATE,
                      help="Pretend today is this date (tests).")(f)
     f = click.option("-o", "--output", "out", default=None,
                      type=click.Path(dir_okay=False, path_type=Path),
@@ -39,36 +35,21 @@ def _common(f: Callable[..., None]) -> Callable[..., None]:
     return f
 
 
-def _writer(out: Path | None) -> Callable[[bytes], None]:
-    if out is None:
-        def to_stdout(data: bytes) -> None:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        return to_stdout
-
-    def to_file(data: bytes) -> None:
-        from suiji.data.audit import write_file_atomically
-
-        write_file_atomically(out, data)
-    return to_file
-
-
-def _emit(env: Env, store: Store, period: Period, what: str, rendered: Rendered,
-          out: Path | None, public: bool) -> None:
-    from suiji.data.audit import record_export
-
-    if rendered.fmt == "xlsx" and out is None:
+def _destination(fmt: str, out: Path | None) -> tuple[Path | BinaryIO, str]:
+    """Where the export goes and what the trail calls it: the file, or standard output."""
+    if out is not None:
+        return out, str(out)
+    if fmt == "xlsx":
         raise click.UsageError("XLSX is a binary file and is not printed to the terminal; "
                                "give a file name, e.g. -o plan.xlsx.")
-    details = dict(rendered.details)
-    details["file"] = str(out) if out else "<stdout>"
-    record_export(store, period=str(period), what=what, data=rendered.data,
-                  write=_writer(out), public=public, details=details,
-                  digests=rendered.digests)
-    sealed = details.get("sealed", 0)
+    sys.stdout.flush()
+    return sys.stdout.buffer, "<stdout>"
+
+
+def _say(env: Env, exported: Exported, out: Path | None) -> None:
+    sealed = exported.sealed
     if out is not None:
-        env.info(f"Wrote {rendered.rows} rows to {out}" + (f"; {sealed} still sealed."
+        env.info(f"Wrote {exported.rows} rows to {out}" + (f"; {sealed} still sealed."
                                                            if sealed else "."))
     elif sealed:
         env.info(f"{sealed} not shown: sealed until they take place.")
@@ -85,7 +66,7 @@ def register(cli: click.Group) -> None:
                                                   "e.g. 江州市生态环境局.")
     @pass_env
     def export_plan_cmd(env: Env, period: Period, fmt: str, public: bool, lang: str,
-                        out: Path | None, as_of: date, authority: str) -> None:
+                        out: Path | None, as_of: date | None, authority: str) -> None:
         """Export the inspection plan, or with --public the notice to publish (一公开).
 
         Internal exports list every inspection with inspectors, probabilities and
@@ -100,20 +81,21 @@ def register(cli: click.Group) -> None:
           suiji export plan --period 2026Q4 --format html --public -o 公示.html
           suiji export plan --period 2026Q4 --format json > plan.json
         """
-        from suiji.reports.notice import export_plan
+        from suiji.reports.exports import export_plan
 
+        dest, name = _destination(fmt, out)
         with domain_errors():
-            store = env.store()
-            rendered = export_plan(store, period, fmt, public=public, as_of=as_of, lang=lang,
-                                   authority=authority)
-            _emit(env, store, period, "plan", rendered, out, public)
+            exported = export_plan(env.store(), period, fmt, dest, public=public,
+                                   as_of=as_of or date.today(), lang=lang,
+                                   authority=authority, name=name)
+        _say(env, exported, out)
 
     @export.command("reviews")
     @period_option
     @_common
     @pass_env
     def export_reviews_cmd(env: Env, period: Period, fmt: str, public: bool, lang: str,
-                           out: Path | None, as_of: date) -> None:
+                           out: Path | None, as_of: date | None) -> None:
         """Export the EIA review sample with its expert panels.
 
         Panels stay sealed (omitted) in public output until their meeting has
@@ -124,13 +106,13 @@ def register(cli: click.Group) -> None:
           suiji export reviews --period 2026Q4 --format csv -o 复核抽查.csv
           suiji export reviews --period 2026Q4 --format html --public -o 复核公示.html
         """
-        from suiji.reports.notice import export_reviews
+        from suiji.reports.exports import export_reviews
 
+        dest, name = _destination(fmt, out)
         with domain_errors():
-            store = env.store()
-            rendered = export_reviews(store, period, fmt, public=public, as_of=as_of,
-                                      lang=lang)
-            _emit(env, store, period, "reviews", rendered, out, public)
+            exported = export_reviews(env.store(), period, fmt, dest, public=public,
+                                      as_of=as_of or date.today(), lang=lang, name=name)
+        _say(env, exported, out)
 
     @cli.command("report")
     @period_option
@@ -151,31 +133,16 @@ def register(cli: click.Group) -> None:
         Example:
           suiji report --period 2026Q4 -o 报告-2026Q4
         """
-        from suiji.data.audit import record_export, write_file_atomically
-        from suiji.data.store import canonical_json, sha256_hex
-        from suiji.reports.report import build_report
+        from suiji.reports.exports import write_report
 
         with domain_errors():
-            store = env.store()
-            report = build_report(store, period, lang=lang)
-            files = report.files()
-            index = canonical_json({n: sha256_hex(d) for n, d in sorted(files.items())})
-
-            def write(_: bytes) -> None:
-                for name, data in files.items():
-                    write_file_atomically(out / name, data)
-
-            record_export(store, period=str(period), what="report", data=index.encode("utf-8"),
-                          write=write, public=False,
-                          details={"file": str(out), "lang": lang, "files": sorted(files),
-                                   "digest_of": "canonical JSON of {file: sha256}"},
-                          digests={n: sha256_hex(d) for n, d in files.items()})
+            written = write_report(env.store(), period, out, lang=lang)
         if as_json:
-            echo_json({"folder": str(out), "files": {n: sha256_hex(d) for n, d in files.items()},
-                       "notes": list(report.notes)})
+            echo_json({"folder": str(out), "files": dict(written.files),
+                       "notes": list(written.notes)})
             return
-        for note in report.notes:
+        for note in written.notes:
             env.info(f"note: {note}")
-        for name in sorted(files):
+        for name in sorted(written.files):
             click.echo(str(out / name))
 

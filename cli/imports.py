@@ -8,19 +8,11 @@ from typing import Any
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env
+from suiji.cli.types import PERIOD
 from suiji.data.period import Period
 from suiji.data.schema import KINDS, RECORD_KINDS
 
 IMPORT_KINDS = (*KINDS, *RECORD_KINDS)
-
-
-def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(Period.parse(value))
-    except Exception as exc:
-        raise click.BadParameter(str(exc)) from exc
 
 
 def summary_line(result: dict[str, Any]) -> str:
@@ -43,12 +35,12 @@ def summary_line(result: dict[str, Any]) -> str:
                    "Default: detected (UTF-8 with BOM, UTF-8, else GB18030).")
 @click.option("--sheet", metavar="NAME", default=None,
               help="The worksheet of an .xlsx file (default: the first).")
-@click.option("--period", "-p", metavar="2026Q4", default=None, callback=_period,
+@click.option("--period", "-p", metavar="2026Q4", default=None, type=PERIOD,
               help="The quarter a results file reports on (results only).")
 @json_option
 @pass_env
 def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet: str | None,
-                   period: str | None, as_json: bool) -> None:
+                   period: Period | None, as_json: bool) -> None:
     """Import a CSV or XLSX file as KIND, replacing its current version.
 
     KIND is one of: companies, inspectors, inspector-leave, conflicts,
@@ -72,7 +64,8 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     with domain_errors():
         rules = env.rules() if kind == "scores" else None
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
-                             period=period, rules=rules)
+                             period=str(period) if period else None, rules=rules,
+                             progress=True)
     if as_json:
         echo_json(result)
         return

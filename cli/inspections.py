@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 
 
-def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    m = re.fullmatch(r"\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*", value)
-    try:
-        if m is None:
-            raise ValueError(value)
-        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-02.") from exc
-
-
 @click.command("inspections")
 @period_option
-@click.option("--seed", default=None, metavar="DIGITS",
+@click.option("--seed", default=None, metavar="DIGITS", type=SEED,
               help="The public seed, e.g. 20 dice digits rolled before witnesses. Without it "
                    "one is drawn from the operating system's secure random source.")
 @click.option("--redraw", is_flag=True,
@@ -96,12 +84,12 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
 @click.option("--inspector", "badge", required=True, metavar="BADGE",
               help="The badge number (执法证号) of the inspector to replace.")
 @click.option("--reason", required=True, help="Why (sick leave, late recusal, ...); recorded.")
-@click.option("--from", "from_date", default=None, metavar="DATE", callback=_iso_date,
+@click.option("--from", "from_date", default=None, metavar="DATE", type=DATE,
               help="Replace in inspections on or after this date (default: today).")
 @json_option
 @pass_env
 def substitute_command(env: Env, period: Period, badge: str, reason: str,
-                       from_date: str | None, as_json: bool) -> None:
+                       from_date: date | None, as_json: bool) -> None:
     """Replace an inspector in their pending inspections of the period's plan.
 
     Each affected inspection keeps its date and other members; the new member
@@ -116,7 +104,9 @@ def substitute_command(env: Env, period: Period, badge: str, reason: str,
     from suiji.scheduler.plan import substitute_inspector
 
     with domain_errors():
-        result = substitute_inspector(env.store(), period, badge, reason, from_date)
+        result = substitute_inspector(env.store(), period, badge, reason,
+                                      from_date.isoformat() if from_date else None,
+                                      today=date.today())
     changed = [{"uscc": r.uscc, "date": r.date, "before": list(r.before), "after": list(r.after)}
                for r in result.replacements]
     if as_json:

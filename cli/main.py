@@ -1,7 +1,11 @@
 """The ``suiji`` command. It only adapts: parse options, call the core, format the result.
 
-Domain errors (:class:`suiji.data.errors.SuijiError`) exit with code 1 and a
-message saying what to fix; usage errors exit with code 2.
+Errors carry their exit code and are mapped in one place, :func:`domain_errors`:
+a domain refusal (:class:`suiji.data.errors.SuijiError`) exits 1 with a message
+saying what to fix; a usage mistake (:class:`~suiji.data.errors.UsageError`, or
+a bad option value) exits 2; an internal inconsistency
+(:class:`~suiji.data.errors.BugError`) is shown as a bug to report, with its
+traceback, and exits 70 (``EX_SOFTWARE``).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import importlib
 import importlib.util
 import json
 import sqlite3
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,13 +24,15 @@ from typing import Any, TypeVar
 import click
 
 from suiji.cli import __version__
-from suiji.data.errors import SuijiError
+from suiji.cli.types import PERIOD
+from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
 from suiji.data.rules import Rules, load_rules
 from suiji.data.store import DEFAULT_DB, Store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+BUG_EXIT_CODE = 70  # EX_SOFTWARE: suiji itself is wrong, not the user's input
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,11 +59,29 @@ pass_env = click.make_pass_decorator(Env)
 
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Map core errors to a clean exit 1 with the core's message."""
+    """Map core errors to their exit codes, with the core's message: the one place that does.
+
+    :class:`SuijiError` exits with its ``exit_code`` (1, or 2 for a
+    :class:`~suiji.data.errors.UsageError`, shown with the usage line);
+    :class:`BugError` prints its traceback and a request to report it, and
+    exits :data:`BUG_EXIT_CODE`; a locked or damaged database exits 1.
+    """
     try:
         yield
     except SuijiError as exc:
-        raise click.ClickException(str(exc)) from exc
+        if exc.exit_code == click.UsageError.exit_code:
+            raise click.UsageError(str(exc), click.get_current_context(silent=True)) from exc
+        error = click.ClickException(str(exc))
+        if exc.exit_code == error.exit_code:
+            raise error from exc
+        error.show()  # another code: shown the same way, exits with the error's own code
+        raise click.exceptions.Exit(exc.exit_code) from exc
+    except BugError as exc:
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+        click.echo(f"Internal error: {exc}\n"
+                   f"This is a bug in suiji, not a problem with your input. Please report "
+                   f"it, with the command you ran and the text above.", err=True)
+        raise click.exceptions.Exit(BUG_EXIT_CODE) from exc
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise click.ClickException(
@@ -71,16 +96,8 @@ def domain_errors() -> Iterator[None]:
 
 
 def period_option(f: F) -> F:
-    return click.option("--period", "-p", required=True, metavar="2026Q4",
-                        callback=lambda ctx, param, v: _parse_period(v),
-                        help="The quarter, e.g. 2026Q4.")(f)
-
-
-def _parse_period(value: str) -> Period:
-    try:
-        return Period.parse(value)
-    except SuijiError as exc:
-        raise click.BadParameter(str(exc)) from exc
+    return click.option("--period", "-p", required=True, metavar="2026Q4", type=PERIOD,
+                        help="The quarter, e.g. 2026Q4 (also 2026q4, 2026-Q4).")(f)
 
 
 def json_option(f: F) -> F:
@@ -126,9 +143,7 @@ def init(env: Env) -> None:
       suiji --db 江州.db init
     """
     with domain_errors():
-        store = Store.init(env.db)
-        version = store.conn.execute(
-            "SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+        version = Store.init(env.db).schema_version
     click.echo(f"Database {env.db} ready (schema version {version}).")
 
 

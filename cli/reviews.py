@@ -8,31 +8,19 @@ The commands only adapt: they parse options, call one core function of
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.types import DATE, PERIOD, SEED
 from suiji.data.draws import DrawRecord
 from suiji.data.period import Period
 
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
 REASON_ZH = {"watch_list": "重点监督单位报告书", "certainty": "必抽", "sampled": "抽中"}
 STATE_ZH = {"good": "正常", "warning": "警示", "suspended": "暂停"}
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip().replace("/", "-"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2027-01-20.") from exc
 
 
 def _width(text: str) -> int:
@@ -57,13 +45,13 @@ def _draw_meta(record: DrawRecord) -> dict[str, Any]:
             "created_at": record.created_at}
 
 
-seed_option = click.option("--seed", default=None, metavar="DIGITS",
+seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
                            help="The public seed, e.g. 20 dice digits. Without it a seed is "
                                 "taken from the OS's secure random source and recorded.")
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
-today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, callback=_date,
+today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
                             hidden=True, help="Tests only: the date of the draw.")
 
 
@@ -119,7 +107,7 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 
 @click.command("panels")
 @period_option
-@click.option("--meeting", required=True, callback=_date, metavar="YYYY-MM-DD",
+@click.option("--meeting", required=True, type=DATE, metavar="YYYY-MM-DD",
               help="The date of the review meeting.")
 @click.option("--documents", default=None, metavar="ID,ID",
               help="The sampled documents to panel (default: every sampled document of the "
@@ -169,15 +157,15 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
 
 
 @click.command("decline")
-@click.option("--meeting", required=True, callback=_date, metavar="YYYY-MM-DD",
+@click.option("--meeting", required=True, type=DATE, metavar="YYYY-MM-DD",
               help="The date of the review meeting.")
 @click.option("--expert", required=True, metavar="ID", help="The expert who declines.")
 @click.option("--reason", required=True, help="Why (recorded), e.g. 出差.")
-@click.option("--period", "-p", default=None, metavar="2026Q4",
+@click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The sample's quarter, when the meeting has panels of several.")
 @json_option
 @pass_env
-def decline_command(env: Env, meeting: date, expert: str, reason: str, period: str | None,
+def decline_command(env: Env, meeting: date, expert: str, reason: str, period: Period | None,
                     as_json: bool) -> None:
     """An expert declines a meeting: the first eligible alternate takes each of their places.
 
@@ -191,8 +179,7 @@ def decline_command(env: Env, meeting: date, expert: str, reason: str, period: s
     from suiji.scheduler.panels import decline
 
     with domain_errors():
-        p = Period.parse(period) if period else None
-        result = decline(env.store(), meeting, expert, reason, p)
+        result = decline(env.store(), meeting, expert, reason, period)
     if as_json:
         echo_json({"draw": result.draw.id, "event": result.event_id, "expert_id": expert,
                    "reason": reason, "replacements": list(result.replacements),
@@ -219,14 +206,14 @@ def experts_group() -> None:
 
 
 @experts_group.command("status")
-@click.option("--period", "-p", default=None, metavar="2026Q4",
+@click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The quarter whose load is shown (default: the current quarter).")
 @today_option
 @click.option("--brief", is_flag=True,
               help="List only experts with points or load, warned, suspended or not eligible.")
 @json_option
 @pass_env
-def experts_status_command(env: Env, period: str | None, today: date | None, brief: bool,
+def experts_status_command(env: Env, period: Period | None, today: date | None, brief: bool,
                            as_json: bool) -> None:
     """Each expert's state (正常/警示/暂停), deduction points of the year, and load.
 
@@ -244,8 +231,7 @@ def experts_status_command(env: Env, period: str | None, today: date | None, bri
 
     on = _today(today)
     with domain_errors():
-        p = Period.parse(period) if period else None
-        rows = expert_status(env.store(), env.rules(), on, p)
+        rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:
         echo_json(rows)
         return

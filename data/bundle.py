@@ -33,21 +33,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suiji.data.audit import (
+from suiji.data.draws import DrawRecord, all_draws, event_rows, stored_output
+from suiji.data.errors import SuijiError
+from suiji.data.snapshot import Snapshot
+from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+from suiji.data.trail import record_export
+from suiji.data.verify import (
     Finding,
+    Registry,
     VerifyReport,
     check_chain,
     check_draw,
     check_snapshot,
-    draw_events_rows,
     draw_label,
     index_log,
     load_snapshot_raw,
 )
-from suiji.data.draws import ALGORITHMS, EVENT_ALGORITHMS, DrawRecord, all_draws
-from suiji.data.errors import SuijiError
-from suiji.data.snapshot import Snapshot
-from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+from suiji.data.version import __version__
 
 FORMAT = "suiji-audit-bundle/1"
 SUMS = "SHA256SUMS"
@@ -90,9 +92,15 @@ def _json_bytes(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """The bundle's files (relative path -> bytes) and its manifest, built in memory."""
-    from suiji.cli import __version__
+def bundle_files(store: Store, period: str, registry: Registry | None = None
+                 ) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The bundle's files (relative path -> bytes) and its manifest, built in memory.
+
+    With ``registry``, each draw and event in the manifest names the function
+    that recomputes it (``compute``); verification itself goes by ``algorithm``.
+    """
+    def compute_name(algorithm: str, kind: str | None = None) -> str:
+        return registry.describe(algorithm, kind) if registry is not None else ""
 
     draws = all_draws(store, period)
     if not draws:
@@ -117,14 +125,13 @@ def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str,
     seed_rows = []
     n_events = 0
     for d in draws:
-        raw = store.conn.execute("SELECT output FROM draws WHERE id = ?", (d.id,)).fetchone()[0]
-        files[f"outputs/draw-{d.id}.json"] = str(raw).encode("utf-8")
+        files[f"outputs/draw-{d.id}.json"] = stored_output(store, d.id).encode("utf-8")
         events = []
-        for ev in draw_events_rows(store, d.id):
+        for ev in event_rows(store, d.id):
             n_events += 1
             files[f"outputs/event-{ev['id']}.json"] = str(ev["output"]).encode("utf-8")
             events.append({"id": ev["id"], "kind": ev["kind"], "params": json.loads(ev["params"]),
-                           "compute": EVENT_ALGORITHMS.get(ev["kind"], ""),
+                           "compute": compute_name(d.algorithm, ev["kind"]),
                            "output": f"outputs/event-{ev['id']}.json",
                            "output_sha256": ev["output_sha256"], "reason": ev["reason"],
                            "created_at": ev["created_at"]})
@@ -133,7 +140,7 @@ def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str,
             "status": d.status, "snapshot": d.snapshot_id,
             "snapshot_digest": digest_of.get(d.snapshot_id, ""), "seed": d.seed,
             "seed_source": d.seed_source, "algorithm": d.algorithm,
-            "compute": ALGORITHMS.get(d.scope, ""), "params": d.params,
+            "compute": compute_name(d.algorithm), "params": d.params,
             "output": f"outputs/draw-{d.id}.json", "output_sha256": d.output_sha256,
             "reason": d.reason, "created_at": d.created_at, "events": events})
         seed_rows.append([d.id, d.scope, d.subject, d.status, d.seed, d.seed_source,
@@ -170,20 +177,25 @@ def bundle_files(store: Store, period: str) -> tuple[dict[str, bytes], dict[str,
     return files, manifest
 
 
-def write_bundle(store: Store, period: str, out: Path,
-                 log: Callable[[bytes, Callable[[bytes], None]], None] | None = None
-                 ) -> BundleSummary:
-    """Write the bundle of ``period`` into ``out`` (which must not exist or be empty).
+def write_bundle(store: Store, period: str, out: Path, *,
+                 registry: Registry | None = None,
+                 progress: Callable[[str], None] | None = None) -> BundleSummary:
+    """Write the bundle of ``period`` into ``out`` (which must not exist or be empty),
+    and record it in the trail.
 
-    ``log(sums_bytes, write)`` is given the SHA256SUMS bytes and a function that
-    writes the bundle; the CLI passes one that records the export in the trail
-    inside the same transaction as the write.
+    ``registry`` (``suiji.scheduler.algorithms.REGISTRY``) names each draw's
+    recompute function in the manifest. ``progress`` is told when the files
+    are collected and the writing starts (``"writing DIR"``).
+
+    The ``export`` entry (``what: audit-bundle``) commits to the SHA-256 of
+    SHA256SUMS and is written in the same transaction as the folder: if the
+    write fails there is no entry, and no bundle.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SuijiError(f"{out} exists and is not an empty folder; choose a new folder "
                          f"for the bundle (-o DIR).")
-    files, manifest = bundle_files(store, period)
+    files, manifest = bundle_files(store, period, registry)
 
     def write(_: bytes) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -200,10 +212,10 @@ def write_bundle(store: Store, period: str, out: Path,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    if log is not None:
-        log(files[SUMS], write)
-    else:
-        write(files[SUMS])
+    if progress is not None:
+        progress(f"writing {out}")
+    record_export(store, period=period, what="audit-bundle", data=files[SUMS], write=write,
+                  public=False, details={"file": str(out), "digest_of": "SHA256SUMS"})
     return BundleSummary(out, period, len(files), len(manifest["draws"]), manifest["_events"],
                          sha256_hex(files[SUMS]), tuple(manifest["notes"]))
 
@@ -222,9 +234,13 @@ def _read_sums(root: Path) -> tuple[dict[str, str], list[Finding]]:
     return sums, []
 
 
-def verify_bundle(root: Path, *, recompute: bool = True,
+def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                   progress: Callable[[str], None] | None = None) -> VerifyReport:
-    """Check a bundle on its own: digests, snapshots, log entries, and every recomputation."""
+    """Check a bundle on its own: digests, snapshots, log entries, and every recomputation.
+
+    Each draw is recomputed with the function ``registry`` holds for the
+    algorithm id the manifest records for it.
+    """
     say = progress or (lambda _msg: None)
     root = Path(root)
     findings: list[Finding] = []
@@ -298,7 +314,8 @@ def verify_bundle(root: Path, *, recompute: bool = True,
                            else ""})
         n_events += len(events)
         findings += check_draw(d, path.read_bytes(), snap, index, events, recompute,
-                               "the output file does not hash to the recorded output digest")
+                               "the output file does not hash to the recorded output digest",
+                               registry)
 
     notes = []
     if manifest.get("log_head"):

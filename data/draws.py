@@ -1,10 +1,13 @@
 """The record of draws: one current draw per (period, scope, subject), redraws on record.
 
-Every draw module (inspection plan, review sample, expert panels) computes its
-output as a pure function of a snapshot and a seed, then hands it to
-:func:`record_draw`, which stores it, its digest and a log entry in one
-transaction. The partial unique index ``draws_one_current`` means two
-processes racing to draw the same period cannot both succeed.
+Every recorded draw (inspection plan, review sample, expert panels) runs through
+:func:`run_draw`, and every event on a draw (substitution, decline) through
+:func:`run_event`: the draw modules supply a pure compute function of a snapshot
+and a seed, and its parameters; seed resolution, the freeze check, the
+one-current-draw rule, the redraw reason and the atomic record with its log
+entry are written once, here. The partial unique index ``draws_one_current``
+means two processes racing to draw the same period cannot both succeed. The
+queries of draws and their events live here too.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from suiji.data.errors import AlreadyDrawnError, SuijiError
-from suiji.data.snapshot import Snapshot
+from suiji.data.errors import AlreadyDrawnError, SuijiError, UsageError
+from suiji.data.period import Period
+from suiji.data.progress import Progress
+from suiji.data.rules import Rules
+from suiji.data.snapshot import Snapshot, check_unchanged, latest_snapshot, load_snapshot
 from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
 
 
@@ -38,28 +45,13 @@ class DrawRecord:
     created_at: str
 
 
-# Every draw and every event on a draw is a pure function, named here so that
-# `suiji verify` can recompute it from the frozen inputs, the seed and the
-# recorded params. Signatures:
-#   draw:  compute(snapshot: Snapshot, seed: str, params: dict) -> JSON-able output
-#   event: compute(snapshot: Snapshot, seed: str, previous_output, params: dict) -> new output
-ALGORITHMS: dict[str, str] = {
-    "inspections": "suiji.scheduler.plan:compute_plan",
-    "reviews": "suiji.sampler.reviews:compute_sample",
-    "panels": "suiji.scheduler.panels:compute_panels",
-}
-EVENT_ALGORITHMS: dict[str, str] = {
-    "substitution": "suiji.scheduler.plan:compute_substitution",
-    "decline": "suiji.scheduler.panels:compute_decline",
-}
-
-
-def resolve(path: str) -> Any:
-    """Import ``module:function``."""
-    import importlib
-
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+# Every draw and every event on a draw is a pure function of its frozen inputs:
+#   draw:  compute(snapshot, seed, params, progress=None) -> JSON-able output
+#   event: compute(snapshot, seed, previous_output, params) -> new output
+# The registry that maps a recorded algorithm id to them lives above this layer
+# (suiji.scheduler.algorithms); verification receives it as an argument.
+DrawCompute = Callable[..., Any]
+EventCompute = Callable[[Snapshot, str, Any, dict[str, Any]], Any]
 
 
 def new_seed() -> str:
@@ -80,7 +72,7 @@ def refuse_if_drawn(store: Store, period: str, scope: str, subject: str = "", *,
     ``what`` names the draw in the message (default: period, scope, subject).
     """
     if redraw and not reason.strip():
-        raise SuijiError("A redraw needs a reason: --reason \"...\" (it is published).")
+        raise UsageError("A redraw needs a reason: --reason \"...\" (it is published).")
     previous = current_draw(store, period, scope, subject)
     if previous is not None and not redraw:
         label = what or f"{period} {scope}" + (f" {subject}" if subject else "")
@@ -173,7 +165,7 @@ def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, An
                  output: Any, reason: str) -> int:
     """Record a change to a draw (substitution, decline) with the resulting full output."""
     if not reason.strip():
-        raise SuijiError(f"A {kind} needs a reason: --reason \"...\".")
+        raise UsageError(f"A {kind} needs a reason: --reason \"...\".")
     data = output_bytes(output)
     digest = sha256_hex(data)
     with store.transaction():
@@ -202,3 +194,109 @@ def latest_output(store: Store, draw: DrawRecord) -> Any:
     row = store.conn.execute("SELECT output FROM draw_events WHERE draw_id = ? "
                              "ORDER BY id DESC LIMIT 1", (draw.id,)).fetchone()
     return json.loads(row[0]) if row else draw.output
+
+
+def event_rows(store: Store, draw_id: int) -> list[dict[str, Any]]:
+    """The recorded events of a draw, oldest first: id, kind, params (JSON text), output
+    (the exact stored text), output_sha256, reason, created_at."""
+    cur = store.conn.execute("SELECT id, kind, params, output, output_sha256, reason, created_at "
+                             "FROM draw_events WHERE draw_id = ? ORDER BY id", (draw_id,))
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def count_events(store: Store, draw_id: int, kind: str) -> int:
+    """How many events of ``kind`` the draw has (numbers the next one)."""
+    return int(store.conn.execute("SELECT COUNT(*) FROM draw_events WHERE draw_id = ? AND "
+                                  "kind = ?", (draw_id, kind)).fetchone()[0])
+
+
+def stored_output(store: Store, draw_id: int) -> str:
+    """A draw's output exactly as stored (the text its digest is taken of)."""
+    return str(store.conn.execute("SELECT output FROM draws WHERE id = ?",
+                                  (draw_id,)).fetchone()[0])
+
+
+def current_periods(store: Store, scope: str, subject: str) -> list[str]:
+    """The periods that have a current draw of ``scope`` for ``subject``, sorted."""
+    rows = store.conn.execute(
+        "SELECT period FROM draws WHERE scope = ? AND subject = ? AND status = 'current' "
+        "ORDER BY period", (scope, subject)).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+# --- the one recorded-draw path --------------------------------------------------------
+
+ParamsSource = Mapping[str, Any] | Callable[[Store, Snapshot], Mapping[str, Any]]
+
+
+def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules, algorithm: str,
+             compute: DrawCompute, params: ParamsSource | None = None, subject: str = "",
+             snapshot_scope: str | None = None, seed: str | None = None, redraw: bool = False,
+             reason: str = "", what: str = "", hint: str = "",
+             progress: Progress | None = None) -> DrawRecord:
+    """Run one recorded draw, all or nothing, and return its record.
+
+    In one transaction: the latest snapshot of ``snapshot_scope`` (default
+    ``scope``) for the period, the freeze check against ``rules``, the
+    one-current-draw-per-(period, scope, subject) rule (a second draw needs
+    ``redraw`` with a ``reason``), the ``params`` (a mapping, or a function of
+    the store and the snapshot that reads what the draw depends on), then the
+    pure ``compute(snapshot, seed, params, progress=progress)`` and the record
+    with its log entry. Without ``seed`` one comes from the OS (``os``).
+    ``what`` and ``hint`` word the "already drawn" refusal.
+    """
+    seed, seed_source = resolve_seed(seed)
+    key = str(period)
+    if redraw and not reason.strip():
+        raise UsageError("A redraw needs a reason: --reason \"...\" (it is published).")
+    with store.transaction():
+        if progress is not None:
+            progress.step("核对 checking the inputs against the freeze")
+        snapshot = latest_snapshot(store, Period.parse(key), snapshot_scope or scope)
+        check_unchanged(store, snapshot, rules)
+        refuse_if_drawn(store, key, scope, subject, redraw=redraw, reason=reason, what=what,
+                        hint=hint)
+        given = params(store, snapshot) if callable(params) else params
+        values = dict(given or {})
+        output = compute(snapshot, seed, values, progress=progress)
+        return record_draw(store, scope=scope, snapshot=snapshot, seed=seed,
+                           seed_source=seed_source, algorithm=algorithm, output=output,
+                           params=values, subject=subject, redraw=redraw, reason=reason)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A recorded event: its id, the draw it changed, the output before and after it."""
+
+    event: int
+    draw: DrawRecord
+    kind: str
+    params: dict[str, Any]
+    before: Any
+    output: Any
+
+
+def run_event(store: Store, *, kind: str, find: Callable[[Store], DrawRecord],
+              compute: EventCompute,
+              params: Mapping[str, Any] | Callable[[Store, DrawRecord], Mapping[str, Any]],
+              reason: str, hint: str = "") -> EventRecord:
+    """Run one recorded event on a draw (substitution, decline), all or nothing.
+
+    In one transaction: ``find`` the draw, load its snapshot and latest output,
+    the ``params`` (a mapping, or a function of the store and the draw), the
+    pure ``compute(snapshot, draw.seed, latest_output, params)``, and the
+    record of the resulting full output with its log entry. An empty
+    ``reason`` is refused (``hint`` adds an example to the message).
+    """
+    if not reason.strip():
+        raise UsageError(f"A {kind} needs a reason: --reason \"...\""
+                         f"{' (' + hint + ')' if hint else ''}.")
+    with store.transaction():
+        draw = find(store)
+        snapshot = load_snapshot(store, draw.snapshot_id)
+        values = dict(params(store, draw) if callable(params) else params)
+        before = latest_output(store, draw)
+        output = compute(snapshot, draw.seed, before, values)
+        event_id = record_event(store, draw, kind, values, output, reason)
+    return EventRecord(event_id, draw, kind, values, before, output)

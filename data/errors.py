@@ -1,14 +1,34 @@
 """The exception hierarchy of suiji's core.
 
-Every message says what is wrong in the user's terms and how to fix it. The
-CLI maps :class:`SuijiError` to exit code 1.
+Every message says what is wrong in the user's terms and how to fix it. Each
+:class:`SuijiError` carries the exit code the CLI uses for it (``exit_code``):
+1 for a domain refusal, 2 for a usage mistake (:class:`UsageError`). An
+internal inconsistency is a :class:`BugError`, which is not a user error and
+is shown as a bug to report.
 """
 
 from __future__ import annotations
 
 
 class SuijiError(Exception):
-    """Base class of every error the core raises on purpose."""
+    """Base class of every error the core raises on purpose (a domain refusal)."""
+
+    exit_code: int = 1
+
+
+class UsageError(SuijiError):
+    """The command was used wrongly: a redraw without a reason, an option that
+    does not apply to this command, ... Exit code 2, like click's own usage errors."""
+
+    exit_code = 2
+
+
+class BugError(Exception):
+    """An internal inconsistency: suiji itself is wrong, not the user's input.
+
+    Deliberately not a :class:`SuijiError`: it is never dressed as a user
+    error; the CLI shows it as a bug ("please report this") with its details.
+    """
 
 
 class InputFileError(SuijiError):

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from suiji.data import uscc
-from suiji.data.errors import InputFileError, SuijiError
+from suiji.data.errors import InputFileError, SuijiError, UsageError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
 from suiji.data.rules import Rules
@@ -89,11 +89,12 @@ class ParsedFile:
 
 
 def read_kind(kind: str, path: Path, *, encoding: str | None = None,
-              sheet: str | None = None) -> ParsedFile:
+              sheet: str | None = None, progress: bool = False) -> ParsedFile:
     """Read and check a whole file as ``kind``; raise InputFileError listing every problem.
 
     ``encoding`` forces a CSV encoding (default: UTF-8 BOM, else UTF-8, else
     GB18030); ``sheet`` picks an XLSX worksheet (default: the first).
+    ``progress``: show the reading on a terminal's stderr (the CLI asks for it).
 
     Example::
 
@@ -102,13 +103,13 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
-    return _Parser(k, source).run()
+    return _Parser(k, source, progress).run()
 
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None, allow_removals: bool = True,
-                file_name: str | None = None) -> dict[str, Any]:
+                rules: Rules | None = None, progress: bool = False,
+                allow_removals: bool = True, file_name: str | None = None) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     With ``allow_removals=False`` a directory file that would remove current
@@ -118,23 +119,28 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, default the rules in force) go to their
-    recorders. Nothing is written when the file has any problem. The summary
-    has the keys kind, file, rows, inserted, updated, removed, warnings,
-    version and digest (None where a recorder does not report one), plus any
-    further keys a recorder returns.
+    and ``scores`` (with ``rules``, the rules in force, which the caller
+    loads: the core reads no rules file by itself) go to their recorders.
+    Nothing is written when the file has any problem. The summary has the
+    keys kind, file, rows, inserted, updated, removed, warnings, version and
+    digest (None where a recorder does not report one), plus any further keys
+    a recorder returns. ``progress``: show reading and writing on a terminal's
+    stderr (the CLI asks for it; a library caller gets no output).
     """
     kind_of(kind)
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
-    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet)
+    if kind == "scores" and rules is None:
+        raise UsageError("Importing scores needs the rules in force (the warning and "
+                         "suspension thresholds): pass rules=load_rules(...).")
+    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, progress=progress)
     if file_name is not None:
         parsed = dataclasses.replace(parsed, file_name=file_name)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
     if kind in KINDS:
-        with Progress(f"写入 writing {kind}"):
+        with Progress(f"写入 writing {kind}", shown=progress):
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings,
@@ -150,9 +156,9 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     else:
         from suiji.data.scores import record_scores
 
-        extra = {"rules": rules} if rules is not None else {}
+        assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, **extra)
+                            file_sha256=parsed.file_sha256, rules=rules)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
@@ -245,7 +251,8 @@ class _Problems:
 
 
 class _Parser:
-    def __init__(self, kind: Kind, source: Source) -> None:
+    def __init__(self, kind: Kind, source: Source, progress: bool = False) -> None:
+        self.progress = progress
         self.kind = kind
         self.source = source
         self.warnings: list[str] = list(source.notes)
@@ -267,7 +274,7 @@ class _Parser:
     def run(self) -> ParsedFile:
         k = self.kind
         header_seen = False
-        with Progress(f"读取 reading {self.source.name}") as progress:
+        with Progress(f"读取 reading {self.source.name}", shown=self.progress) as progress:
             for start, rows in self.source.chunks():
                 progress.advance(len(rows))
                 if not header_seen:

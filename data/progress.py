@@ -42,12 +42,13 @@ class Progress:
     """``with Progress("导入 companies", total=n) as p: p.advance(k)``; throttled to 10 Hz."""
 
     def __init__(self, label: str, total: int | None = None, stream: TextIO | None = None,
-                 force: bool = False) -> None:
+                 force: bool = False, shown: bool = True) -> None:
+        """``shown=False``: a silent one, for a library caller that asked for no progress."""
         self.label = label
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
-        self.enabled = force or (_ENABLED and self.stream.isatty())
+        self.enabled = shown and (force or (_ENABLED and self.stream.isatty()))
         self._last = 0.0
         self._start = time.monotonic()
         self._observer: Observer | None = getattr(_LOCAL, "observer", None)

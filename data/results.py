@@ -113,14 +113,13 @@ def record_results(store: Store, frame: pd.DataFrame, *, period: str | None,
     digest = sha256_hex(canonical_csv(kind, frame))
     with store.transaction():
         version = store.current_version("results") + 1
-        cur = store.conn.execute(
-            "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
-            "inserted, updated, removed, warnings, digest, imported_at) "
-            "VALUES ('results', ?, ?, ?, '', ?, 0, 0, 0, '[]', ?, ?)",
-            (version, file_name, file_sha256, len(frame), digest, utc_now()))
-        import_id = int(cur.lastrowid or 0)
         existing = {u for (u,) in store.conn.execute(
             "SELECT uscc FROM results WHERE period = ?", (the_period,))}
+        updated = sum(row[1] in existing for row in resolved)
+        import_id = store.record_import("results", version, file_name=file_name,
+                                        file_sha256=file_sha256, rows=len(frame),
+                                        digest=digest, inserted=len(resolved) - updated,
+                                        updated=updated)
         now = utc_now()
         store.conn.executemany(
             "INSERT INTO results (period, uscc, date, outcome, carried_out, note, import_id, "
@@ -129,9 +128,6 @@ def record_results(store: Store, frame: pd.DataFrame, *, period: str | None,
             "excluded.carried_out, note = excluded.note, import_id = excluded.import_id, "
             "recorded_at = excluded.recorded_at",
             [(*row, import_id, now) for row in resolved])
-        updated = sum(row[1] in existing for row in resolved)
-        store.conn.execute("UPDATE imports SET inserted = ?, updated = ? WHERE id = ?",
-                           (len(resolved) - updated, updated, import_id))
         not_done = sum(row[4] == "no" for row in resolved)
         store.append_log("results", the_period,
                          details={"file": file_name, "version": version, "rows": len(frame),

@@ -31,7 +31,7 @@ from suiji.data.errors import InputFileError
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.schema import RECORD_KINDS
-from suiji.data.store import LATEST_OUTPUT_SQL, Store, canonical_json, sha256_hex, utc_now
+from suiji.data.store import LATEST_OUTPUT_SQL, Store, sha256_hex, utc_now
 
 STATES = ("good", "warning", "suspended")
 HISTORY_COLUMNS = ["expert_id", "project_id", "meeting", "source"]
@@ -153,8 +153,18 @@ def _float(value: str) -> float | None:
         return float("nan")
 
 
+def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
+    """project id -> [(meeting, score or None)] of every recorded score, by meeting, expert."""
+    out: dict[str, list[tuple[str, float | None]]] = {}
+    for pid, meeting, score in store.conn.execute(
+            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
+            "expert_id"):
+        out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
+    return out
+
+
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules | None = None) -> dict[str, Any]:
+                  file_sha256: str = "", rules: Rules) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
     Rejects (nothing written, row numbers as Excel shows them) an expert id not
@@ -163,9 +173,6 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
     a row matches no drawn panel. Returns a summary with every expert whose
     state changed (``changes``), each also written to the audit log.
     """
-    from suiji.data.rules import load_rules
-
-    rules = rules or load_rules()
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
     frame = frame.loc[:, list(kind.column_names)].fillna("").astype(str)
@@ -198,21 +205,17 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
     with store.transaction():
         before = {y: standings(points_frame(store), y, rules.review) for y in years}
         version = store.current_version("scores") + 1
-        cur = store.conn.execute(
-            "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
-            "inserted, updated, removed, warnings, digest, imported_at) "
-            "VALUES ('scores', ?, ?, ?, '', ?, 0, 0, 0, ?, ?, ?)",
-            (version, file_name, file_sha256, len(frame), canonical_json(warnings), digest,
-             utc_now()))
-        import_id = int(cur.lastrowid or 0)
         existing = {tuple(r) for r in store.conn.execute(
             "SELECT expert_id, project_id, meeting FROM scores")}
-        inserted = updated = 0
+        keys = [(r.expert_id, r.project_id, r.meeting) for r in frame.itertuples(index=False)]
+        updated = sum(key in existing for key in keys)
+        inserted = len(keys) - updated
+        import_id = store.record_import("scores", version, file_name=file_name,
+                                        file_sha256=file_sha256, rows=len(frame),
+                                        digest=digest, inserted=inserted, updated=updated,
+                                        warnings=warnings)
         now = utc_now()
-        for r in frame.itertuples(index=False):
-            key = (r.expert_id, r.project_id, r.meeting)
-            updated += key in existing
-            inserted += key not in existing
+        for key, r in zip(keys, frame.itertuples(index=False), strict=True):
             store.conn.execute(
                 "INSERT INTO scores (expert_id, project_id, meeting, score, deduction, note, "
                 "import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -221,8 +224,6 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                 "import_id = excluded.import_id, recorded_at = excluded.recorded_at",
                 (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note,
                  import_id, now))
-        store.conn.execute("UPDATE imports SET inserted = ?, updated = ? WHERE id = ?",
-                           (inserted, updated, import_id))
         store.append_log("import", details={"kind": "scores", "version": version,
                                             "file": file_name, "rows": len(frame),
                                             "inserted": inserted, "updated": updated,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,6 +203,29 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database (``suiji init`` prints it)."""
+        version = self._schema_version()
+        if version is None:
+            raise StoreError(f"{self.path} is not a suiji database. Run `suiji init` to create "
+                             f"one, or pass --db with the right file.")
+        return version
+
+    def record_import(self, kind: str, version: int, *, file_name: str, file_sha256: str,
+                      rows: int, digest: str, encoding: str = "", inserted: int = 0,
+                      updated: int = 0, removed: int = 0,
+                      warnings: Sequence[str] = ()) -> int:
+        """Record one import (a directory version, a results or a scores file) in the
+        imports table, inside the caller's transaction; returns its id."""
+        cur = self.conn.execute(
+            "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
+            "inserted, updated, removed, warnings, digest, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, version, file_name, file_sha256, encoding, rows, inserted, updated, removed,
+             canonical_json(list(warnings)), digest, utc_now()))
+        return int(cur.lastrowid or 0)
+
     def _schema_version(self) -> int | None:
         row = self.conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -388,13 +411,10 @@ class Store:
                     f'VALUES ({placeholders}, {int(version)}, NULL)', rows)
             summary = ImportSummary(kind, version, len(frame), len(added), len(changed),
                                     len(removed), digest, tuple(warnings))
-            self.conn.execute(
-                "INSERT INTO imports (kind, version, file_name, file_sha256, encoding, rows, "
-                "inserted, updated, removed, warnings, digest, imported_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, version, file_name, file_sha256, encoding, summary.rows, summary.inserted,
-                 summary.updated, summary.removed, canonical_json(list(warnings)), digest,
-                 utc_now()))
+            self.record_import(kind, version, file_name=file_name, file_sha256=file_sha256,
+                               encoding=encoding, rows=summary.rows, inserted=summary.inserted,
+                               updated=summary.updated, removed=summary.removed,
+                               warnings=warnings, digest=digest)
             self.append_log("import", details={"kind": kind, "version": version,
                                                "file": file_name, "rows": summary.rows,
                                                "inserted": summary.inserted,

@@ -119,6 +119,18 @@ def is_valid(code: str) -> bool:
     return problem(code) is None
 
 
+def is_valid_uscc(code: str, *, check_org_code: bool = True) -> bool:
+    """Whether ``code`` is a well-formed USCC: 18 characters of the alphabet, a correct
+    final check character and (unless ``check_org_code`` is false) a correct
+    organisation-code check character in position 17. Scalar and exception-free,
+    for one code at a time (the writers' masking, the sample generator)."""
+    if len(code) != LENGTH or any(c not in ALPHABET for c in code):
+        return False
+    if check_char(code[:17]) != code[17]:
+        return False
+    return not check_org_code or org_check_char(code[8:16]) == code[16]
+
+
 def check_char(first17: str) -> str:
     """The 18th character of a USCC computed over its first 17 (GB 32100-2015).
 

@@ -15,7 +15,9 @@ its frozen snapshot, the recorded results and the redraw history.
   ticket and result notes, and list every inspection.
 
 :func:`render_notice` renders the public notice as one self-contained HTML page
-(Chinese by default, English with ``lang="en"``).
+(Chinese by default, English with ``lang="en"``). :func:`render_plan` and
+:func:`render_reviews` render an export in one format, with what its trail
+entry records; :mod:`suiji.reports.exports` writes and records them.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from suiji.data.draws import (
     DrawRecord,
     all_draws,
     current_draw,
+    event_rows,
     latest_output,
     latest_output_sha256,
 )
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
+from suiji.data.results import results_frame
 from suiji.data.snapshot import load_snapshot
 from suiji.data.store import Store
 from suiji.reports.writers import (
@@ -110,16 +114,12 @@ def plan_view(store: Store, period: Period | str) -> PlanView:
     if "inspectors.csv" in snapshot.files:
         frame = snapshot.frame("inspectors.csv")
         names = dict(zip(frame["badge"], frame["name"], strict=True))
-    results = {}
-    for uscc, day, outcome, carried_out, note in store.conn.execute(
-            "SELECT uscc, date, outcome, carried_out, note FROM results WHERE period = ? "
-            "ORDER BY uscc", (period,)):
-        results[uscc] = {"date": day, "outcome": outcome, "carried_out": carried_out,
-                         "note": note}
-    cur = store.conn.execute("SELECT id, kind, params, reason, created_at FROM draw_events "
-                             "WHERE draw_id = ? ORDER BY id", (draw.id,))
-    events = tuple({"id": r[0], "kind": r[1], "params": r[2], "reason": r[3], "at": r[4]}
-                   for r in cur.fetchall())
+    results = {r.uscc: {"date": r.date, "outcome": r.outcome, "carried_out": r.carried_out,
+                        "note": r.note}
+               for r in results_frame(store, period).itertuples(index=False)}
+    events = tuple({"id": e["id"], "kind": e["kind"], "params": e["params"],
+                    "reason": e["reason"], "at": e["created_at"]}
+                   for e in event_rows(store, draw.id))
     redraws = tuple(d for d in all_draws(store, period) if d.scope == SCOPE)[1:]
     return PlanView(period, draw, output, output_sha, snapshot.digest, names, results,
                     events, redraws)
@@ -344,9 +344,12 @@ def render_notice(view: PlanView, as_of: date, lang: str = "zh", authority: str 
 FORMATS = ("json", "csv", "xlsx", "html")
 
 
-def export_plan(store: Store, period: Period | str, fmt: str, *, public: bool, as_of: date,
+def render_plan(store: Store, period: Period | str, fmt: str, *, public: bool, as_of: date,
                 lang: str = "zh", authority: str = "") -> Rendered:
-    """The plan (internal) or the public notice in one format, with what the log records."""
+    """The plan (internal) or the public notice in one format, with what the log records.
+
+    Renders only; :func:`suiji.reports.exports.export_plan` writes it and records it.
+    """
     if fmt not in FORMATS:
         raise SuijiError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     view = plan_view(store, period)
@@ -397,9 +400,12 @@ STATUS_LABEL = {"zh": {"sampled": "已抽取", "paneled": "已抽取专家", "re
                 "en": {"sampled": "sampled", "paneled": "panel drawn", "reviewed": "reviewed"}}
 
 
-def export_reviews(store: Store, period: Period | str, fmt: str, *, public: bool, as_of: date,
+def render_reviews(store: Store, period: Period | str, fmt: str, *, public: bool, as_of: date,
                    lang: str = "zh") -> Rendered:
-    """The review sample with its panels (sealed until each meeting has passed in public)."""
+    """The review sample with its panels (sealed until each meeting has passed in public).
+
+    Renders only; :func:`suiji.reports.exports.export_reviews` writes it and records it.
+    """
     from suiji.sampler.reviews import current_sample, review_rows
 
     if fmt not in FORMATS:

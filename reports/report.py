@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from suiji.data.draws import DrawRecord, all_draws, current_draw, latest_output
+from suiji.data.draws import DrawRecord, all_draws, current_draw, event_rows, latest_output
 from suiji.data.period import Period
 from suiji.data.snapshot import Snapshot, load_snapshot
 from suiji.data.store import Store
@@ -380,13 +380,13 @@ def _events(store: Store, period: str, lang: str) -> Section:
             rows.append({"at": d.created_at[:19], "scope": d.scope, "subject": d.subject,
                          "kind": _t(lang, "重新抽取", "redraw"), "draw": d.id,
                          "detail": "", "reason": d.reason})
-        for _ev_id, kind, params, reason, at in store.conn.execute(
-                "SELECT id, kind, params, reason, created_at FROM draw_events WHERE draw_id = ? "
-                "ORDER BY id", (d.id,)):
+        for ev in event_rows(store, d.id):
+            kind = ev["kind"]
             label = {"substitution": _t(lang, "人员替换", "substitution"),
                      "decline": _t(lang, "专家谢绝", "decline")}.get(kind, kind)
-            rows.append({"at": at[:19], "scope": d.scope, "subject": d.subject, "kind": label,
-                         "draw": d.id, "detail": params, "reason": reason})
+            rows.append({"at": ev["created_at"][:19], "scope": d.scope, "subject": d.subject,
+                         "kind": label, "draw": d.id, "detail": ev["params"],
+                         "reason": ev["reason"]})
     rows.sort(key=lambda r: (r["at"], r["draw"]))
     table = Table("events", "替换、谢绝与重新抽取", "Substitutions, declines and redraws", (
         Column("at", "时间", "When"), Column("scope", "抽取", "Draw"),

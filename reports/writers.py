@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from suiji.data.generate import is_valid_uscc
+from suiji.data.uscc import is_valid_uscc
 
 ColumnKind = Literal["text", "int", "number", "prob", "date", "list", "uscc"]
 LANGS = ("zh", "en")

@@ -40,21 +40,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suiji.data.draws import (
-    DrawRecord,
-    all_draws,
-    current_draw,
-    latest_output,
-    record_draw,
-    refuse_if_drawn,
-    resolve_seed,
-)
+from suiji.data.draws import DrawRecord, all_draws, current_draw, latest_output, run_draw
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
+from suiji.data.progress import Progress
 from suiji.data.rules import ReviewRules, Rules
-from suiji.data.snapshot import Snapshot, check_unchanged, latest_snapshot
+from suiji.data.scores import scores_by_document
+from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.pps import SCALE, pps_systematic
+from suiji.sampler.rational import ceil_fraction, exact
 from suiji.sampler.tickets import smallest, ticket_string
 
 ALGORITHM = "suiji-reviews/1"
@@ -62,15 +57,6 @@ SCOPE = "reviews"
 
 ITEM_FIELDS = ("project_id", "name", "agency_uscc", "agency_name", "doc_type", "industry",
                "developer", "district", "approved_on", "probability", "ticket", "reason")
-
-
-def exact(value: float) -> Fraction:
-    """A rules number as the decimal the user wrote (0.3 -> 3/10, not 0.299999...)."""
-    return Fraction(repr(float(value)))
-
-
-def ceil_fraction(value: Fraction) -> int:
-    return -((-value.numerator) // value.denominator)
 
 
 def is_high_risk(industry: str, rules: ReviewRules) -> bool:
@@ -168,8 +154,14 @@ def allocate(strata: list[Stratum], n: int) -> list[int]:
     return seats
 
 
-def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The review sample of a frozen period: a pure function of (snapshot, seed)."""
+def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                   progress: Progress | None = None) -> dict[str, Any]:
+    """The review sample of a frozen period: a pure function of (snapshot, seed).
+
+    ``params`` is recorded with the draw; the sample takes none (pass ``{}``).
+    """
+    if progress is not None:
+        progress.step("抽取评估文件 review sample")
     rules = snapshot.rules.review
     period = Period.parse(snapshot.period)
     docs = population(snapshot, period)
@@ -258,23 +250,17 @@ def _round(value: float) -> float:
 
 
 def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = None, *,
-                 redraw: bool = False, reason: str = "") -> DrawRecord:
+                 redraw: bool = False, reason: str = "",
+                 progress: Progress | None = None) -> DrawRecord:
     """Draw the period's review sample from its latest reviews freeze and record it.
 
-    All or nothing: the freeze check, the computation and the record happen in
-    one transaction. One current sample per period; a second needs ``redraw``
-    with a ``reason``.
+    All or nothing, through :func:`suiji.data.draws.run_draw`: the freeze
+    check, the computation and the record happen in one transaction. One
+    current sample per period; a second needs ``redraw`` with a ``reason``.
     """
-    seed, seed_source = resolve_seed(seed)
-    with store.transaction():
-        snapshot = latest_snapshot(store, period, SCOPE)
-        check_unchanged(store, snapshot, rules)
-        refuse_if_drawn(store, str(period), SCOPE, redraw=redraw, reason=reason,
-                        what=f"The review sample of {period}")
-        output = compute_sample(snapshot, seed, {})
-        return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
-                           seed_source=seed_source, algorithm=ALGORITHM, output=output,
-                           params={}, redraw=redraw, reason=reason)
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
+                    compute=compute_sample, params={}, seed=seed, redraw=redraw, reason=reason,
+                    what=f"The review sample of {period}", progress=progress)
 
 
 # --- rows for exports ----------------------------------------------------------------------
@@ -306,7 +292,7 @@ def review_rows(store: Store, period: Period | str, public: bool, today: date
     """
     sample = latest_output(store, current_sample(store, period))
     panels = _panels_by_document(store, str(period))
-    scores = _scores_by_document(store)
+    scores = scores_by_document(store)
     rows = []
     for item in sample["items"]:
         row = {f: item.get(f, "") for f in ITEM_FIELDS}
@@ -354,15 +340,6 @@ def _panels_by_document(store: Store, period: str) -> dict[str, dict[str, Any]]:
                                          "declined": [e for e in declined
                                                       if e in item.get("declined", [])]}
     return found
-
-
-def _scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
-    out: dict[str, list[tuple[str, float | None]]] = {}
-    for pid, meeting, score in store.conn.execute(
-            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
-            "expert_id"):
-        out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
-    return out
 
 
 def stated_probabilities(output: dict[str, Any]) -> dict[str, float]:

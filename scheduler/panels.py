@@ -20,7 +20,7 @@ alternates, drawn from the frozen expert library with the seed. ALGORITHM.md
    developer or project id, still valid on the meeting date); or the expert
    reviewed the same document before (``review-history.csv`` and the
    period's earlier panels). Names compare after NFKC, case folding and
-   removing all whitespace.
+   removing all whitespace. Steps 2 and 3 are :mod:`suiji.scheduler.experts`.
 4. **Loads.** An expert sits on at most ``review.meeting_load_cap`` documents
    of the meeting (counting panels of other periods' samples at the same
    meeting) and ``review.period_load_cap`` documents of the period, counting
@@ -44,8 +44,6 @@ order. A declined expert is never drawn again for that meeting.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,43 +57,25 @@ from suiji.data.draws import (
     DrawRecord,
     all_draws,
     current_draw,
+    current_periods,
     latest_output,
-    record_draw,
-    record_event,
-    refuse_if_drawn,
-    resolve_seed,
+    run_draw,
+    run_event,
 )
-from suiji.data.errors import InfeasibleError, LeadTimeError, SuijiError
+from suiji.data.errors import BugError, InfeasibleError, LeadTimeError, SuijiError
 from suiji.data.period import Period
+from suiji.data.progress import Progress
 from suiji.data.rules import ReviewRules, Rules
-from suiji.data.scores import panel_members, standings
-from suiji.data.snapshot import Snapshot, check_unchanged, latest_snapshot, load_snapshot
+from suiji.data.scores import panel_members
+from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.tickets import derived_seed, ticket_keys
+from suiji.scheduler.experts import expert_frame, recusals, specialty_match
 from suiji.scheduler.flow import AssignResult, FlowStatus, assign, pair_costs
 
 ALGORITHM = "suiji-panels/1"
 SCOPE = "panels"
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
-_SPLIT = re.compile(r"[、;,；，|/\s]+")
-
-
-def normalize(name: object) -> str:
-    """An organisation name or code as compared for recusal: NFKC, casefold, no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
-
-
-def split_specialties(text: str) -> list[str]:
-    return [s for s in _SPLIT.split(str(text).strip()) if s]
-
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 # --- parameters ----------------------------------------------------------------------------
 
 
@@ -234,98 +214,15 @@ def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules) -> pd
     return docs
 
 
-def _expert_frame(snapshot: Snapshot, basis: Basis, rules: ReviewRules) -> pd.DataFrame:
-    experts = snapshot.frame("experts.csv").sort_values("expert_id", kind="mergesort")
-    experts = experts.reset_index(drop=True)
-    year = basis.meeting.year
-    state = standings(snapshot.frame("expert-points.csv"), year, rules)
-    birth = pd.to_numeric(experts["birth_year"], errors="coerce")
-    over_age = (year - birth) > rules.max_age
-    status = np.where(experts["active"] != "yes", "inactive", "ok").astype(object)
-    status[(status == "ok") & over_age.to_numpy()] = "over_age"
-    suspended = experts["expert_id"].map(
-        lambda e: e in state and state[e].state == "suspended").to_numpy(bool)
-    status[(status == "ok") & suspended] = "suspended"
-    declined = experts["expert_id"].isin(basis.declined).to_numpy()
-    status[(status == "ok") & declined] = "declined"
-    experts["status"] = status
-    experts["prior_load"] = [int(basis.prior_load.get(e, 0)) for e in experts["expert_id"]]
-    experts["meeting_load"] = [int(basis.meeting_load.get(e, 0)) for e in experts["expert_id"]]
-    left = rules.period_load_cap - experts["prior_load"]
-    meeting_left = rules.meeting_load_cap - experts["meeting_load"]
-    experts["capacity"] = np.clip(np.minimum(meeting_left, left), 0, None)
-    return experts
-
-
-def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: str, shape: tuple[int, int]
-           ) -> npt.NDArray[np.bool_]:
-    out = np.zeros(shape, dtype=bool)
-    if left.empty or right.empty:
-        return out
-    m = left.merge(right, on=on)
-    out[m["d"].to_numpy(np.intp), m["e"].to_numpy(np.intp)] = True
-    return out
-
-
 def build_model(snapshot: Snapshot, seed: str, basis: Basis) -> Model:
     rules = snapshot.rules.review
     docs = _documents(snapshot, basis.documents, rules)
-    experts = _expert_frame(snapshot, basis, rules)
+    experts = expert_frame(snapshot, basis.meeting, basis.declined, basis.prior_load,
+                           basis.meeting_load, rules)
     n_d, n_e = len(docs), len(experts)
     shape = (n_d, n_e)
-    e_index = {e: i for i, e in enumerate(experts["expert_id"])}
-    d_index = {p: i for i, p in enumerate(docs["project_id"])}
-
-    # specialties
-    exp_specs = [split_specialties(s) for s in experts["specialties"]]
-    names = sorted({s for ss in exp_specs for s in ss} | {s for ss in docs["specialties"]
-                                                          for s in ss})
-    s_index = {s: i for i, s in enumerate(names)}
-    em = np.zeros((n_e, len(names)), dtype=np.float32)
-    dm = np.zeros((n_d, len(names)), dtype=np.float32)
-    for i, ss in enumerate(exp_specs):
-        em[i, [s_index[s] for s in ss]] = 1
-    for i, ss in enumerate(docs["specialties"]):
-        dm[i, [s_index[s] for s in ss]] = 1
-    match = (dm @ em.T) > 0 if names else np.zeros(shape, dtype=bool)
-
-    # organisations tied to each document
-    doc_orgs = pd.DataFrame(
-        [(i, normalize(v)) for i, r in enumerate(docs.itertuples(index=False))
-         for v in (r.agency_uscc, r.agency_name, r.developer) if str(v).strip()],
-        columns=["d", "org"]).drop_duplicates()
-    conflict_keys = pd.concat([doc_orgs, pd.DataFrame(
-        [(i, normalize(p)) for i, p in enumerate(docs["project_id"])], columns=["d", "org"])])
-
-    # employers now and within recusal_years before the meeting
-    cutoff = years_before(basis.meeting, rules.recusal_years).isoformat()
-    history = snapshot.frame("employment-history.csv")
-    recent = history[(history["end"] == "") | (history["end"] >= cutoff)]
-    employers = pd.concat([experts[["expert_id", "employer"]],
-                           recent[["expert_id", "employer"]]])
-    employers = pd.DataFrame({"e": employers["expert_id"].map(e_index),
-                              "org": employers["employer"].map(normalize)}).dropna()
-    employers = employers[employers["org"] != ""].drop_duplicates()
-
-    conflicts = snapshot.frame("conflicts.csv")
-    meeting = basis.meeting.isoformat()
-    conflicts = conflicts[(conflicts["until"] == "") | (conflicts["until"] >= meeting)]
-    declared = pd.DataFrame({"e": conflicts["person"].map(e_index),
-                             "org": conflicts["counterpart"].map(normalize)}).dropna()
-
-    reviewed_rows = [(r.expert_id, r.project_id)
-                     for r in snapshot.frame("review-history.csv").itertuples(index=False)]
-    reviewed_rows += sorted(basis.prior_reviews)
-    reviewed = pd.DataFrame([(d_index[p], e_index[e]) for e, p in reviewed_rows
-                             if e in e_index and p in d_index], columns=["d", "e"])
-
-    recusal = {
-        "employer": _pairs(doc_orgs, employers.astype({"e": np.int64}), "org", shape),
-        "conflict": _pairs(conflict_keys, declared.astype({"e": np.int64}), "org", shape),
-        "reviewed": np.zeros(shape, dtype=bool),
-    }
-    if not reviewed.empty:
-        recusal["reviewed"][reviewed["d"].to_numpy(), reviewed["e"].to_numpy()] = True
+    match = specialty_match(docs, experts)
+    recusal = recusals(snapshot, docs, experts, basis.meeting, basis.prior_reviews, rules)
     recused = recusal["employer"] | recusal["conflict"] | recusal["reviewed"]
     ok = (experts["status"] == "ok").to_numpy()
     eligible = match & ok[None, :] & ~recused
@@ -448,8 +345,11 @@ def _alternates(model: Model, d: int, members: set[int], load: npt.NDArray[np.in
     return out
 
 
-def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any]) -> dict[str, Any]:
+def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                   progress: Progress | None = None) -> dict[str, Any]:
     """The panels of one meeting: a pure function of (snapshot, seed, params)."""
+    if progress is not None:
+        progress.step("抽取专家 expert panels")
     p = PanelParams.from_dict(params)
     rules = snapshot.rules.review
     basis = p.basis()
@@ -466,8 +366,8 @@ def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any]) -> dic
                          allow_shortfall=True)
         raise _infeasible(model, rules, explain if explain.flow.optimal else None)
     if not result.flow.reproducible:
-        raise SuijiError(f"The panel assignment could not be proven unique (solver status "
-                         f"{result.status}); please report this with the seed and snapshot.")
+        raise BugError(f"The panel assignment could not be proven unique (solver status "
+                       f"{result.status}); please report this with the seed and snapshot.")
     used = result.used
     members: dict[int, set[int]] = {d: set() for d in range(len(model.docs))}
     for d, e in zip(arc_d[used].tolist(), arc_e[used].tolist(), strict=True):
@@ -591,66 +491,72 @@ def _copy(value: Any) -> Any:
 
 def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today: date,
                 documents: Iterable[str] | None = None, seed: str | None = None, *,
-                redraw: bool = False, reason: str = "") -> DrawRecord:
+                redraw: bool = False, reason: str = "",
+                progress: Progress | None = None) -> DrawRecord:
     """Draw and record the panels of a meeting from the period's latest reviews freeze.
 
     ``today`` is the date of the draw (the caller's wall clock); it is recorded
     in the params and checked against the lead-time rule. The documents default
     to every sampled document of the period without a panel at another meeting.
-    All or nothing, in one transaction.
+    All or nothing, in one transaction (:func:`suiji.data.draws.run_draw`).
     """
-    seed, seed_source = resolve_seed(seed)
     subject = meeting.isoformat()
-    with store.transaction():
-        snapshot = latest_snapshot(store, period, "reviews")
-        check_unchanged(store, snapshot, rules)
-        sample = current_draw(store, str(period), "reviews")
-        if sample is None:
-            raise SuijiError(f"{period} has no review sample yet: draw it first with "
-                             f"`suiji draw reviews --period {period} --seed ...`.")
-        sampled = [i["project_id"] for i in latest_output(store, sample)["items"]]
-        refuse_if_drawn(store, str(period), SCOPE, subject, redraw=redraw, reason=reason,
-                        what=f"The panels of the meeting of {subject} ({period})",
-                        hint="To replace one expert use `suiji decline`.")
-        prior: list[tuple[str, str, str]] = []
-        same_meeting: list[tuple[str, str, str]] = []
-        paneled: set[str] = set()
-        declined: set[str] = set()
-        for d in all_draws(store):
-            if d.scope != SCOPE or (d.period != str(period) and d.subject != subject):
-                continue
-            output = latest_output(store, d)
-            if d.subject == subject:  # this meeting, any period, any status
-                declined |= {x["expert_id"] for x in output.get("declines", [])}
-                declined |= set(output.get("basis", {}).get("declined_before", []))
-                if d.period != str(period) and d.status == "current":
-                    same_meeting.extend((e, pid, d.period) for e, pid in panel_members(output))
-                continue
-            if d.status != "current":
-                continue
-            paneled |= {i["project_id"] for i in output["items"]}
-            prior.extend((e, pid, d.subject) for e, pid in panel_members(output))
-        if documents is None:
-            chosen = sorted(set(sampled) - paneled)
-            if not chosen:
-                raise SuijiError(f"Every sampled document of {period} already has a panel. "
-                                 f"To review a document again, name it with --documents.")
-        else:
-            chosen = sorted({d.strip() for d in documents if d.strip()})
-            outside = sorted(set(chosen) - set(sampled))
-            if outside:
-                raise SuijiError(f"Not in the review sample of {period}: {', '.join(outside)}. "
-                                 f"Panels are drawn for sampled documents only.")
-            if not chosen:
-                raise SuijiError("--documents names no document.")
-        params = PanelParams(meeting=meeting, drawn_on=today, documents=tuple(chosen),
-                             prior=tuple(sorted(prior)), declined=tuple(sorted(declined)),
-                             same_meeting=tuple(sorted(same_meeting)))
-        output = compute_panels(snapshot, seed, params.as_dict())
-        return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
-                           seed_source=seed_source, algorithm=ALGORITHM, output=output,
-                           params=params.as_dict(), subject=subject, redraw=redraw,
-                           reason=reason)
+
+    def params(store: Store, _snapshot: Snapshot) -> dict[str, Any]:
+        return panel_params(store, period, meeting, today, documents)
+
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
+                    compute=compute_panels, params=params, subject=subject,
+                    snapshot_scope="reviews", seed=seed, redraw=redraw, reason=reason,
+                    what=f"The panels of the meeting of {subject} ({period})",
+                    hint="To replace one expert use `suiji decline`.", progress=progress)
+
+
+def panel_params(store: Store, period: Period, meeting: date, today: date,
+                 documents: Iterable[str] | None) -> dict[str, Any]:
+    """The recorded params of a panel draw, read from the record: the documents (by
+    default the sampled ones without a panel), the experts' earlier panels of the
+    period, those who declined this meeting and its panels of other periods."""
+    subject = meeting.isoformat()
+    sample = current_draw(store, str(period), "reviews")
+    if sample is None:
+        raise SuijiError(f"{period} has no review sample yet: draw it first with "
+                         f"`suiji draw reviews --period {period} --seed ...`.")
+    sampled = [i["project_id"] for i in latest_output(store, sample)["items"]]
+    prior: list[tuple[str, str, str]] = []
+    same_meeting: list[tuple[str, str, str]] = []
+    paneled: set[str] = set()
+    declined: set[str] = set()
+    for d in all_draws(store):
+        if d.scope != SCOPE or (d.period != str(period) and d.subject != subject):
+            continue
+        output = latest_output(store, d)
+        if d.subject == subject:  # this meeting, any period, any status
+            declined |= {x["expert_id"] for x in output.get("declines", [])}
+            declined |= set(output.get("basis", {}).get("declined_before", []))
+            if d.period != str(period) and d.status == "current":
+                same_meeting.extend((e, pid, d.period) for e, pid in panel_members(output))
+            continue
+        if d.status != "current":
+            continue
+        paneled |= {i["project_id"] for i in output["items"]}
+        prior.extend((e, pid, d.subject) for e, pid in panel_members(output))
+    if documents is None:
+        chosen = sorted(set(sampled) - paneled)
+        if not chosen:
+            raise SuijiError(f"Every sampled document of {period} already has a panel. "
+                             f"To review a document again, name it with --documents.")
+    else:
+        chosen = sorted({d.strip() for d in documents if d.strip()})
+        outside = sorted(set(chosen) - set(sampled))
+        if outside:
+            raise SuijiError(f"Not in the review sample of {period}: {', '.join(outside)}. "
+                             f"Panels are drawn for sampled documents only.")
+        if not chosen:
+            raise SuijiError("--documents names no document.")
+    return PanelParams(meeting=meeting, drawn_on=today, documents=tuple(chosen),
+                       prior=tuple(sorted(prior)), declined=tuple(sorted(declined)),
+                       same_meeting=tuple(sorted(same_meeting))).as_dict()
 
 
 @dataclass(frozen=True)
@@ -663,10 +569,7 @@ class DeclineResult:
 
 def find_panel_draw(store: Store, meeting: date, period: Period | None = None) -> DrawRecord:
     subject = meeting.isoformat()
-    rows = store.conn.execute(
-        "SELECT period FROM draws WHERE scope = ? AND subject = ? AND status = 'current' "
-        "ORDER BY period", (SCOPE, subject)).fetchall()
-    periods = [r[0] for r in rows]
+    periods = current_periods(store, SCOPE, subject)
     if period is not None:
         periods = [p for p in periods if p == str(period)]
     if not periods:
@@ -684,13 +587,10 @@ def find_panel_draw(store: Store, meeting: date, period: Period | None = None) -
 def decline(store: Store, meeting: date, expert_id: str, reason: str,
             period: Period | None = None) -> DeclineResult:
     """Record that an expert declined a meeting; their places go to alternates (recorded event)."""
-    if not reason.strip():
-        raise SuijiError("A decline needs a reason: --reason \"...\" (e.g. 出差).")
-    with store.transaction():
-        draw = find_panel_draw(store, meeting, period)
-        snapshot = load_snapshot(store, draw.snapshot_id)
-        params = {"expert_id": expert_id.strip(), "reason": reason.strip()}
-        output = compute_decline(snapshot, draw.seed, latest_output(store, draw), params)
-        event_id = record_event(store, draw, "decline", params, output, reason.strip())
-    return DeclineResult(draw, event_id, output,
-                         tuple(output["declines"][-1]["replacements"]))
+    event = run_event(store, kind="decline",
+                      find=lambda store: find_panel_draw(store, meeting, period),
+                      compute=compute_decline,
+                      params={"expert_id": expert_id.strip(), "reason": reason.strip()},
+                      reason=reason.strip(), hint="e.g. 出差")
+    return DeclineResult(event.draw, event.event, event.output,
+                         tuple(event.output["declines"][-1]["replacements"]))

@@ -4,9 +4,11 @@
 frozen inputs of a period and a seed it draws the firms
 (:func:`suiji.sampler.firms.draw_firms`) and gives each inspection a working
 day and a team (:func:`suiji.scheduler.teams.schedule`). :func:`draw_plan`
-runs it in one transaction with the freeze check and the record, so a plan is
-all-or-nothing. :func:`compute_substitution` / :func:`substitute_inspector`
-replace one inspector in the pending inspections as a recorded event.
+runs it through :func:`suiji.data.draws.run_draw` (freeze check, one plan per
+period, record, in one transaction), so a plan is all-or-nothing.
+:func:`compute_substitution` / :func:`substitute_inspector` replace one
+inspector in the pending inspections as a recorded event (through
+:func:`suiji.data.draws.run_event`).
 
 The output format is fixed (``suiji-inspections/1``, ALGORITHM.md): exports,
 reports and ``suiji verify`` read it.
@@ -21,25 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suiji.data.draws import (
-    DrawRecord,
-    current_draw,
-    latest_output,
-    record_draw,
-    record_event,
-    refuse_if_drawn,
-    resolve_seed,
-)
-from suiji.data.errors import SuijiError
+from suiji.data.draws import DrawRecord, count_events, current_draw, run_draw, run_event
+from suiji.data.errors import SuijiError, UsageError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import Rules
-from suiji.data.snapshot import (
-    Snapshot,
-    check_unchanged,
-    latest_snapshot,
-    load_snapshot,
-)
+from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.firms import REASONS, FirmDraw, draw_firms
 from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
@@ -176,18 +165,9 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     no plan satisfies the rules. Without ``seed`` one comes from the OS
     (``seed_source = "os"``).
     """
-    seed, source = resolve_seed(seed)
-    with store.transaction():
-        if progress is not None:
-            progress.step("核对 checking the inputs against the freeze")
-        snapshot = latest_snapshot(store, period, SCOPE)
-        check_unchanged(store, snapshot, rules)
-        refuse_if_drawn(store, str(period), SCOPE, redraw=redraw, reason=reason,
-                        what=f"{period} inspections")
-        output = compute_plan(snapshot, seed, {}, progress=progress)
-        return record_draw(store, scope=SCOPE, snapshot=snapshot, seed=seed,
-                           seed_source=source, algorithm=ALGORITHM, output=output, params={},
-                           redraw=redraw, reason=reason)
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
+                    compute=compute_plan, params={}, seed=seed, redraw=redraw, reason=reason,
+                    what=f"{period} inspections", progress=progress)
 
 
 # --- substitution ---------------------------------------------------------------
@@ -267,30 +247,40 @@ class Substitution:
 
 
 def substitute_inspector(store: Store, period: Period, badge: str, reason: str,
-                         from_date: str | None = None) -> Substitution:
+                         from_date: str | None = None, *, today: date | None = None
+                         ) -> Substitution:
     """Replace inspector ``badge`` in the pending inspections of the current plan.
 
     Recorded as a ``substitution`` event with its reason (the plan before it
-    stays on record). ``from_date`` defaults to today, the first day an
-    inspection is still pending.
+    stays on record). ``from_date`` defaults to ``today`` (the caller's date,
+    the first day an inspection is still pending); one of them is needed.
     """
     if not reason.strip():
-        raise SuijiError("A substitution needs a reason: --reason \"...\" (it is recorded).")
-    start = from_date or date.today().isoformat()
-    with store.transaction():
+        raise UsageError("A substitution needs a reason: --reason \"...\" (it is recorded).")
+    if from_date:
+        start = from_date
+    elif today is not None:
+        start = today.isoformat()
+    else:
+        raise UsageError("A substitution needs the first pending day: --from 2026-11-02 "
+                         "(the command line defaults it to today).")
+
+    def find(store: Store) -> DrawRecord:
         draw = current_draw(store, str(period), SCOPE)
         if draw is None:
             raise SuijiError(f"{period} has no inspection plan yet. Draw one with "
                              f"`suiji draw inspections --period {period}`.")
-        count = store.conn.execute("SELECT COUNT(*) FROM draw_events WHERE draw_id = ? AND "
-                                   "kind = 'substitution'", (draw.id,)).fetchone()[0]
-        params = {"badge": badge, "from": start, "n": int(count) + 1}
-        snapshot = load_snapshot(store, draw.snapshot_id)
-        before = latest_output(store, draw)
-        output = compute_substitution(snapshot, draw.seed, before, params)
-        event = record_event(store, draw, "substitution", params, output, reason)
+        return draw
+
+    def params(store: Store, draw: DrawRecord) -> dict[str, Any]:
+        return {"badge": badge, "from": start, "n": count_events(store, draw.id,
+                                                                 "substitution") + 1}
+
+    event = run_event(store, kind="substitution", find=find, compute=compute_substitution,
+                      params=params, reason=reason)
+    before, output = event.before, event.output
     old = {i["uscc"]: tuple(i["inspectors"]) for i in before["items"]}
     changed = sorted((Replacement(i["uscc"], i["date"], old[i["uscc"]], tuple(i["inspectors"]))
                       for i in output["items"] if old[i["uscc"]] != tuple(i["inspectors"])),
                      key=lambda r: (r.date, r.uscc))
-    return Substitution(event, str(period), badge, start, tuple(changed), output)
+    return Substitution(event.event, str(period), badge, start, tuple(changed), output)

@@ -1,0 +1,21 @@
+"""The registry of recorded algorithms: what ``suiji verify`` recomputes each draw with.
+
+Every draw stores the id of the algorithm that made it. Verification looks the
+id up here (never the draw's scope), so the day ``suiji-inspections/2``
+exists, a ``/1`` draw is still recomputed with the ``/1`` functions. A new
+algorithm id gets a new entry; an entry is never changed or removed while any
+draw made with it must verify.
+"""
+
+from __future__ import annotations
+
+from suiji.data.verify import Algorithm, Registry
+from suiji.sampler import reviews
+from suiji.scheduler import panels, plan
+
+REGISTRY = Registry((
+    Algorithm(plan.ALGORITHM, plan.compute_plan,
+              {"substitution": plan.compute_substitution}),
+    Algorithm(reviews.ALGORITHM, reviews.compute_sample),
+    Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+))
