@@ -3,7 +3,7 @@
 Builds (once, kept in ``--work``) a province database: 200,000 firms and
 3,000 inspectors from ``bench/scale.py``, frozen and drawn (general firms at
 12.5% a quarter: about 22,000 inspections), plus a review
-side (projects, agencies, experts from ``data/generate.py``), a review sample,
+side (projects, agencies, experts from ``sample/generate.py``), a review sample,
 a panel meeting and results for the inspections already carried out. Then
 serves it in-process (Starlette's TestClient: the app's own time, no
 network) and times every page: the first request after a change of the
@@ -74,13 +74,13 @@ def build(work: Path) -> Path:
 def _review_side(db: Path, work: Path) -> None:
     import csv
 
-    from suiji.data.generate import generate_city
     from suiji.data.importers import import_file
     from suiji.data.period import Period
     from suiji.data.rules import load_rules
     from suiji.data.snapshot import freeze
     from suiji.data.store import Store
     from suiji.reports.notice import plan_view
+    from suiji.sample.generate import generate_city
     from suiji.sampler.reviews import draw_reviews
     from suiji.scheduler.panels import draw_panels
 

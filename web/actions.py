@@ -245,12 +245,14 @@ def routes(bench: Workbench) -> list[Route]:
         except SuijiError as exc:
             return bench.error(request, exc)
 
+        today = bench.today()
+
         def work(job: Job) -> Any:
             from suiji.scheduler.plan import substitute_inspector
 
             with bench.store() as store:
                 return substitute_inspector(store, Period.parse(period), badge, reason,
-                                            from_date)
+                                            from_date, today=today)
         return start(request, "substitute", f"补抽执法人员 {badge}", period, work, badge=badge)
 
     async def decline(request: Request) -> Response:
@@ -278,10 +280,11 @@ def routes(bench: Workbench) -> list[Route]:
         period = None if whole else period_of(form)
 
         def work(job: Job) -> Any:
-            from suiji.data.audit import verify_store
+            from suiji.data.verify import verify_store
+            from suiji.scheduler.algorithms import REGISTRY
 
             with bench.store() as store:
-                return verify_store(store, period, progress=job.say)
+                return verify_store(store, REGISTRY, period, progress=job.say)
         return start(request, "verify", "核验" + (f" {period}" if period else "整个数据库"),
                      period or "", work)
 
@@ -291,12 +294,13 @@ def routes(bench: Workbench) -> list[Route]:
 
         def work(job: Job) -> Any:
             from suiji.data.bundle import write_bundle
+            from suiji.scheduler.algorithms import REGISTRY
 
             folder = Path(tempfile.mkdtemp(prefix="bundle-", dir=cfg.work_dir))
             out = folder / f"审计材料-{period}"
             with bench.store() as store:
-                summary = write_bundle(store, period, out,
-                                       log=_logged(store, period, "audit-bundle", out.name))
+                summary = write_bundle(store, period, out, registry=REGISTRY,
+                                       progress=job.say)
             archive = folder / f"审计材料-{period}.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
                 for f in sorted(out.rglob("*")):
@@ -305,16 +309,6 @@ def routes(bench: Workbench) -> list[Route]:
             return {"summary": summary, "file": archive, "download_name": archive.name,
                     "media_type": "application/zip"}
         return start(request, "bundle", f"生成 {period} 审计材料", period, work)
-
-    def _logged(store: Any, period: str, what: str, label: str
-                ) -> Callable[[bytes, Callable[[bytes], None]], None]:
-        from suiji.data.audit import record_export
-
-        def log(sums: bytes, write: Callable[[bytes], None]) -> None:
-            record_export(store, period=period, what=what, data=sums, write=write,
-                          public=False, details={"file": f"workbench:{label}",
-                                                 "digest_of": "SHA256SUMS"})
-        return log
 
     # --- downloads that are exports (logged) --------------------------------------------
 
@@ -329,26 +323,21 @@ def routes(bench: Workbench) -> list[Route]:
         authority = form_text(form, "authority")
 
         def run() -> tuple[bytes, str]:
-            from suiji.data.audit import record_export
-            from suiji.reports.notice import export_plan, export_reviews
+            from suiji.reports.exports import export_plan, export_reviews
 
+            name = f"{'公示' if public else '内部'}-{what}-{period}.{fmt}"
+            out = io.BytesIO()
             with bench.store() as store:
                 if what == "plan":
-                    rendered = export_plan(store, period, fmt, public=public,
-                                           as_of=bench.today(), lang="zh", authority=authority)
+                    export_plan(store, period, fmt, out, public=public, as_of=bench.today(),
+                                lang="zh", authority=authority, name=f"workbench:{name}")
                 elif what == "reviews":
-                    rendered = export_reviews(store, period, fmt, public=public,
-                                              as_of=bench.today(), lang="zh")
+                    export_reviews(store, period, fmt, out, public=public, as_of=bench.today(),
+                                   lang="zh", name=f"workbench:{name}")
                 else:
                     raise SuijiError(f"没有这种导出：{what}")
-                name = (f"{'公示' if public else '内部'}-{what}-{period}.{fmt}")
-                details = dict(rendered.details)
-                details["file"] = f"workbench:{name}"
-                kept: list[bytes] = []
-                record_export(store, period=period, what=what, data=rendered.data,
-                              write=kept.append, public=public, details=details,
-                              digests=rendered.digests)
-            return kept[0], name
+            return out.getvalue(), name
+
         try:
             data, name = await run_in_threadpool(run)
         except SuijiError as exc:
@@ -362,26 +351,18 @@ def routes(bench: Workbench) -> list[Route]:
         period = period_of(form)
 
         def run() -> bytes:
-            from suiji.data.audit import record_export
-            from suiji.data.store import canonical_json, sha256_hex
-            from suiji.reports.report import build_report
+            from suiji.reports.exports import write_report
 
-            with bench.store() as store:
-                files = build_report(store, period, lang="zh").files()
-                index = canonical_json({n: sha256_hex(d) for n, d in sorted(files.items())})
+            with tempfile.TemporaryDirectory(prefix="report-", dir=cfg.work_dir) as tmp:
+                folder = Path(tmp) / f"报告-{period}"
+                with bench.store() as store:
+                    written = write_report(store, period, folder, lang="zh")
                 buffer = io.BytesIO()
-
-                def write(_: bytes) -> None:
-                    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-                        for n, d in sorted(files.items()):
-                            z.writestr(f"报告-{period}/{n}", d)
-                record_export(store, period=period, what="report", data=index.encode("utf-8"),
-                              write=write, public=False,
-                              details={"file": f"workbench:报告-{period}.zip", "lang": "zh",
-                                       "files": sorted(files),
-                                       "digest_of": "canonical JSON of {file: sha256}"},
-                              digests={n: sha256_hex(d) for n, d in files.items()})
+                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+                    for name in sorted(written.files):
+                        z.write(folder / name, f"{folder.name}/{name}")
             return buffer.getvalue()
+
         try:
             data = await run_in_threadpool(run)
         except SuijiError as exc:

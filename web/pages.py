@@ -195,7 +195,7 @@ def routes(bench: Workbench) -> list[Route]:
 
     @guarded
     def log(request: Request) -> Response:
-        from suiji.data.audit import entry_summary, log_rows
+        from suiji.data.trail import entry_summary, log_rows
 
         only = request.query_params.get("only", "") == "period"
         with bench.store() as store:

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_fixtures import (
+
+from suiji.data.store import Store
+from tests.fixtures.web import (
     INSPECTION_SEED,
     MEETING,
     ORDER,
@@ -32,8 +34,6 @@ from web_fixtures import (
     csv_bytes,
     make_city,
 )
-
-from suiji.data.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -326,7 +326,8 @@ def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City
 
 def show_progress(w: Walk, server: Server, city: City) -> None:
     """A long job as the page shows it: the bar moves (polling), the page turns when it ends."""
-    from suiji.data.audit import verify_store
+    from suiji.data.verify import verify_store
+    from suiji.scheduler.algorithms import REGISTRY
 
     release = threading.Event()
 
@@ -335,7 +336,7 @@ def show_progress(w: Walk, server: Server, city: City) -> None:
         release.wait(30)
         store = Store.open(city.db)
         try:
-            return verify_store(store, PERIOD)
+            return verify_store(store, REGISTRY, PERIOD)
         finally:
             store.close()
 

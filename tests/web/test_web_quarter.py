@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from web_fixtures import (
+
+from suiji.cli.main import cli
+from suiji.data.store import Store
+from suiji.reports.notice import plan_view
+from tests.fixtures.web import (
     INSPECTION_SEED,
     MEETING,
     ORDER,
@@ -29,10 +33,6 @@ from web_fixtures import (
     unzip,
     upload,
 )
-
-from suiji.cli.main import cli
-from suiji.data.store import Store
-from suiji.reports.notice import plan_view
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from web_fixtures import (
+
+from suiji.cli.main import cli
+from suiji.data.store import Store
+from tests.fixtures.web import (
     INSPECTION_SEED,
     PERIOD,
     City,
@@ -24,9 +27,6 @@ from web_fixtures import (
     token,
     upload,
 )
-
-from suiji.cli.main import cli
-from suiji.data.store import Store
 
 PAYLOADS = ('=HYPERLINK("http://evil.example","点我")', "<script>alert(1)</script>",
             '"><img src=x onerror=alert(2)>', "{{ 7*7 }}", "&amp;&lt;")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from conftest import INSPECTION_KINDS, frozen_city
-
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
 from suiji.data.snapshot import freeze
 from suiji.data.status import known_periods, log_head, period_status, record_head
 from suiji.data.store import Store
 from suiji.scheduler.plan import draw_plan
+from tests.fixtures.city import INSPECTION_KINDS, frozen_city
 
 RULES = parse_rules(preset_text("default"), "built-in default rules")
 
@@ -36,9 +35,8 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     assert before.freezes["inspections"].imports_since == 0
     assert before.directory("companies").rows == 300
     assert known_periods(store) == ["2026Q4"]
-    from conftest import renamed_companies
-
     from suiji.data.importers import import_file
+    from tests.fixtures.city import renamed_companies
 
     paths = {p.stem: p for p in (tmp_path / "city").iterdir()}
     import_file(store, "companies", renamed_companies(paths["companies"], tmp_path / "c2.csv",

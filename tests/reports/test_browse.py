@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import INSPECTION_KINDS, frozen_city
 
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
@@ -13,6 +12,7 @@ from suiji.data.store import Store
 from suiji.reports.browse import PlanQuery, plan_page
 from suiji.reports.notice import plan_rows, plan_view
 from suiji.scheduler.plan import draw_plan
+from tests.fixtures.city import INSPECTION_KINDS, frozen_city
 
 
 @pytest.fixture(scope="module")
