@@ -77,10 +77,29 @@ def _matches(item: dict[str, Any], q: PlanQuery, names: dict[str, str]) -> bool:
     return True
 
 
-def plan_page(view: PlanView, query: PlanQuery, as_of: date, lang: str = "zh") -> PlanPage:
-    """The rows of one page of the plan (date, district, USCC order) under ``query``."""
-    items = sorted(view.items, key=_sort_key)
-    keep = [i for i in items if _matches(i, query, view.inspector_names)]
+@dataclass(frozen=True)
+class PlanIndex:
+    """A plan's items in export order (date, district, USCC), sorted once for many pages."""
+
+    view: PlanView
+    items: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def of(cls, view: PlanView) -> PlanIndex:
+        return cls(view, tuple(sorted(view.items, key=_sort_key)))
+
+
+def plan_page(plan: PlanView | PlanIndex, query: PlanQuery, as_of: date, lang: str = "zh"
+              ) -> PlanPage:
+    """The rows of one page of the plan (date, district, USCC order) under ``query``.
+
+    Give a :class:`PlanIndex` when asking for many pages of the same plan.
+    """
+    index = plan if isinstance(plan, PlanIndex) else PlanIndex.of(plan)
+    view, items = index.view, index.items
+    filtered = query.district or query.category or query.date or query.inspector
+    keep = ([i for i in items if _matches(i, query, view.inspector_names)] if filtered
+            else list(items))
     pages = max(1, -(-len(keep) // query.per_page))
     page = min(query.page, pages)
     start = (page - 1) * query.per_page

@@ -163,13 +163,15 @@ class Workbench:
     def warm(self, period: str) -> None:
         """Fill the cache for ``period``'s overview and plan after a change (in the job's
         thread), so the first page after a draw or an import is as fast as the next."""
+        from suiji.reports.browse import PlanIndex
         from suiji.reports.notice import plan_view
 
         with self.store() as store:
             self.cached(store, "status", (period, self.today()),
                         lambda: period_status(store, period, self.today()))
             with suppress(SuijiError):  # no plan yet
-                self.cached(store, "plan", (period,), lambda: plan_view(store, period))
+                self.cached(store, "plan-index", (period,), lambda: PlanIndex.of(
+                    self.cached(store, "plan", (period,), lambda: plan_view(store, period))))
 
     def period(self, request: Request, store: Store) -> str:
         """The period of ``?p=`` (checked), else the newest period with a freeze or draw."""

@@ -117,7 +117,7 @@ def routes(bench: Workbench) -> list[Route]:
 
     @guarded
     def plan(request: Request) -> Response:
-        from suiji.reports.browse import PlanQuery, plan_page
+        from suiji.reports.browse import PlanIndex, PlanQuery, plan_page
         from suiji.reports.notice import plan_view
 
         q = request.query_params
@@ -126,9 +126,10 @@ def routes(bench: Workbench) -> list[Route]:
                           page=_int(request, "page", 1), per_page=PER_PAGE)
         with bench.store() as store:
             period = bench.period(request, store)
-            view = bench.cached(store, "plan", (period,), lambda: plan_view(store, period))
-        page = plan_page(view, query, bench.today())
-        return bench.page(request, "plan.html", view=view, page=page, query=query,
+            index = bench.cached(store, "plan-index", (period,), lambda: PlanIndex.of(
+                bench.cached(store, "plan", (period,), lambda: plan_view(store, period))))
+        page = plan_page(index, query, bench.today())
+        return bench.page(request, "plan.html", view=index.view, page=page, query=query,
                           period=period)
 
     @guarded

@@ -9,7 +9,7 @@ import pytest
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
 from suiji.data.store import Store
-from suiji.reports.browse import PlanQuery, plan_page
+from suiji.reports.browse import PlanIndex, PlanQuery, plan_page
 from suiji.reports.notice import plan_rows, plan_view
 from suiji.scheduler.plan import draw_plan
 from tests.fixtures.city import INSPECTION_KINDS, frozen_city
@@ -41,6 +41,9 @@ def test_pages_cover_the_plan_once_in_export_order(view) -> None:  # type: ignor
     assert page.sealed == sum(1 for r in rows if r["date"] >= AS_OF.isoformat())
     beyond = plan_page(view, PlanQuery(page=page.pages + 5, per_page=7), AS_OF)
     assert beyond.page == page.pages
+    index = PlanIndex.of(view)
+    for query in (PlanQuery(page=2, per_page=7), PlanQuery(category="key", per_page=9)):
+        assert plan_page(index, query, AS_OF) == plan_page(view, query, AS_OF)
 
 
 def test_filters_keep_exactly_the_matching_rows(view) -> None:  # type: ignore[no-untyped-def]
