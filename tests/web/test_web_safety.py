@@ -136,6 +136,7 @@ def test_a_rejected_file_shows_its_rows_and_writes_nothing(city: City) -> None:
     before = log_length(city)
     page = upload_failing(client, "companies", bad)
     assert "坏名录.csv" in page and "upload-" not in page
+    assert "读取 reading 坏名录.csv" in page  # the importer's own progress step, renamed
     assert '<td class="num">4</td>' in page and '<td class="num">7</td>' in page
     assert "整个文件未写入" in page
     assert log_length(city) == before
