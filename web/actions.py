@@ -79,26 +79,27 @@ def routes(bench: Workbench) -> list[Route]:
             from suiji.data.importers import import_file
 
             job.aliases[upload["path"].name] = upload["name"]
-            with bench.store() as store:
-                rules = bench.rules() if upload["kind"] == "scores" else None
-                try:
-                    result = import_file(store, upload["kind"], upload["path"],
-                                         period=upload["period"], rules=rules,
-                                         allow_removals=allow_removals,
-                                         file_name=upload["name"])
-                except RemovalsNotConfirmedError:
-                    job.params["token"] = token  # kept for the confirmation page
-                    raise
-                except SuijiError as exc:
+            keep = False
+            try:
+                with bench.store() as store:
+                    rules = bench.rules() if upload["kind"] == "scores" else None
+                    return import_file(store, upload["kind"], upload["path"],
+                                       period=upload["period"], rules=rules,
+                                       allow_removals=allow_removals, file_name=upload["name"])
+            except RemovalsNotConfirmedError:
+                keep = True
+                job.params["token"] = token  # the file waits for the confirmation page
+                raise
+            except SuijiError as exc:
+                # Messages name the file; show the user's name, not the server's.
+                exc.args = tuple(str(a).replace(upload["path"].name, upload["name"])
+                                 for a in exc.args)
+                if hasattr(exc, "summary"):
+                    exc.summary = exc.summary.replace(upload["path"].name, upload["name"])
+                raise
+            finally:
+                if not keep:
                     _forget(token)
-                    # Messages name the file; show the user's name, not the server's.
-                    exc.args = tuple(str(a).replace(upload["path"].name, upload["name"])
-                                     for a in exc.args)
-                    if hasattr(exc, "summary"):
-                        exc.summary = exc.summary.replace(upload["path"].name, upload["name"])
-                    raise
-            _forget(token)
-            return result
         return work
 
     def _forget(token: str) -> None:
