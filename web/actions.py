@@ -13,7 +13,7 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -370,7 +370,18 @@ def routes(bench: Workbench) -> list[Route]:
             return bench.error(request, exc)
         return _attachment(data, f"报告-{period}.zip", "application/zip")
 
-    return [
+    def guarded(fn: Callable[[Request], Awaitable[Response]]
+                ) -> Callable[[Request], Awaitable[Response]]:
+        """A refusal (a bad period, a date that is not one) is an error page, not a crash."""
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except (SuijiError, ValueError) as exc:
+                return bench.error(request, exc)
+        endpoint.__name__ = fn.__name__
+        return endpoint
+
+    return [Route(r.path, guarded(r.endpoint), methods=["POST"]) for r in [
         Route("/import", import_upload, methods=["POST"]),
         Route("/import/confirm", import_confirm, methods=["POST"]),
         Route("/freeze", freeze, methods=["POST"]),
@@ -381,7 +392,7 @@ def routes(bench: Workbench) -> list[Route]:
         Route("/bundle", bundle, methods=["POST"]),
         Route("/export/{what}", export, methods=["POST"]),
         Route("/report/download", report_download, methods=["POST"]),
-    ]
+    ]]
 
 
 def _attachment(data: bytes, name: str, media_type: str) -> Response:

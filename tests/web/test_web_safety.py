@@ -69,6 +69,19 @@ def test_state_changes_need_the_csrf_token(city: City) -> None:
     assert response.status_code == 403
 
 
+def test_a_bad_form_value_is_refused_with_a_page(city: City) -> None:
+    client = client_for(city)
+    before = log_length(city)
+    for url, data in (("/freeze", {"period": "2026Q5"}), ("/verify", {}),
+                      ("/decline", {"period": PERIOD, "meeting": "明天", "expert": "ZJ0001",
+                                    "reason": "出差"}),
+                      ("/draw/inspections", {"period": PERIOD, "seed": ""})):
+        response = client.post(url, data={"csrf": token(client), **data})
+        assert response.status_code == 400, (url, response.text[-800:])
+        assert "未能完成" in response.text
+    assert log_length(city) == before
+
+
 def test_reads_are_gets_and_changes_are_posts(city: City) -> None:
     client = client_for(city)
     assert client.get("/freeze?p=2026Q4").status_code == 200
