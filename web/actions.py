@@ -301,7 +301,7 @@ def routes(bench: Workbench) -> list[Route]:
             out = folder / f"审计材料-{period}"
             with bench.store() as store:
                 summary = write_bundle(store, period, out, registry=REGISTRY,
-                                       progress=job.say)
+                                       progress=job.say, name=f"workbench:{out.name}.zip")
             archive = folder / f"审计材料-{period}.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
                 for f in sorted(out.rglob("*")):
@@ -357,7 +357,8 @@ def routes(bench: Workbench) -> list[Route]:
             with tempfile.TemporaryDirectory(prefix="report-", dir=cfg.work_dir) as tmp:
                 folder = Path(tmp) / f"报告-{period}"
                 with bench.store() as store:
-                    written = write_report(store, period, folder, lang="zh")
+                    written = write_report(store, period, folder, lang="zh",
+                                           name=f"workbench:{folder.name}.zip")
                 buffer = io.BytesIO()
                 with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
                     for name in sorted(written.files):

@@ -97,6 +97,8 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
     seen["bundle_page"] = page.text
     job = page.url.path.rsplit("/", 1)[-1]
     seen["bundle_zip"] = client.get(f"/jobs/{job}/file").content
+    seen["report_zip"] = client.post("/report/download", data={"csrf": token(client),
+                                                               "period": PERIOD}).content
     seen["log"] = client.get(f"/log?p={PERIOD}").text
     seen["report"] = client.get(f"/report/document.html?p={PERIOD}").text
     seen["home_after"] = client.get(f"/?p={PERIOD}").text
@@ -165,8 +167,29 @@ def test_the_trail_holds_every_browser_action_as_the_cli_would(
     assert actions.count("import") == len(ORDER) + 1  # and the scores
     assert actions.count("freeze") == 2 and actions.count("draw") == 3
     assert "substitution" in actions and "decline" in actions and "results" in actions
-    assert actions.count("publish") == 1 and actions.count("export") == 1  # notice, bundle
+    assert actions.count("publish") == 1  # the notice
+    assert actions.count("export") == 2  # the bundle and the report
     assert files == [*(f"{kind}名录.csv" for kind in ORDER), "评分.csv"]  # not the temp name
+    with _open(city) as store:
+        named = [e.details["file"] for e in store.log_entries()
+                 if e.action in ("export", "publish")]
+    assert named == ["workbench:公示-plan-2026Q4.html", "workbench:审计材料-2026Q4.zip",
+                     "workbench:报告-2026Q4.zip"]
+
+
+def test_the_report_download_holds_what_its_entry_commits_to(
+        quarter: tuple[City, dict[str, object]], tmp_path: Path) -> None:
+    import hashlib
+
+    city, seen = quarter
+    data = seen["report_zip"]
+    assert isinstance(data, bytes)
+    folder = unzip(data, tmp_path)
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    assert set(files) == {"report.html", "report.xlsx"}
+    with _open(city) as store:
+        entry = [e for e in store.log_entries() if e.details.get("what") == "report"][-1]
+    assert {k: v for k, v in entry.digests.items() if k != "file"} == files
 
 
 def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None:
