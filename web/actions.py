@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -147,7 +148,7 @@ def routes(bench: Workbench) -> list[Route]:
                         path.unlink(missing_ok=True)
                         return bench.error(request, SuijiError(
                             f"文件超过上限 {cfg.upload_limit // 2**20} MiB。"), 413)
-                    out.write(chunk)
+                    await run_in_threadpool(out.write, chunk)  # the server keeps answering
             shown = form_text(form, "p")  # the period the pages were showing
         try:
             shown = str(Period.parse(shown)) if shown else ""
@@ -314,8 +315,6 @@ def routes(bench: Workbench) -> list[Route]:
     # --- downloads that are exports (logged) --------------------------------------------
 
     async def export(request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         form = await form_of(request)
         what = request.path_params["what"]
         period = period_of(form)
@@ -346,8 +345,6 @@ def routes(bench: Workbench) -> list[Route]:
         return _attachment(data, name, MEDIA.get(fmt, "application/octet-stream"))
 
     async def report_download(request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         form = await form_of(request)
         period = period_of(form)
 

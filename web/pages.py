@@ -136,7 +136,8 @@ def routes(bench: Workbench) -> list[Route]:
     def notice(request: Request) -> Response:
         with bench.store() as store:
             period = bench.period(request, store)
-        return bench.page(request, "notice.html", period=period)
+        return bench.page(request, "notice.html", period=period,
+                          authority=request.query_params.get("authority", "").strip()[:60])
 
     @guarded
     def notice_document(request: Request) -> Response:
@@ -144,9 +145,11 @@ def routes(bench: Workbench) -> list[Route]:
 
         with bench.store() as store:
             period = bench.period(request, store)
-            html = bench.cached(store, "notice", (period, bench.today()), lambda: render_notice(
+            authority = request.query_params.get("authority", "").strip()[:60]
+            html = bench.cached(store, "notice", (period, bench.today(), authority),
+                                lambda: render_notice(
                 bench.cached(store, "plan", (period,), lambda: plan_view(store, period)),
-                bench.today(), "zh", ""))
+                bench.today(), "zh", authority))
         return HTMLResponse(html, headers={"content-security-policy": DOCUMENT_CSP})
 
     @guarded

@@ -69,6 +69,8 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
                                                "public": "1", "format": "html",
                                                "authority": "江州市生态环境局"})
     seen["notice_file"] = notice
+    seen["notice_preview"] = client.get(
+        f"/notice/document.html?p={PERIOD}&authority=江州市生态环境局").text
     post_job(client, "/freeze", {"period": PERIOD, "scope": "reviews"})
     seen["sample_record"] = post_job(client, "/draw/reviews", {
         "period": PERIOD, "seed_source": "user", "seed": REVIEW_SEED}).text
@@ -213,6 +215,7 @@ def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None
     assert notice.status_code == 200  # type: ignore[attr-defined]
     assert "attachment" in notice.headers["content-disposition"]  # type: ignore[attr-defined]
     assert "江州市生态环境局" in notice.content.decode("utf-8")  # type: ignore[attr-defined]
+    assert "江州市生态环境局" in str(seen["notice_preview"])
     sample_record = str(seen["sample_record"])
     assert "复核抽查" in sample_record and REVIEW_SEED in sample_record
     assert "已导入：专家评分" in str(seen["scores"])
