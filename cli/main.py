@@ -18,13 +18,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from suiji.cli import __version__
-from suiji.cli.types import PERIOD
+from suiji.cli.types import DATE, PERIOD
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
@@ -88,6 +89,12 @@ def domain_errors() -> Iterator[None]:
                 "Another suiji process is writing to the database (an import or a draw) and "
                 "did not finish within 30 seconds. Nothing was changed by this command; run it "
                 "again when the other one has finished.") from exc
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise click.ClickException(
+                f"The database cannot be written ({exc}): the file or its folder is read-only. "
+                f"suiji records every command in the database's trail; fix the permissions, or "
+                f"copy the database to a folder you can write and pass --db with the copy. "
+                f"Nothing was changed.") from exc
         raise click.ClickException(f"The database could not be used: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise click.ClickException(
@@ -100,6 +107,17 @@ def period_option(f: F) -> F:
                         help="The quarter, e.g. 2026Q4 (also 2026q4, 2026-Q4).")(f)
 
 
+def today_or_clock(value: date | None) -> date:
+    """The wall-clock date, unless a test or the demo fixes it (hidden --today /
+    SUIJI_TODAY): the core never reads the clock, the command line supplies it."""
+    return value or date.today()
+
+
+def today_option(f: F) -> F:
+    return click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
+                        hidden=True, help="Tests and the demo only: today's date.")(f)
+
+
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True,
                         help="Print a JSON object instead of text.")(f)
@@ -109,7 +127,49 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+GLOBAL_VALUED = ("--db", "--rules")
+GLOBAL_FLAGS = ("-q", "--quiet")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``--db``, ``--rules`` and ``-q`` given after the command, moved before it, so
+    ``suiji freeze -p 2026Q4 --db x.db`` means ``suiji --db x.db freeze -p 2026Q4``.
+    Nothing after ``--`` moves."""
+    front: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        front.append(args[i])
+        if args[i] in GLOBAL_VALUED and i + 1 < len(args):
+            front.append(args[i + 1])
+            i += 1
+        i += 1
+    moved: list[str] = []
+    rest: list[str] = []
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token in GLOBAL_VALUED and i + 1 < len(args):
+            moved.extend(args[i:i + 2])
+            i += 2
+            continue
+        if token in GLOBAL_FLAGS or token.startswith(tuple(f"{o}=" for o in GLOBAL_VALUED)):
+            moved.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return front + moved + rest
+
+
+class SuijiGroup(click.Group):
+    """The top group: global options work before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
+@click.group(cls=SuijiGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", "-V", prog_name="suiji")
 @click.option("--db", envvar="SUIJI_DB", default=DEFAULT_DB, show_default=True,
               help="The SQLite database (also SUIJI_DB).")
@@ -119,6 +179,8 @@ def echo_json(value: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db: str, rules_path: str | None, quiet: bool) -> None:
     """suiji (随机): verifiable double-random inspection plans and EIA review draws.
+
+    The options --db, --rules and -q may stand before or after the command.
 
     \b
     Example, a quarter from start to end:
@@ -214,13 +276,31 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
 
     with domain_errors(), Progress(f"冻结 freezing the {scope} inputs of {period}"):
         snap = do_freeze(env.store(), period, scope, env.rules())
+    from suiji.data.calendar import describe
+
+    calendar = describe(period, snap.working_days) if "calendar.csv" in snap.files else None
     if as_json:
-        echo_json({"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
-                   "digest": snap.digest, "files": snap.manifest["files"]})
+        out: dict[str, Any] = {"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
+                               "digest": snap.digest, "files": snap.manifest["files"]}
+        if calendar is not None:
+            out["calendar"] = {
+                "working_days": dict(calendar.months),
+                "days_off": [{"date": d.isoformat(), "holiday": n} for d, n in calendar.days_off],
+                "adjusted_working_days": [d.isoformat() for d in calendar.workdays]}
+        echo_json(out)
         return
     click.echo(f"Frozen {scope} inputs of {period} (snapshot {snap.id}):")
     for name, meta in snap.manifest["files"].items():
         click.echo(f"  {name:<24} {meta['rows']:>9,} rows  sha256 {meta['sha256']}")
+    if calendar is not None:
+        click.echo(f"Working days frozen (工作日): {calendar.total} — "
+                   + ", ".join(f"{m} {n}" for m, n in calendar.months))
+        for first, last, name in calendar.runs():
+            span = first.isoformat() if first == last else \
+                f"{first.isoformat()} – {last.isoformat()}"
+            click.echo(f"  holiday (放假)   {span}  {name or '(not a statutory holiday)'}")
+        for day in calendar.workdays:
+            click.echo(f"  working (调休上班) {day.isoformat()} (周{'六日'[day.weekday() - 5]})")
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
 
 
@@ -245,6 +325,6 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "audit", "exports", "demo", "serve"):
+for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

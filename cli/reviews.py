@@ -13,7 +13,16 @@ from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, PERIOD, SEED
 from suiji.data.draws import DrawRecord
 from suiji.data.period import Period
@@ -34,11 +43,6 @@ def _pad(text: object, width: int, right: bool = False) -> str:
     return fill + t if right else t + fill
 
 
-def _today(value: date | None) -> date:
-    """The wall-clock date of the draw, unless a test fixes it (hidden --today / SUIJI_TODAY)."""
-    return value or date.today()
-
-
 def _draw_meta(record: DrawRecord) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "seed": record.seed,
             "seed_source": record.seed_source, "output_sha256": record.output_sha256,
@@ -51,8 +55,6 @@ seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
-today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
-                            hidden=True, help="Tests only: the date of the draw.")
 
 
 @click.command("reviews")
@@ -60,10 +62,14 @@ today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--before-close", is_flag=True,
+              help="Draw before the quarter has ended (recorded and shown as such); documents "
+                   "approved later in the quarter are not in the sample.")
+@today_option
 @json_option
 @pass_env
 def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                         as_json: bool) -> None:
+                         before_close: bool, today: date | None, as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -82,12 +88,17 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 
     with domain_errors():
         record = draw_reviews(env.store(), period, env.rules(), seed, redraw=redraw,
-                              reason=reason)
+                              reason=reason, today=today_or_clock(today),
+                              before_close=before_close)
     out = record.output
     if as_json:
         echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
-                   "items": out["items"], "notes": out["notes"]})
+                   "items": out["items"], "notes": out["notes"],
+                   "before_close": bool(record.params.get("before_close"))})
         return
+    if record.params.get("before_close"):
+        click.echo(f"Drawn before the quarter closed (on {record.params['drawn_on']}, "
+                   f"--before-close): documents approved after that are not in the sample.")
     s = out["summary"]
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "
@@ -115,19 +126,26 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--non-working-day", is_flag=True,
+              help="Draw for a meeting on a weekend or public holiday (refused otherwise).")
 @today_option
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
-                        seed: str | None, redraw: bool, reason: str, today: date | None,
-                        as_json: bool) -> None:
+                        seed: str | None, redraw: bool, reason: str, non_working_day: bool,
+                        today: date | None, as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
     specialties cover its industry, with recusal (employer now or in the last
     3 years, declared conflicts, earlier review of the document), load caps
-    and review.alternates alternates. Refused later than review.lead_days
-    before the meeting (报告书 2 days, 报告表 1 day). The draw date is recorded.
+    and review.alternates alternates, each expert the alternate of at most
+    review.alternate_cap documents of the meeting; an expert whose specialty
+    names the document's industry qualifies too. Refused later than
+    review.lead_days before the meeting (报告书 2 days, 报告表 1 day), earlier
+    than review.max_lead_days (7 days), for a meeting on a day off (unless
+    --non-working-day), and for a document that already has a panel (unless
+    --redraw --reason). The draw date is recorded.
 
     \b
     Example:
@@ -137,10 +155,10 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None
-    drawn_on = _today(today)
+    drawn_on = today_or_clock(today)
     with domain_errors():
         record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
-                             redraw=redraw, reason=reason)
+                             redraw=redraw, reason=reason, non_working_day=non_working_day)
     out = record.output
     if as_json:
         echo_json({**_draw_meta(record), "meeting": out["meeting"], "drawn_on": out["drawn_on"],
@@ -229,7 +247,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
     """
     from suiji.data.scores import expert_status
 
-    on = _today(today)
+    on = today_or_clock(today)
     with domain_errors():
         rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:

@@ -164,14 +164,19 @@ def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]
 
 
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules) -> dict[str, Any]:
+                  file_sha256: str = "", rules: Rules, today: date | None = None,
+                  allow_off_panel: bool = False) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
     Rejects (nothing written, row numbers as Excel shows them) an expert id not
-    in the expert library, a negative or non-numeric deduction or score. A row
-    for an (expert, document, meeting) already recorded replaces it. Warns when
-    a row matches no drawn panel. Returns a summary with every expert whose
-    state changed (``changes``), each also written to the audit log.
+    in the expert library, a negative or non-numeric deduction or score, a
+    meeting after ``today`` (not yet held), and an expert who is not on that
+    meeting's final panel for the document (after declines) unless
+    ``allow_off_panel`` (scores of meetings not drawn with suiji, e.g. carried
+    over; each such row is then named in a warning). A row for an (expert,
+    document, meeting) already recorded replaces it. Returns a summary with
+    every expert whose state changed (``changes``), each also written to the
+    audit log.
     """
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
@@ -191,12 +196,22 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
         if score is not None and score != score:
             problems.append(f"row {i}, column score: {r.score!r} is not a number")
         try:
-            date.fromisoformat(str(r.meeting))
+            held = date.fromisoformat(str(r.meeting))
         except ValueError:
             problems.append(f"row {i}, column meeting: {r.meeting!r} is not a date")
+            held = None
+        if held is not None and today is not None and held > today:
+            problems.append(f"row {i}, column meeting: the meeting of {r.meeting} has not been "
+                            f"held yet (today is {today.isoformat()}); score it after the "
+                            f"meeting")
         if (r.expert_id, r.project_id, r.meeting) not in members:
-            warnings.append(f"row {i}: expert {r.expert_id} is not on a drawn panel for "
-                            f"{r.project_id} at the meeting of {r.meeting}")
+            text = (f"expert {r.expert_id} is not on the final panel for {r.project_id} at "
+                    f"the meeting of {r.meeting} (not drawn, or declined and replaced)")
+            if allow_off_panel:
+                warnings.append(f"row {i}: {text}")
+            else:
+                problems.append(f"row {i}, column expert_id: {text}; only the experts who sat "
+                                f"on the panel are scored")
     if problems:
         raise InputFileError(f"{file_name or 'The scores file'}: {len(problems)} problem(s).",
                              problems)

@@ -149,7 +149,8 @@ class Snapshot:
 
     @cached_property
     def rules(self) -> Rules:
-        return parse_rules(self.files["rules.toml"].decode("utf-8"), "frozen rules")
+        return parse_rules(self.files["rules.toml"].decode("utf-8"), "frozen rules",
+                           check_calendar=False)
 
     @cached_property
     def working_days(self) -> list[date]:

@@ -196,6 +196,17 @@ class Store:
             conn = cls._connect(path)
             store = cls(conn, path)
             store._check_version()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                folder = Path(path).resolve().parent
+                raise StoreError(
+                    f"{path} cannot be written ({text}). suiji records every command in the "
+                    f"database's trail, so it needs to write the file and its folder {folder} "
+                    f"(for the -wal and -shm files beside it). Fix the permissions, or copy "
+                    f"the database to a folder you can write and pass --db with the copy."
+                ) from exc
+            raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         return store
@@ -233,7 +244,15 @@ class Store:
             return None
         value = self.conn.execute(
             "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(value[0]) if value else None
+        if not value:
+            return None
+        try:
+            return int(str(value[0]).strip())
+        except ValueError:
+            raise StoreError(
+                f"{self.path}: its schema version {str(value[0])[:40]!r} is not a number, so "
+                f"the database was edited by hand or is damaged. Restore it from a backup (or "
+                f"verify a bundle exported before the change).") from None
 
     def _check_version(self) -> None:
         version = self._schema_version()
@@ -360,11 +379,15 @@ class Store:
 
     def replace(self, kind: str, frame: pd.DataFrame, *, file_name: str = "",
                 file_sha256: str = "", encoding: str = "",
-                warnings: tuple[str, ...] = (), allow_removals: bool = True) -> ImportSummary:
+                warnings: tuple[str, ...] = (),
+                max_removed_share: float | None = None) -> ImportSummary:
         """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
 
-        With ``allow_removals=False`` a frame that lacks rows of the current
-        version raises :class:`RemovalsNotConfirmedError` and nothing is written.
+        With ``max_removed_share``, an import that would remove more than that share of
+        the current rows is refused and nothing is written: a
+        :class:`~suiji.data.errors.RemovalsNotConfirmedError` (an ``ImportRefusedError``)
+        with the counts and the first keys it would remove. ``0`` refuses any removal
+        (an interface that asks before removing).
         """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
@@ -383,9 +406,18 @@ class Store:
             removed = [key for key in current if key not in new]
             changed = [key for key, h in new.items() if key in current and current[key] != h]
             added = [key for key in new if key not in current]
-            if removed and not allow_removals:
-                raise RemovalsNotConfirmedError(kind, len(removed), sorted(removed)[:20],
-                                                len(added), len(changed))
+            if max_removed_share is not None and current \
+                    and len(removed) > max_removed_share * len(current):
+                raise RemovalsNotConfirmedError(
+                    f"{file_name or kind}: importing it as {kind} would remove "
+                    f"{len(removed):,} of the {len(current):,} current rows "
+                    f"({len(removed) / len(current):.0%}) and keep {len(current) - len(removed):,}"
+                    f", more than the {max_removed_share:.0%} a re-import may remove "
+                    f"(imports.max_removed_share in the rules). Nothing was written. If it is "
+                    f"the wrong file, import the right one; if the directory really lost "
+                    f"those rows, import it again with --allow-removals.",
+                    kind=kind, removed=len(removed), keys=sorted(removed)[:20],
+                    inserted=len(added), updated=len(changed))
             closing = removed + changed
             if closing:
                 self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _closing (_key TEXT)")

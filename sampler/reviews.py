@@ -158,7 +158,9 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                    progress: Progress | None = None) -> dict[str, Any]:
     """The review sample of a frozen period: a pure function of (snapshot, seed).
 
-    ``params`` is recorded with the draw; the sample takes none (pass ``{}``).
+    ``params`` is recorded with the draw: ``{}``, or the date of the draw and
+    whether it was before the quarter's close (``drawn_on``, ``before_close``);
+    the sample does not depend on them.
     """
     if progress is not None:
         progress.step("抽取评估文件 review sample")
@@ -251,16 +253,31 @@ def _round(value: float) -> float:
 
 def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = None, *,
                  redraw: bool = False, reason: str = "",
-                 progress: Progress | None = None) -> DrawRecord:
+                 progress: Progress | None = None, today: date | None = None,
+                 before_close: bool = False) -> DrawRecord:
     """Draw the period's review sample from its latest reviews freeze and record it.
 
     All or nothing, through :func:`suiji.data.draws.run_draw`: the freeze
     check, the computation and the record happen in one transaction. One
     current sample per period; a second needs ``redraw`` with a ``reason``.
+    With ``today`` (the caller's date; the command line always gives it), a
+    sample drawn before the quarter's last day is refused unless
+    ``before_close``, and the draw's params record ``drawn_on`` and
+    ``before_close`` (the sample itself does not depend on them).
     """
+    params: dict[str, Any] = {}
+    if today is not None:
+        early = today <= period.last_day
+        if early and not before_close:
+            raise SuijiError(
+                f"{period} ends on {period.last_day.isoformat()}: a sample drawn today "
+                f"({today.isoformat()}) would leave out the documents approved until then. "
+                f"Draw it after the quarter, or pass --before-close to draw it now (it is "
+                f"recorded and shown as drawn before the close).")
+        params = {"drawn_on": today.isoformat(), "before_close": early}
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
-                    compute=compute_sample, params={}, seed=seed, redraw=redraw, reason=reason,
-                    what=f"The review sample of {period}", progress=progress)
+                    compute=compute_sample, params=params, seed=seed, redraw=redraw,
+                    reason=reason, what=f"The review sample of {period}", progress=progress)
 
 
 # --- rows for exports ----------------------------------------------------------------------

@@ -16,6 +16,10 @@ from suiji.scheduler import panels, plan
 REGISTRY = Registry((
     Algorithm(plan.ALGORITHM, plan.compute_plan,
               {"substitution": plan.compute_substitution}),
+    Algorithm(plan.ALGORITHM_V2, plan.compute_plan_v2,
+              {"substitution": plan.compute_substitution}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+    Algorithm(panels.ALGORITHM_V2, panels.compute_panels_v2,
+              {"decline": panels.compute_decline}),
 ))

@@ -79,6 +79,16 @@ def expert_frame(snapshot: Snapshot, meeting: date, declined: Collection[str],
     return experts
 
 
+def document_specialties(industry: str, rules: ReviewRules, industry_names: bool) -> list[str]:
+    """The specialties that qualify an expert for a document of ``industry``: the rules'
+    table (``review.specialties``), and, from ``suiji-panels/2`` on (``industry_names``),
+    the industry's own name (an expert of 食品 reviews a 食品 document)."""
+    names = list(rules.specialties_for(industry))
+    if industry_names and industry and industry not in names:
+        names.append(industry)
+    return names
+
+
 def specialty_match(docs: pd.DataFrame, experts: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """D x E: the expert holds one of the specialties the document's industry needs."""
     shape = (len(docs), len(experts))

@@ -74,6 +74,7 @@ def routes(bench: Workbench) -> list[Route]:
 
     def import_job(token: str, allow_removals: bool) -> Callable[[Job], Any]:
         upload = bench.uploads[token]
+        today = bench.today()
 
         def work(job: Job) -> Any:
             from suiji.data.errors import RemovalsNotConfirmedError
@@ -86,7 +87,9 @@ def routes(bench: Workbench) -> list[Route]:
                     rules = bench.rules() if upload["kind"] == "scores" else None
                     return import_file(store, upload["kind"], upload["path"],
                                        period=upload["period"], rules=rules,
-                                       allow_removals=allow_removals, file_name=upload["name"])
+                                       allow_removals=allow_removals,
+                                       confirm_removals=not allow_removals,
+                                       today=today, file_name=upload["name"])
             except RemovalsNotConfirmedError:
                 keep = True
                 job.params["token"] = token  # the file waits for the confirmation page
@@ -201,6 +204,7 @@ def routes(bench: Workbench) -> list[Route]:
         redraw = form_text(form, "redraw") == "1"
         reason = form_text(form, "reason")
         rules = bench.rules()
+        today = bench.today()
 
         if scope == "inspections":
             def work(job: Job) -> Any:
@@ -208,15 +212,18 @@ def routes(bench: Workbench) -> list[Route]:
 
                 with bench.store() as store, Progress(f"抽取 {period} 检查计划") as progress:
                     record = draw_plan(store, Period.parse(period), rules, seed, redraw=redraw,
-                                       reason=reason, progress=progress)
+                                       reason=reason, progress=progress, today=today)
                 return {"draw": record.id}
         elif scope == "reviews":
+            before_close = form_text(form, "before_close") == "1"
+
             def work(job: Job) -> Any:
                 from suiji.sampler.reviews import draw_reviews
 
-                with bench.store() as store, Progress(f"抽取 {period} 复核样本"):
+                with bench.store() as store, Progress(f"抽取 {period} 复核样本") as progress:
                     record = draw_reviews(store, Period.parse(period), rules, seed,
-                                          redraw=redraw, reason=reason)
+                                          redraw=redraw, reason=reason, progress=progress,
+                                          today=today, before_close=before_close)
                 return {"draw": record.id}
         elif scope == "panels":
             try:
@@ -224,14 +231,15 @@ def routes(bench: Workbench) -> list[Route]:
             except SuijiError as exc:
                 return bench.error(request, exc)
             docs = [d for d in form.getlist("documents") if isinstance(d, str) and d] or None
-            today = bench.today()
+            non_working_day = form_text(form, "non_working_day") == "1"
 
             def work(job: Job) -> Any:
                 from suiji.scheduler.panels import draw_panels
 
-                with bench.store() as store, Progress(f"抽取 {meeting} 评审专家"):
+                with bench.store() as store, Progress(f"抽取 {meeting} 评审专家") as progress:
                     record = draw_panels(store, Period.parse(period), rules, meeting, today,
-                                         docs, seed, redraw=redraw, reason=reason)
+                                         docs, seed, redraw=redraw, reason=reason,
+                                         progress=progress, non_working_day=non_working_day)
                 return {"draw": record.id}
         else:
             return bench.error(request, SuijiError(f"没有这种抽取：{scope}"), 404)

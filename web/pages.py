@@ -106,7 +106,8 @@ def routes(bench: Workbench) -> list[Route]:
                                       lambda: review_rows(store, period, False, bench.today()))
         frozen = status.freezes.get("inspections" if scope == "inspections" else "reviews")
         return bench.page(request, "draw.html", scope=scope, status=status, period=period,
-                          frozen=frozen, sample=sample, today=bench.today())
+                          frozen=frozen, sample=sample, today=bench.today(),
+                          status_period_end=Period.parse(period).last_day)
 
     @guarded
     def draw_record(request: Request) -> Response:

@@ -44,7 +44,8 @@ def test_a_frozen_then_drawn_period(tmp_path: Path) -> None:
     changed = period_status(store, "2026Q4", date(2026, 11, 2))
     assert changed.freezes["inspections"].imports_since == 1 and changed.next_action == "freeze"
     freeze(store, Period.parse("2026Q4"), "inspections", RULES)
-    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
+    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890",
+                       today=date(2026, 9, 25))
     after = period_status(store, "2026Q4", date(2026, 11, 16))
     assert after.plan is not None and after.plan.draw == record.id
     assert after.plan.items == len(record.output["items"])
@@ -76,7 +77,8 @@ def test_freeze_and_draw_sheets_match_the_record(tmp_path: Path) -> None:
     assert sheet.rules_text == snap.files["rules.toml"].decode("utf-8")
     freeze_entry = [e for e in store.log_entries() if e.action == "freeze"][-1]
     assert (sheet.log_seq, sheet.log_hash) == (freeze_entry.seq, freeze_entry.hash)
-    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890")
+    record = draw_plan(store, Period.parse("2026Q4"), RULES, "12345678901234567890",
+                       today=date(2026, 9, 25))
     drawn = draw_sheet(store, record.id)
     entry = store.log_entries()[-1]
     assert (drawn.log_seq, drawn.log_hash, drawn.snapshot_digest) == (entry.seq, entry.hash,

@@ -21,7 +21,8 @@ def view(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
                         firms=600, inspectors=40, projects=10, agencies=3, experts=10)
     store = Store.open(db)
     draw_plan(store, Period.parse("2026Q4"),
-              parse_rules(preset_text("default"), "default"), "12345678901234567890")
+              parse_rules(preset_text("default"), "default"), "12345678901234567890",
+              today=date(2026, 9, 25))
     return plan_view(store, "2026Q4")
 
 

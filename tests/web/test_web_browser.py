@@ -28,9 +28,11 @@ from tests.fixtures.web import (
     ORDER,
     PANEL_SEED,
     PERIOD,
+    PLAN_DAY,
     REVIEW_SEED,
     TODAY,
     City,
+    Clock,
     csv_bytes,
     make_city,
 )
@@ -54,11 +56,12 @@ class Server:
     def __init__(self, city: City) -> None:
         import uvicorn
 
+        self.clock = Clock(PLAN_DAY)
         from suiji.web.app import create_app
         from suiji.web.core import WebConfig
 
         app = create_app(WebConfig(db=city.db, rules_path=str(city.rules), work_dir=city.work,
-                                   today=lambda: TODAY))
+                                   today=self.clock))
         self.bench = app.state.workbench
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
                                                     log_level="warning", lifespan="off"))
@@ -207,7 +210,7 @@ def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City
     w.open("/")
     assert "导入检查对象和执法人员名录" in browser.page_source
     w.shot("home-empty")
-    for kind in ORDER:
+    for kind in ORDER[:6]:  # the inspection side, before the quarter
         w.upload(kind, city.files[kind])
     w.shot("import-done")
     w.open(f"/import?p={PERIOD}")
@@ -247,6 +250,7 @@ def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City
     w.wait_text("抽取记录")
     assert INSPECTION_SEED in browser.page_source and digest in browser.page_source
     w.shot("draw-record")
+    server.clock.day = TODAY  # the quarter under way: some inspections done, others sealed
 
     w.open(f"/plan?p={PERIOD}")
     w.wait_text("检查计划")
@@ -281,11 +285,14 @@ def test_a_whole_quarter_in_the_browser(browser: Any, server: Server, city: City
         time.sleep(0.1)
     assert notice.exists() and "江州市生态环境局" in notice.read_text("utf-8")
 
+    for kind in ORDER[6:]:  # the review side: the projects approved by today
+        w.upload(kind, city.files[kind])
     w.open(f"/freeze?p={PERIOD}")
     browser.find_elements(By.CSS_SELECTOR, ".card form button")[1].click()
     w.wait_text("请公布以下文本")
     w.open(f"/draw/reviews?p={PERIOD}")
     w.act("#seed", "send_keys", REVIEW_SEED)
+    w.act("input[name=before_close]", "click")  # the quarter has not ended yet
     w.act("#draw-button", "click")
     w.wait_text("抽取记录")
     w.shot("sample-record")

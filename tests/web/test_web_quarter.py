@@ -22,9 +22,12 @@ from tests.fixtures.web import (
     ORDER,
     PANEL_SEED,
     PERIOD,
+    PLAN_DAY,
     REVIEW_SEED,
+    SCORE_DAY,
     TODAY,
     City,
+    Clock,
     client_for,
     csv_bytes,
     make_city,
@@ -39,9 +42,10 @@ from tests.fixtures.web import (
 def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, object]]:
     """The quarter, run once through the routes; the pages seen on the way."""
     city = make_city(tmp_path_factory.mktemp("quarter"))
-    client = client_for(city)
+    clock = Clock(PLAN_DAY)
+    client = client_for(city, clock)
     seen: dict[str, object] = {}
-    for kind in ORDER:
+    for kind in ORDER[:6]:  # the inspection side, before the quarter
         page = upload(client, kind, city.files[kind], name=f"{kind}名录.csv")
         assert "已导入" in page.text, page.text[:3000]
     seen["home_before"] = client.get(f"/?p={PERIOD}").text
@@ -51,6 +55,7 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
     page = post_job(client, "/draw/inspections",
                     {"period": PERIOD, "seed_source": "user", "seed": INSPECTION_SEED})
     seen["record"] = page.text
+    clock.day = TODAY  # the quarter under way: some inspections done, others sealed
     seen["plan"] = client.get(f"/plan?p={PERIOD}").text
     with _open(city) as store:
         view = plan_view(store, PERIOD)
@@ -71,9 +76,13 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
     seen["notice_file"] = notice
     seen["notice_preview"] = client.get(
         f"/notice/document.html?p={PERIOD}&authority=江州市生态环境局").text
+    for kind in ORDER[6:]:  # the review side: the projects approved by today
+        page = upload(client, kind, city.files[kind], name=f"{kind}名录.csv")
+        assert "已导入" in page.text, page.text[:3000]
     post_job(client, "/freeze", {"period": PERIOD, "scope": "reviews"})
+    seen["sample_screen"] = client.get(f"/draw/reviews?p={PERIOD}").text
     seen["sample_record"] = post_job(client, "/draw/reviews", {
-        "period": PERIOD, "seed_source": "user", "seed": REVIEW_SEED}).text
+        "period": PERIOD, "seed_source": "user", "seed": REVIEW_SEED, "before_close": "1"}).text
     seen["panel_screen"] = client.get(f"/draw/panels?p={PERIOD}").text
     seen["panel_record"] = post_job(client, "/draw/panels", {
         "period": PERIOD, "seed_source": "user", "seed": PANEL_SEED, "meeting": MEETING}).text
@@ -87,6 +96,7 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, dict[str, o
                                                     "expert": first, "reason": "出差"}).text
     with _open(city) as store:
         (_, _, panel), = current_panel_outputs(store, PERIOD)
+    clock.day = SCORE_DAY  # after the meeting
     scores = city.root / "评分.csv"
     scores.write_bytes(csv_bytes(["专家编号", "项目编号", "会议日期", "评分", "扣分", "说明"],
                                  [[e, item["project_id"], MEETING, 80, 12 if n == 0 else 0, ""]
@@ -218,6 +228,7 @@ def test_pages_show_the_quarter(quarter: tuple[City, dict[str, object]]) -> None
     assert "江州市生态环境局" in str(seen["notice_preview"])
     sample_record = str(seen["sample_record"])
     assert "复核抽查" in sample_record and REVIEW_SEED in sample_record
+    assert 'name="before_close"' in str(seen["sample_screen"])  # the quarter is not over
     assert "已导入：专家评分" in str(seen["scores"])
     assert "警示" in str(seen["experts"])  # 12 deduction points: past the warning line
     assert "会前保密" in str(seen["reviews"])
