@@ -25,14 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PERIOD = "2026Q4"
-TODAY = date(2026, 11, 16)
+PLAN_DAY = date(2026, 9, 25)  # the plan is drawn before the quarter
+TODAY = date(2026, 12, 1)  # results, the review sample (before the close), the pages
+MEETING = date(2026, 12, 7)
 TARGET_MS = 300.0
 PROVINCE = {"firms": 200_000, "inspectors": 3_000, "cities": 16}
 
@@ -58,7 +60,8 @@ def build(work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     scale = work / "scale"
     print("bench/web: generating and drawing the province (bench/scale.py)…", file=sys.stderr)
-    env = {**os.environ, "SUIJI_RULES": str(rules_file(work))}
+    env = {**os.environ, "SUIJI_RULES": str(rules_file(work)),
+           "SUIJI_TODAY": PLAN_DAY.isoformat()}
     subprocess.run([sys.executable, str(HERE / "scale.py"), "--firms", str(PROVINCE["firms"]),
                     "--inspectors", str(PROVINCE["inspectors"]), "--cities",
                     str(PROVINCE["cities"]), "--keep", str(scale)], check=True,
@@ -87,12 +90,13 @@ def _review_side(db: Path, work: Path) -> None:
     print("bench/web: adding the review side, results and a panel…", file=sys.stderr)
     files = generate_city(work / "reviews", firms=2_000, inspectors=60, projects=1_000,
                           agencies=60, experts=400)
+    _approved_by(files["projects"], TODAY)
     rules = load_rules(work / "rules.toml")
     period = Period.parse(PERIOD)
     store = Store.open(db)
     try:
         for kind in ("agencies", "projects", "experts", "employment-history"):
-            import_file(store, kind, files[kind])
+            import_file(store, kind, files[kind], today=TODAY)
         view = plan_view(store, PERIOD)
         results = work / "results.csv"
         with results.open("w", encoding="utf-8-sig", newline="") as f:
@@ -104,14 +108,27 @@ def _review_side(db: Path, work: Path) -> None:
                                 item["date"], ""])
         import_file(store, "results", results, period=PERIOD)
         freeze(store, period, "reviews", rules)
-        sample = draw_reviews(store, period, rules, "27182818284590452353")
+        sample = draw_reviews(store, period, rules, "27182818284590452353", today=TODAY,
+                              before_close=True)
         docs = [i["project_id"] for i in sample.output["items"][:20]]
-        draw_panels(store, period, rules, TODAY + timedelta(days=14), TODAY, docs,
-                    "31415926535897932384")
+        draw_panels(store, period, rules, MEETING, TODAY, docs, "31415926535897932384")
     finally:
         store.close()
     shutil.rmtree(work / "reviews", ignore_errors=True)
     results.unlink()
+
+
+def _approved_by(path: Path, day: date) -> None:
+    """Keep the projects approved by ``day`` (an export of that day has no later ones)."""
+    import csv
+
+    data = path.read_bytes()
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "gb18030"
+    rows = list(csv.reader(data.decode(encoding).splitlines()))
+    column = rows[0].index("审批日期")
+    kept = [r for r in rows[1:] if r[column].replace("/", "-") <= day.isoformat()]
+    with path.open("w", encoding=encoding, newline="") as f:
+        csv.writer(f).writerows([rows[0], *kept])
 
 
 def pages(db: Path) -> list[tuple[str, str]]:
