@@ -46,6 +46,7 @@ def calendar_import(env: Env, file: str, replace: bool, dry_run: bool, as_json: 
       suiji calendar import 2027年节假日安排.txt
       suiji --rules 沈阳.toml calendar import 通知.txt --replace
     """
+    from suiji.data.calendar import library_differences
     from suiji.data.errors import CalendarError
     from suiji.data.holidays import decode_notice, parse_notice
     from suiji.data.rules import preset_text, with_calendar_year
@@ -65,7 +66,11 @@ def calendar_import(env: Env, file: str, replace: bool, dry_run: bool, as_json: 
     if not dry_run:
         _write(target, new)
     if as_json:
+        differs = library_differences(arrangement.year, arrangement.days_off,
+                                      arrangement.working_days)
         echo_json({"year": arrangement.year, "rules": str(target), "written": not dry_run,
+                   "library_differs": None if differs is None
+                   else [d.isoformat() for d in differs],
                    "created": created and not dry_run,
                    "holidays": {name: [d.isoformat() for d in days]
                                 for name, days in arrangement.holidays},
@@ -83,6 +88,16 @@ def calendar_import(env: Env, file: str, replace: bool, dry_run: bool, as_json: 
     if arrangement.elsewhere:
         click.echo(f"Dates of another year left out (they belong to that year's calendar): "
                    f"{', '.join(d.isoformat() for d in arrangement.elsewhere)}")
+    differs = library_differences(arrangement.year, arrangement.days_off,
+                                  arrangement.working_days)
+    if differs == []:
+        click.echo(f"The installed chinesecalendar knows {arrangement.year} too and agrees on "
+                   f"every day.")
+    elif differs:
+        click.echo(f"The installed chinesecalendar knows {arrangement.year} and differs on "
+                   f"{len(differs)} day(s): {', '.join(d.isoformat() for d in differs[:10])}"
+                   f"{' ...' if len(differs) > 10 else ''}; the rules file takes precedence, "
+                   f"so check the notice's text.")
     if dry_run:
         click.echo(f"Dry run: {target} not written. The table would be:\n")
         click.echo(arrangement.toml(path.name), nl=False)

@@ -22,6 +22,7 @@ from suiji.cli.main import Env, pass_env
 INSPECTION_SEED = "80417263950183746251"
 REVIEW_SEED = "27182818284590452353"
 PANEL_SEED = "31415926535897932384"
+NEXT_REVIEW_SEED = "16180339887498948482"
 OUTCOMES = ("未发现问题", "未发现问题", "未发现问题", "发现问题", "责令改正", "立案")
 
 
@@ -68,6 +69,14 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         w.writerows(rows)
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return [{_HEADER.get(k, k): v for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+_HEADER = {"专家编号": "expert_id"}
+
+
 def _pick(key: str, salt: str, options: tuple[str, ...]) -> str:
     h = int(hashlib.sha256(f"{salt}|{key}".encode()).hexdigest(), 16)
     return options[h % len(options)]
@@ -80,6 +89,13 @@ TODAY = date(2026, 12, 1)
 MEETING = date(2026, 12, 7)
 DECLINE_DAY = date(2026, 12, 2)
 SCORE_DAY = date(2026, 12, 8)
+# The review loop: answers to the notification, the review conclusions, the quarter's 通报,
+# and the next quarter's sample once it has closed.
+ANSWER_DAY = date(2026, 12, 3)
+REVIEWED_ON = date(2026, 12, 18)
+FINDINGS_DAY = date(2026, 12, 21)
+BULLETIN_DAY = date(2027, 1, 8)
+NEXT_DAY = date(2027, 4, 1)
 
 
 def _approved_by(path: Path, day: date) -> int:
@@ -97,6 +113,7 @@ def _approved_by(path: Path, day: date) -> int:
 
 def run_demo(root: click.Group, out: Path) -> None:
     from suiji.sample.generate import generate_city
+    from suiji.sample.loop import findings_rows, generate_loop
 
     if out.exists():
         shutil.rmtree(out)
@@ -173,6 +190,22 @@ def run_demo(root: click.Group, out: Path) -> None:
     d.run("An expert declines: the first eligible alternate replaces them", "decline",
           "--period", period, "--meeting", meeting, "--expert", first["experts"][0],
           "--reason", "出差", on=DECLINE_DAY)
+    loop_files = generate_loop(inputs, files)
+    d.run("Experts' phone numbers (sealed: kept for notifications, never frozen or published)",
+          "import", "experts", str(loop_files["experts"]), on=DECLINE_DAY)
+    d.run("The review loop: what the voice/SMS platform needs to reach the panel members",
+          "export", "notify", "--meeting", meeting, "-o", str(exports / "notify.csv"),
+          on=DECLINE_DAY)
+    now = json.loads(d.run("The panels as they stand", "export", "reviews", "--period",
+                           period, "--format", "json", capture=True, on=DECLINE_DAY))
+    members = sorted({e for r in now for e in r.get("experts") or []})
+    responses = inputs / "responses.csv"
+    _write_csv(responses, ["专家编号", "会议日期", "答复", "原因"],
+               [[members[0], meeting, "接受", ""], [members[1], meeting, "拒绝", "会议冲突"],
+                [members[2], meeting, "未答复", ""]])
+    d.run("The platform's answers: a decline is replaced through the recorded decline path; "
+          "no answer means a call by hand", "import", "responses", str(responses),
+          on=ANSWER_DAY)
     reviews = json.loads(d.run("The panels after the decline (internal)", "export",
                                "reviews", "--period", period, "--format", "json",
                                capture=True, on=SCORE_DAY))
@@ -199,6 +232,36 @@ def run_demo(root: click.Group, out: Path) -> None:
           on=SCORE_DAY)
     d.run("The internal quarterly report", "report", "--period", period, "-o",
           str(out / "report"), on=SCORE_DAY)
+
+    next_period = "2027Q1"
+    d.run("The lead author (编制主持人) of each approved document", "import", "projects",
+          str(loop_files["authors"]), on=FINDINGS_DAY)
+    library = [r["expert_id"] for r in _read_csv(loop_files["experts"])]
+    sampled = json.loads(d.run("The review sample", "export", "reviews", "--period", period,
+                               "--format", "json", capture=True, on=FINDINGS_DAY))
+    header, finding_rows = findings_rows(sampled, library, REVIEWED_ON.isoformat())
+    findings = inputs / "findings.csv"
+    _write_csv(findings, header, finding_rows)
+    d.run(f"Record the review conclusions of the {len(finding_rows)} sampled documents "
+          f"(credit points to agencies and lead authors, 把关不严 for signing-off experts)",
+          "import", "findings", str(findings), on=FINDINGS_DAY)
+    d.run(f"Credit points and states (限期整改 10, 黑名单 20), and why each agency is watched "
+          f"in {next_period}", "agencies", "status", "--period", next_period, on=FINDINGS_DAY)
+    d.run(f"The quarterly 通报 of {period} (internal, Word)", "export", "bulletin", "--period",
+          period, "--format", "docx", "-o", str(exports / "tongbao.docx"), on=BULLETIN_DAY)
+    d.run(f"The public 通报 of {period}: no personal identifiers", "export", "bulletin",
+          "--period", period, "--format", "html", "--public", "-o",
+          str(exports / "tongbao.html"), on=BULLETIN_DAY)
+    d.run("Serious problems handed to enforcement (严重质量问题移交)", "export", "transfers",
+          "--period", period, "-o", str(exports / "yijiao.csv"), on=BULLETIN_DAY)
+    d.run(f"{next_period}'s approvals, with their lead authors", "import", "projects",
+          str(loop_files["projects"]), on=NEXT_DAY)
+    d.run(f"Freeze {next_period}'s review inputs: the derived watch list is frozen with them",
+          "freeze", "--period", next_period, "--scope", "reviews", on=NEXT_DAY)
+    d.run(f"Draw {next_period}'s review sample: watched agencies' 报告书 are all reviewed",
+          "draw", "reviews", "--period", next_period, "--seed", NEXT_REVIEW_SEED, on=NEXT_DAY)
+    d.run(f"Verify {next_period}: the watch list recomputes from the frozen files",
+          "verify", "--period", next_period, on=NEXT_DAY)
     click.secho(f"\nDone. Everything is in {out}/ (database {d.db}).", bold=True)
 
 

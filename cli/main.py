@@ -236,7 +236,8 @@ def rules_show(env: Env) -> None:
 
 @rules.command("init")
 @click.option("--preset", default="default", show_default=True,
-              help="default, yicheng, chizhou or guangzhou.")
+              help="default, yicheng, chizhou, guangzhou or shenyang (with the review "
+                   "loop's credit and scoring tables).")
 @click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def rules_init(preset: str, output: str, force: bool) -> None:
@@ -279,6 +280,8 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
     from suiji.data.calendar import describe
 
     calendar = describe(period, snap.working_days) if "calendar.csv" in snap.files else None
+    covers = _expert_cover(snap, period) if scope == "reviews" else []
+    gaps = [c for c in covers if c.short]
     if as_json:
         out: dict[str, Any] = {"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
                                "digest": snap.digest, "files": snap.manifest["files"]}
@@ -287,6 +290,11 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
                 "working_days": dict(calendar.months),
                 "days_off": [{"date": d.isoformat(), "holiday": n} for d, n in calendar.days_off],
                 "adjusted_working_days": [d.isoformat() for d in calendar.workdays]}
+        if scope == "reviews":
+            out["experts_per_industry"] = [
+                {"industry": c.industry, "documents": c.documents, "needed": c.needed,
+                 "eligible": c.eligible, "specialties": list(c.specialties), "short": c.short}
+                for c in covers]
         echo_json(out)
         return
     click.echo(f"Frozen {scope} inputs of {period} (snapshot {snap.id}):")
@@ -301,7 +309,32 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
             click.echo(f"  holiday (放假)   {span}  {name or '(not a statutory holiday)'}")
         for day in calendar.workdays:
             click.echo(f"  working (调休上班) {day.isoformat()} (周{'六日'[day.weekday() - 5]})")
+    if covers:
+        click.echo("Eligible experts per industry of the period's documents (before recusal; "
+                   "needed = largest panel + alternates):")
+        for c in covers:
+            mark = "  ← not enough" if c.short else ""
+            click.echo(f"  {c.industry:<10} {c.documents:>4} documents  {c.eligible:>4} "
+                       f"eligible of {c.needed} needed  ({'、'.join(c.specialties)}){mark}")
+    if gaps:
+        env.info(f"warning: {len(gaps)} industr{'ies' if len(gaps) > 1 else 'y'} without enough "
+                 f"eligible experts: "
+                 + ", ".join(f"{c.industry} ({c.eligible} of {c.needed})" for c in gaps)
+                 + ". Panels for their documents will fail: add experts with those "
+                   "specialties, or map the industries in [review.specialties] of the rules, "
+                   "then freeze again before drawing the sample.")
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
+
+
+def _expert_cover(snap: Any, period: Period) -> list[Any]:
+    """The expert cover of the period's documents (empty without documents)."""
+    from suiji.sampler.reviews import population
+    from suiji.scheduler.experts import industry_cover
+
+    docs = population(snap, period)
+    if docs.empty:
+        return []
+    return industry_cover(snap, docs, snap.rules.review, period.last_day)
 
 
 @cli.group()
@@ -325,6 +358,7 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "demo", "serve"):
+for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
+              "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -92,9 +92,10 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
                               before_close=before_close)
     out = record.output
     if as_json:
+        extra = {"watch_list": out["watch_list"]} if "watch_list" in out else {}
         echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
                    "items": out["items"], "notes": out["notes"],
-                   "before_close": bool(record.params.get("before_close"))})
+                   "before_close": bool(record.params.get("before_close")), **extra})
         return
     if record.params.get("before_close"):
         click.echo(f"Drawn before the quarter closed (on {record.params['drawn_on']}, "
@@ -110,6 +111,13 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
                    f"{_pad(DOC_TYPE_ZH.get(i['doc_type'], i['doc_type']), 8)}"
                    f"{_pad(i['agency_name'][:16], 34)}{i['probability']:>10.4f}  "
                    f"{REASON_ZH.get(i['reason'], i['reason'])}")
+    if "watch_list" in out:
+        from suiji.data.credit import REASON_ZH as WATCH_ZH
+
+        click.echo(f"Watch list (重点监督) of {record.period}, derived and frozen:")
+        for w in out["watch_list"]:
+            click.echo(f"  {w['agency_uscc']}  "
+                       + "、".join(WATCH_ZH.get(r, r) for r in w["reasons"]))
     for note in out["notes"]:
         env.info(f"note: {note}")
     env.info(f"Output sha256 {record.output_sha256}; draw panels next with "
@@ -237,7 +245,8 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
 
     Points add up per calendar year: at review.warning_points (10) a warning,
     at review.suspension_points (20) a suspension for the rest of that year and
-    the next; suspended experts are never drawn.
+    the next; suspended experts are never drawn. An expert who signed off a
+    document found 严重质量问题 this year is shown as 把关不严 with the documents.
 
     \b
     Example:
@@ -254,7 +263,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
         echo_json(rows)
         return
     shown = rows if not brief else [r for r in rows if r["points"] or r["load"]
-                                    or r["state"] != "good" or not r["eligible"]]
+                                    or r["state"] != "good" or not r["eligible"] or r["lax"]]
     counts = {s: sum(r["state"] == s for r in rows) for s in STATE_ZH}
     click.echo(f"{len(rows)} experts: {counts['good']} 正常, {counts['warning']} 警示, "
                f"{counts['suspended']} 暂停; {sum(r['eligible'] for r in rows)} eligible "
@@ -269,9 +278,10 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
         why = "是" if r["eligible"] else ("否: 不在库" if not r["active"] else
                                           "否: 暂停" if r["state"] == "suspended" else "否: 超龄")
         load = f"{r['load']}/{r['period_load_cap']}"
+        lax = f"  把关不严: {'、'.join(r['lax'])}" if r["lax"] else ""
         click.echo(f"{_pad(r['expert_id'], 12)}{_pad(r['name'][:4], 10)}"
                    f"{_pad(STATE_ZH[r['state']], 6)}{r['points']:>10g}"
-                   f"{r['previous_points']:>10g}{load:>9}  {why}")
+                   f"{r['previous_points']:>10g}{load:>9}  {why}{lax}")
 
 
 def register(cli: click.Group) -> None:

@@ -80,3 +80,23 @@ def describe(period: Period, working: Sequence[date]) -> FrozenCalendar:
         months=tuple(months.items()),
         days_off=tuple((d, holiday_name(d)) for d in days if d.weekday() < 5 and d not in on),
         workdays=tuple(d for d in days if d.weekday() >= 5 and d in on))
+
+
+def library_differences(year: int, holidays: Sequence[date], workdays: Sequence[date]
+                        ) -> list[date] | None:
+    """Days of ``year`` where the given arrangement and the installed ``chinesecalendar``
+    disagree (a working day in one, a day off in the other); None when the library does
+    not know the year."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        chinese_calendar.is_workday(date(year, 12, 31))
+    except NotImplementedError:
+        return None
+    off, on = set(holidays), set(workdays)
+    day, out = date(year, 1, 1), []
+    while day.year == year:
+        ours = day in on or (day not in off and day.weekday() < 5)
+        if ours != bool(chinese_calendar.is_workday(day)):
+            out.append(day)
+        day = date.fromordinal(day.toordinal() + 1)
+    return out

@@ -140,9 +140,11 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     of ``path``'s (an upload's original name).
 
     Directory kinds become the kind's new current version (earlier versions
-    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, the rules in force, which the caller
-    loads: the core reads no rules file by itself) go to their recorders.
+    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
+    ``scores`` and ``findings`` (with ``rules``, the rules in force, which the
+    caller loads: the core reads no rules file by itself) go to their
+    recorders; ``responses`` apply declines to a panel draw, a scheduler step:
+    import them with :func:`suiji.scheduler.responses.import_responses`.
     Nothing is written when the file has any problem, when a directory import
     would remove more than ``rules.imports.max_removed_share`` of the current
     rows (default 20%) unless ``allow_removals``, or when the file looks like
@@ -156,11 +158,17 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     for it; a library caller gets no output).
     """
     kind_of(kind)
+    if kind == "responses":
+        raise SuijiError("Responses apply declines to a panel draw: import them with "
+                         "suiji.scheduler.responses.import_responses (suiji import responses).")
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
                          "suspension thresholds): pass rules=load_rules(...).")
+    if kind == "findings" and rules is None:
+        raise UsageError("Importing findings needs the rules in force (the problem items and "
+                         "their points): pass rules=load_rules(...).")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
                        progress=progress)
     if file_name is not None:
@@ -180,12 +188,28 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                                                        0.0 if confirm_removals else share))
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
+        if kind == "experts" and rules is not None:
+            unused = unused_specialties(parsed.frame, rules, store.read("projects"))
+            base["unused_specialties"] = unused
+            if unused:
+                base["warnings"].append(
+                    "specialties no rule uses (experts holding only these are never drawn "
+                    "unless a document's industry has that name): "
+                    + ", ".join(f"{name} ({n} expert{'s' if n > 1 else ''})"
+                                for name, n in unused.items())
+                    + ". Map the industries to them in [review.specialties] of the rules.")
         return base
     if kind == "results":
         from suiji.data.results import record_results
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
                              file_sha256=parsed.file_sha256)
+    elif kind == "findings":
+        from suiji.data.findings import record_findings
+
+        assert rules is not None  # checked above, before the file is read
+        out = record_findings(store, parsed.frame, file_name=parsed.file_name,
+                              file_sha256=parsed.file_sha256, rules=rules)
     else:
         from suiji.data.scores import record_scores
 
@@ -202,6 +226,23 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         else:
             base[key] = value
     return base
+
+
+def unused_specialties(experts: pd.DataFrame, rules: Rules, projects: pd.DataFrame
+                       ) -> dict[str, int]:
+    """Specialties of ``experts`` (canonical, ``;``-joined) that no rule uses: not in any
+    list of ``review.specialties``, not an industry named there, and not the industry of a
+    project (an expert whose specialty names the industry qualifies). Name -> experts."""
+    table = rules.review.specialties
+    used = {s for values in table.values() for s in values}
+    used |= {k for k in table if k != "*"}
+    used |= {str(i) for i in projects.get("industry", pd.Series(dtype=object))}
+    counts: dict[str, int] = {}
+    for text in experts["specialties"]:
+        for name in dict.fromkeys(x for x in str(text).split(";") if x):
+            if name not in used:
+                counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _refuse_future_approvals(parsed: ParsedFile, today: date) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from suiji.data.errors import RulesError
 from suiji.data.holidays import check_year
+from suiji.data.loop_rules import CreditRules, credit_toml, parse_loop_rules
 from suiji.data.store import sha256_hex
 
 CATEGORIES = ("key", "general", "special")
@@ -36,7 +37,11 @@ PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "key": {"mode": "ratio", "ratio": 0.125},
         "general": {"mode": "ratio", "ratio": 0.05},
         "special": {"mode": "ratio", "ratio": 0.25}}),
+    "shenyang": ("沈阳 2023: 默认比例, 加环评复核闭环 (失信记分、重点监督、四方打分)", {}),
 }
+# Presets whose file spells out the [credit] and [scoring] tables of the review loop
+# (every other rules file gets their defaults, suiji.data.loop_rules).
+LOOP_PRESETS = ("shenyang",)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,7 @@ class Rules:
     review: ReviewRules
     calendar: dict[int, CalendarYear]
     imports: ImportRules = field(default_factory=ImportRules)
+    credit: CreditRules = field(default_factory=CreditRules)
 
     @property
     def sha256(self) -> str:
@@ -162,6 +168,8 @@ def preset_text(name: str = "default") -> str:
         block = re.compile(rf"\[inspection\.quota\.{category}\]\n(?:[^\[\n][^\n]*\n)*")
         body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items())
         text = block.sub(f"[inspection.quota.{category}]\n{body}min_per_district = 0\n\n", text)
+    if name in LOOP_PRESETS:
+        text += credit_toml()
     return text
 
 
@@ -219,7 +227,7 @@ def parse_rules(text: str, source: str = "rules", *, check_calendar: bool = True
 
 def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules:
     top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict,
-                          "imports": dict})
+                          "imports": dict, "credit": dict, "scoring": dict})
     num = (int, float)
     insp = dict(top.get("inspection", {}))
     quota_doc = insp.pop("quota", {})
@@ -278,8 +286,9 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
         calendar[int(year)] = entry
     imports = ImportRules(**_take(top.get("imports", {}), "imports",
                                   {"max_removed_share": num}))
+    credit = parse_loop_rules(top.get("credit"), top.get("scoring"))
     return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
-                 review=review, calendar=calendar, imports=imports)
+                 review=review, calendar=calendar, imports=imports, credit=credit)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:

@@ -29,7 +29,7 @@ import sqlite_utils
 from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A draw's output after its events (substitutions, declines), for a query over
 # ``draws d``: the latest event's output, else the draw's own.
@@ -90,6 +90,29 @@ class LogEntry:
         return sha256_hex(body)
 
 
+_SCORES_DDL = """CREATE TABLE IF NOT EXISTS {name} (
+        id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
+        party TEXT NOT NULL DEFAULT '', UNIQUE (expert_id, project_id, meeting, party))"""
+
+# The EIA review loop (suiji.data.findings, suiji.data.responses): rows are only ever
+# added, each with the import that brought it, so verify can re-hash every import.
+_LOOP_DDL = [
+    """CREATE TABLE IF NOT EXISTS findings (
+        id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, project_id TEXT NOT NULL,
+        period TEXT NOT NULL, conclusion TEXT NOT NULL, problems TEXT NOT NULL,
+        reviewed_on TEXT NOT NULL, signed_off TEXT NOT NULL, note TEXT NOT NULL,
+        points TEXT NOT NULL, agency_uscc TEXT NOT NULL, lead_author TEXT NOT NULL,
+        lead_author_reg TEXT NOT NULL, lax_points TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS findings_project ON findings (project_id, import_id)""",
+    """CREATE TABLE IF NOT EXISTS responses (
+        id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, expert_id TEXT NOT NULL,
+        meeting TEXT NOT NULL, period TEXT NOT NULL, answer TEXT NOT NULL,
+        reason TEXT NOT NULL, answered_at TEXT NOT NULL, outcome TEXT NOT NULL,
+        event_id INTEGER, recorded_at TEXT NOT NULL)""",
+]
+
 # Tables other than the directories. Draw-specific tables are owned by the
 # modules that fill them but declared here so the schema has one version.
 _DDL = [
@@ -135,15 +158,28 @@ _DDL = [
         note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
         UNIQUE (period, uscc))""",
     # Expert review scores and deduction points.
-    """CREATE TABLE IF NOT EXISTS scores (
-        id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
-        meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
-        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
-        UNIQUE (expert_id, project_id, meeting))""",
+    # party: the scoring party (approval, developer, agency, assessment), '' in files
+    # from before four-party scoring.
+    _SCORES_DDL.format(name="scores"),
+    *_LOOP_DDL,
 ]
 
 _MIGRATIONS: dict[int, list[str]] = {
     # from_version: statements bringing it to from_version + 1
+    1: [
+        # four-party scores: the party joins the key, so the table is rebuilt
+        _SCORES_DDL.format(name="scores_v2"),
+        "INSERT INTO scores_v2 (id, expert_id, project_id, meeting, score, deduction, note, "
+        "import_id, recorded_at) SELECT id, expert_id, project_id, meeting, score, deduction, "
+        "note, import_id, recorded_at FROM scores",
+        "DROP TABLE scores",
+        "ALTER TABLE scores_v2 RENAME TO scores",
+        *_LOOP_DDL,
+        # late columns (suiji.data.schema.Column.late) of the directories
+        "ALTER TABLE dir_projects ADD COLUMN lead_author TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE dir_projects ADD COLUMN lead_author_reg TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE dir_experts ADD COLUMN phone TEXT NOT NULL DEFAULT ''",
+    ],
 }
 
 
@@ -431,7 +467,7 @@ class Store:
             if writing:
                 mask = [key in writing for key in keys]
                 part = frame[mask]
-                cols = list(k.column_names)
+                cols = list(frame.columns)  # less late columns left out while empty
                 placeholders = ", ".join("?" for _ in range(len(cols) + 2))
                 collist = ", ".join(f'"{c}"' for c in cols)
                 rows = zip(*(part[c].tolist() for c in cols),

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from suiji.data.credit import WATCH_FILE
 from suiji.data.draws import DrawRecord, all_draws, current_draw, latest_output, run_draw
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
@@ -107,7 +108,19 @@ def population(snapshot: Snapshot, period: Period | None = None) -> pd.DataFrame
     docs["agency_name"] = docs["agency_name"].fillna("")
     docs["known_agency"] = docs["watch"].notna()
     docs["watch"] = docs["watch"].fillna("no") == "yes"
+    if WATCH_FILE in snapshot.files:  # the derived watch list replaces the hand-set flag
+        watched = set(snapshot.frame(WATCH_FILE)["agency_uscc"])
+        docs["watch"] = docs["agency_uscc"].isin(watched)
     return docs.sort_values("project_id", kind="mergesort").reset_index(drop=True)
+
+
+def watch_list(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The derived watch list of a snapshot with its reasons ([] when it has none)."""
+    if WATCH_FILE not in snapshot.files:
+        return []
+    return [{"agency_uscc": r.agency_uscc, "reasons": str(r.reasons).split(";"),
+             "state": r.state, "points": r.points}
+            for r in snapshot.frame(WATCH_FILE).itertuples(index=False)]
 
 
 def build_strata(docs: pd.DataFrame, rules: ReviewRules) -> list[Stratum]:
@@ -227,7 +240,7 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     unknown = sorted(set(docs.loc[~docs["known_agency"], "agency_uscc"]))
     notes = [f"agency {u} is not in agencies.csv: treated as not on the watch list"
              for u in unknown]
-    return {
+    out = {
         "algorithm": ALGORITHM, "period": str(period), "seed": seed,
         "snapshot": snapshot.digest,
         "summary": {"approved": len(docs), "ratio": repr(float(rules.ratio)),
@@ -238,6 +251,9 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                     "expected": _round(float(np.sum(list(probability.values()))))},
         "strata": stratum_rows, "documents": documents, "items": items, "notes": notes,
     }
+    if WATCH_FILE in snapshot.files:  # only then: older snapshots give the same bytes
+        out["watch_list"] = watch_list(snapshot)
+    return out
 
 
 def _number(value: Fraction) -> int | float:

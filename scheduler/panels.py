@@ -583,7 +583,10 @@ def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today
     check_meeting(meeting, today, rules, non_working_day)
 
     def params(store: Store, _snapshot: Snapshot) -> dict[str, Any]:
-        return panel_params(store, period, meeting, today, documents, redraw=redraw)
+        values = panel_params(store, period, meeting, today, documents, redraw=redraw)
+        if non_working_day:  # on record: the meeting is on a day off, and that was accepted
+            values["non_working_day"] = True
+        return values
 
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM_V2,
                     compute=compute_panels_v2, params=params, subject=subject,

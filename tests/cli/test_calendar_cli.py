@@ -43,7 +43,9 @@ def test_import_twice_needs_replace_and_keeps_one_table(tmp_path: Path) -> None:
     rules.write_text(preset_text(), "utf-8")
     runner = CliRunner()
     args = ["--rules", str(rules), "calendar", "import", str(NOTICES / "2026.txt")]
-    assert runner.invoke(cli, args).exit_code == 0
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0
+    assert "chinesecalendar knows 2026 too and agrees on every day" in res.output
     first = rules.read_text("utf-8")
     res = runner.invoke(cli, args)
     assert res.exit_code == 1 and "--replace" in res.output
@@ -74,3 +76,11 @@ def test_dry_run_prints_the_table_only(tmp_path: Path) -> None:
                                    str(NOTICES / "2025.txt"), "--dry-run"])
     assert res.exit_code == 0, res.output
     assert '"2025-01-28",  # 春节' in res.output and not rules.exists()
+    wrong = tmp_path / "wrong.txt"  # a typo that still reads: 4 May becomes a working day
+    wrong.write_text((NOTICES / "2025.txt").read_text("utf-8").replace(
+        "5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。",
+        "5月1日（周四）至3日（周六）放假调休，共3天。4月27日（周日）上班。"), "utf-8")
+    res = CliRunner().invoke(cli, ["--rules", str(rules), "calendar", "import", str(wrong),
+                                   "--dry-run", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["library_differs"] == ["2025-05-05"]

@@ -51,7 +51,7 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
         ("draw", "suiji-inspections/2", plan.compute_plan_v2),
         ("event", "substitution", plan.compute_substitution),
         ("draw", "suiji-reviews/1", reviews.compute_sample),
-        ("draw", "suiji-panels/1", panels.compute_panels),
+        ("draw", "suiji-panels/2", panels.compute_panels_v2),
         ("event", "decline", panels.compute_decline),
     ]
     # what each draw ran is what verification recomputes it with
@@ -59,7 +59,9 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     assert REGISTRY.event("suiji-inspections/2", "substitution") is plan.compute_substitution
     assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan  # old plans still verify
     assert REGISTRY.draw("suiji-reviews/1") is reviews.compute_sample
-    assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels
+    assert REGISTRY.draw("suiji-panels/2") is panels.compute_panels_v2
+    assert REGISTRY.event("suiji-panels/2", "decline") is panels.compute_decline
+    assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels  # old panels still verify
     assert REGISTRY.event("suiji-panels/1", "decline") is panels.compute_decline
     assert verify_store(store, REGISTRY).ok
 

@@ -221,14 +221,17 @@ def test_an_empty_quarter_is_refused_and_nothing_is_written(tmp_path: Path) -> N
 
 
 def test_cli_draw_reviews(tmp_path: Path) -> None:
-    store, _, _ = frozen(tmp_path, sample_inputs())
+    store, _, r = frozen(tmp_path, sample_inputs())
+    (tmp_path / "rules.toml").write_text(r.text, "utf-8")  # the frozen rules, as a file
     db = store.path
     runner = CliRunner()
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", SEED,
+    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
+                              "reviews", "-p", "2026Q4", "--seed", SEED,
                               "--today", "2026-12-01"])
     assert res.exit_code == 1 and "ends on 2026-12-31" in res.output
     assert "--before-close" in res.output
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", SEED,
+    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
+                              "reviews", "-p", "2026Q4", "--seed", SEED,
                               "--json", "--today", "2027-01-04"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -236,10 +239,12 @@ def test_cli_draw_reviews(tmp_path: Path) -> None:
     assert data["before_close"] is False
     assert {"project_id", "agency_uscc", "doc_type", "probability", "ticket"} <= set(
         data["items"][0])
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", "1",
+    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
+                              "reviews", "-p", "2026Q4", "--seed", "1",
                               "--today", "2027-01-04"])
     assert res.exit_code == 1 and "already drawn" in res.output
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", "1",
+    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
+                              "reviews", "-p", "2026Q4", "--seed", "1",
                               "--redraw", "--reason", "测试", "--before-close", "--today",
                               "2026-12-01"])
     assert res.exit_code == 0 and "Review sample of 2026Q4" in res.stdout
@@ -251,5 +256,5 @@ def test_cli_draw_reviews(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["--db", db, "export", "reviews", "-p", "2026Q4", "--format",
                               "html", "--public", "--as-of", "2026-12-02"])
     assert "本抽查于季度结束前（2026-12-01）抽取" in res.stdout
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q9"])
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q9"])
     assert res.exit_code == 2

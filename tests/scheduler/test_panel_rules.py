@@ -39,6 +39,10 @@ def test_a_meeting_on_a_day_off_is_refused_unless_forced(tmp_path: Path) -> None
     record = panels.draw_panels(store, PERIOD, r, date(2027, 1, 23), date(2027, 1, 18),
                                 sampled[:1], SEED, non_working_day=True)
     assert record.algorithm == "suiji-panels/2"
+    assert record.params["non_working_day"] is True  # on record, and in the log entry
+    entry = [e for e in store.log_entries() if e.action == "draw"][-1]  # type: ignore[attr-defined]
+    assert entry.details["params"]["non_working_day"] is True
+    assert verify_store(store, REGISTRY).ok
 
 
 def test_at_most_max_lead_days_before_the_meeting(tmp_path: Path) -> None:
