@@ -27,7 +27,7 @@ from starlette.routing import Route
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
-from suiji.web.core import Workbench, form_text
+from suiji.web.core import WEB_UNSUPPORTED, Workbench, form_text
 from suiji.web.jobs import Job, JobBusyError
 
 UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -84,7 +84,7 @@ def routes(bench: Workbench) -> list[Route]:
             keep = False
             try:
                 with bench.store() as store:
-                    rules = bench.rules() if upload["kind"] == "scores" else None
+                    rules = bench.rules()  # as the command passes them, for every kind
                     return import_file(store, upload["kind"], upload["path"],
                                        period=upload["period"], rules=rules,
                                        allow_removals=allow_removals,
@@ -132,6 +132,8 @@ def routes(bench: Workbench) -> list[Route]:
 
             try:
                 kind_of(kind)
+                if kind in WEB_UNSUPPORTED:
+                    raise SuijiError(WEB_UNSUPPORTED[kind])
                 period = form_text(form, "period")
                 period = str(Period.parse(period)) if period and kind == "results" else None
             except SuijiError as exc:

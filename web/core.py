@@ -41,6 +41,12 @@ MIB = 2**20
 UPLOAD_LIMIT = 200 * MIB  # a national companies file is about 150 MiB as CSV
 
 
+# Record kinds the workbench does not import yet (a scheduler step with its own result, not
+# an import summary): the page says what to run instead.
+WEB_UNSUPPORTED = {"responses": "专家答复（responses）请用命令行导入："
+                                "suiji import responses 文件名"}
+
+
 @dataclass(frozen=True)
 class WebConfig:
     db: Path

@@ -13,7 +13,7 @@ from suiji.data.errors import SuijiError
 from suiji.data.period import Period
 from suiji.data.schema import KINDS, RECORD_KINDS
 from suiji.data.status import draw_sheet, freeze_sheet, known_periods, period_status
-from suiji.web.core import Workbench
+from suiji.web.core import WEB_UNSUPPORTED, Workbench
 
 PER_PAGE = 50
 LOG_PER_PAGE = 100
@@ -57,8 +57,9 @@ def routes(bench: Workbench) -> list[Route]:
             status = bench.cached(store, "status", (period, bench.today()),
                                   lambda: period_status(store, period, bench.today()))
         kind = request.query_params.get("kind", "companies")
+        records = {k: v for k, v in RECORD_KINDS.items() if k not in WEB_UNSUPPORTED}
         return bench.page(request, "import.html", status=status, period=period,
-                          kinds=KINDS, record_kinds=RECORD_KINDS, chosen=kind,
+                          kinds=KINDS, record_kinds=records, chosen=kind,
                           limit_mib=bench.config.upload_limit // 2**20)
 
     @guarded

@@ -82,6 +82,16 @@ def test_a_bad_form_value_is_refused_with_a_page(city: City) -> None:
     assert log_length(city) == before
 
 
+def test_kinds_the_workbench_does_not_import_say_what_to_run(city: City) -> None:
+    client = client_for(city)
+    assert 'value="responses"' not in client.get("/import").text
+    assert 'value="findings"' in client.get("/import").text
+    response = client.post("/import", data={"kind": "responses", "csrf": token(client)},
+                           files={"file": ("r.csv", b"a,b\n1,2\n", "text/csv")})
+    assert response.status_code == 400 and "suiji import responses" in response.text
+    assert list((city.work / "uploads").iterdir()) == []
+
+
 def test_reads_are_gets_and_changes_are_posts(city: City) -> None:
     client = client_for(city)
     assert client.get("/freeze?p=2026Q4").status_code == 200
