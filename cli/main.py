@@ -359,6 +359,6 @@ def export() -> None:
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
 for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
-              "demo"):
+              "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)
