@@ -362,6 +362,6 @@ def export() -> None:
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
 for _name in ("imports", "inspections", "tasks", "reviews", "calendar", "audit", "exports",
-              "loop", "demo"):
+              "loop", "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

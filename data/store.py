@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from suiji.data.errors import ImportRefusedError, StoreError
+from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
 SCHEMA_VERSION = 2
@@ -434,7 +434,10 @@ class Store:
         """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
 
         With ``max_removed_share``, an import that would remove more than that share of
-        the current rows is refused (ImportRefusedError) and nothing is written.
+        the current rows is refused and nothing is written: a
+        :class:`~suiji.data.errors.RemovalsNotConfirmedError` (an ``ImportRefusedError``)
+        with the counts and the first keys it would remove. ``0`` refuses any removal
+        (an interface that asks before removing).
         """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
@@ -452,18 +455,20 @@ class Store:
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())
             new = dict(zip(keys, hashes, strict=True))
             removed = [key for key in current if key not in new]
+            changed = [key for key, h in new.items() if key in current and current[key] != h]
+            added = [key for key in new if key not in current]
             if max_removed_share is not None and current \
                     and len(removed) > max_removed_share * len(current):
-                raise ImportRefusedError(
+                raise RemovalsNotConfirmedError(
                     f"{file_name or kind}: importing it as {kind} would remove "
                     f"{len(removed):,} of the {len(current):,} current rows "
                     f"({len(removed) / len(current):.0%}) and keep {len(current) - len(removed):,}"
                     f", more than the {max_removed_share:.0%} a re-import may remove "
                     f"(imports.max_removed_share in the rules). Nothing was written. If it is "
                     f"the wrong file, import the right one; if the directory really lost "
-                    f"those rows, import it again with --allow-removals.")
-            changed = [key for key, h in new.items() if key in current and current[key] != h]
-            added = [key for key in new if key not in current]
+                    f"those rows, import it again with --allow-removals.",
+                    kind=kind, removed=len(removed), keys=sorted(removed)[:20],
+                    inserted=len(added), updated=len(changed))
             closing = removed + changed
             if closing:
                 self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _closing (_key TEXT)")

@@ -256,5 +256,6 @@ def test_cli_draw_reviews(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["--db", db, "export", "reviews", "-p", "2026Q4", "--format",
                               "html", "--public", "--as-of", "2026-12-02"])
     assert "本抽查于季度结束前（2026-12-01）抽取" in res.stdout
-    res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q9"])
+    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
+                              "reviews", "-p", "2026Q9"])
     assert res.exit_code == 2
