@@ -20,14 +20,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from suiji.data.errors import StoreError
 from suiji.data.schema import KINDS, Kind
+
+if TYPE_CHECKING:  # pandas and sqlite-utils load when used: `suiji --help` stays fast
+    import pandas as pd
+    import sqlite_utils
 
 SCHEMA_VERSION = 1
 
@@ -153,8 +155,14 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a ``sqlite_utils.Database`` (loaded on first use)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # --- opening -----------------------------------------------------------
 
@@ -355,6 +363,8 @@ class Store:
             sql = (f'SELECT {cols} FROM "{k.table}" WHERE _from <= ? '
                    f'AND (_to IS NULL OR _to > ?) ORDER BY _key')
             args = (version, version)
+        import pandas as pd
+
         rows = self.conn.execute(sql, args).fetchall()
         return pd.DataFrame(rows, columns=list(k.column_names), dtype=object)
 
