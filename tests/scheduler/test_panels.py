@@ -196,6 +196,28 @@ def test_loads_are_capped_per_meeting_and_period(tmp_path: Path) -> None:
         assert out["basis"]["prior_load"] == {"ZJ0006": 2, "ZJ0007": 1}
 
 
+@pytest.mark.parametrize("caps", ["", "meeting_load_cap = 1\nperiod_load_cap = 2"])
+def test_the_guessed_first_solve_gives_the_full_graphs_panels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps: str) -> None:
+    from suiji.scheduler import panels
+
+    inputs = panel_inputs(n_experts=30, agency_docs=(3, 3), watch=())
+    _, snap, _ = frozen(tmp_path, inputs, rules(caps))
+    params = _params(_docs(inputs))
+    for k in (1, 4):  # a guess of one arc per document forces pricing arcs in
+        monkeypatch.setattr(panels, "_GUESS_PER_SEAT", k)
+        guessed = [compute_panels(snap, f"g{seed}", params) for seed in range(8)]
+        real = panels.assign
+
+        def full(*args: Any, candidates: Any = None, **kwargs: Any) -> Any:
+            return real(*args, **kwargs)
+
+        with monkeypatch.context() as m:
+            m.setattr(panels, "assign", full)
+            plain = [compute_panels(snap, f"g{seed}", params) for seed in range(8)]
+        assert [output_bytes(o) for o in guessed] == [output_bytes(o) for o in plain]
+
+
 def test_a_document_reviewed_before_recuses_its_reviewers(world: tuple[Store, Snapshot, Inputs]
                                                           ) -> None:
     _, snap, inputs = world
