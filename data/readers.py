@@ -337,7 +337,8 @@ def _has_error_cells(path: Path) -> bool:
                     with z.open(info) as f:
                         tail = b""
                         while block := f.read(BLOCK):
-                            if any(m in tail + block for m in _ERROR_CELL):
+                            seam = tail + block[:8]  # a mark cut in two by the block edge
+                            if any(m in block or m in seam for m in _ERROR_CELL):
                                 return True
                             tail = block[-8:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError):
@@ -450,22 +451,30 @@ def _calamine_chunks(source: Source, wb: _CalamineBook, size: int
                                        f"{str(exc)[:200]}); {SAVE_AS}.") from None
         if not raw:
             return 0
-        rows: Rows = []
-        for r in raw:
-            cells = [v if type(v) is str else _calamine_text(v) for v in r]
-            if None in cells:
-                if rows:
-                    yield row, rows
-                return row + len(rows)
-            rows.append(pad + cells if pad else cells)  # type: ignore[operator, arg-type]
-        yield row, rows
+        try:
+            rows: Rows = [[v if type(v) is str else _calamine_text(v) for v in r] for r in raw]
+        except _Inexact:  # rows before the inexact one are exact: yield them, then stop
+            rows = []
+            for r in raw:
+                try:
+                    rows.append([v if type(v) is str else _calamine_text(v) for v in r])
+                except _Inexact:
+                    break
+            if rows:
+                yield row, [pad + r for r in rows] if pad else rows
+            return row + len(rows)
+        yield row, [pad + r for r in rows] if pad else rows
         row += len(rows)
 
 
-def _calamine_text(value: object) -> str | None:
-    """cell_text of a calamine value, or None for a float openpyxl may read otherwise."""
+class _Inexact(Exception):
+    """A whole number of 16 digits or more: openpyxl may give it otherwise."""
+
+
+def _calamine_text(value: object) -> str:
+    """cell_text of a calamine value; _Inexact for a float openpyxl may read otherwise."""
     if type(value) is float and value.is_integer() and abs(value) >= _EXACT_FLOAT_LIMIT:
-        return None
+        raise _Inexact
     return cell_text(value)
 
 
