@@ -137,9 +137,9 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
 
     Must run inside the caller's transaction if the caller also checked the
     freeze there (so nothing can change between the check and the write).
-    The record returned holds ``output`` itself (JSON-able: dicts, lists,
-    str, numbers, bool, None), whose canonical JSON is what was stored and
-    hashed; the row just written is not read back and decoded again.
+    The record returned is built in memory (its output decoded from the bytes
+    just stored, so it is exactly what reading the row gives): the row just
+    written is not read back from the database.
     """
     params = dict(params or {})
     period = snapshot.period
@@ -172,7 +172,8 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
                                   "reason": reason},
                          digests={"snapshot": snapshot.digest, "output": digest})
     return DrawRecord(draw_id, period, scope, subject, snapshot.id, seed, seed_source, algorithm,
-                      json.loads(params_text), output, digest, "current", reason, created_at)
+                      json.loads(params_text), json.loads(data), digest, "current", reason,
+                      created_at)
 
 
 def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, Any],

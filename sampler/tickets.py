@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -147,15 +148,11 @@ def _helper(conn: Any, prefix: bytes, ids: Sequence[str]) -> None:  # pragma: no
 
 
 def ticket_workers() -> int:
-    """How many processes hash a large pool: the cores this process may use, or 1 where
-    it cannot fork (Windows, macOS' default) or already runs other threads."""
-    if "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
+    """How many processes hash a large pool: the cores this process may use on Linux,
+    else 1 (no fork on Windows; macOS forks unsafely), and 1 when other threads run."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1  # forking a threaded process is unsafe; spawning would re-import suiji
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores)
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def pool_tickets(ids: Sequence[str], seed: str, workers: int | None = None

@@ -131,6 +131,8 @@ def test_the_record_a_draw_returns_is_the_row_it_stored(
     for record in returned:
         stored = next(d for d in draws.all_draws(store) if d.id == record.id)
         assert record == stored
+        assert draws.canonical_json(record.output) == draws.canonical_json(stored.output)
+        assert repr(record.output) == repr(stored.output)  # the same key order and types
         assert draws.output_bytes(record.output) == draws.stored_output(store, record.id) \
             .encode("utf-8")
 
