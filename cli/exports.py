@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def _common(f: Callable[..., None]) -> Callable[..., None]:
     f = click.option("--as-of", "as_of", default=None, hidden=True, type=DATE,
-                     help="Pretend today is this date (tests).")(f)
+                     envvar="SUIJI_TODAY", help="Pretend today is this date (tests, demo).")(f)
     f = click.option("-o", "--output", "out", default=None,
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to this file (default: standard output).")(f)

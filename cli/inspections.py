@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
 from suiji.data.progress import Progress
@@ -21,18 +30,23 @@ from suiji.data.progress import Progress
 @click.option("--redraw", is_flag=True,
               help="Replace the period's current plan (the earlier one stays on record).")
 @click.option("--reason", default="", help="Why a redraw is needed (published).")
+@click.option("--start", default=None, type=DATE, metavar="DATE",
+              help="Date no inspection before this day (default: the first working day "
+                   "after today, or the period's first day).")
+@today_option
 @json_option
 @pass_env
 def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                     as_json: bool) -> None:
+                     start: date | None, today: date | None, as_json: bool) -> None:
     """Draw the period's double-random plan: firms, dates and inspector teams.
 
     Draws from the latest freeze of the period (`suiji freeze`), refusing if
     any input changed since. Per category the firms with the smallest Rivest
     tickets under the seed are drawn (risk-weighted PPS if the rules say so);
     each inspection gets a working day and a team whose assignment is the
-    unique optimum of a min-cost flow with seed-derived costs. One plan per
-    quarter: a second needs --redraw --reason.
+    unique optimum of a min-cost flow with seed-derived costs. Dates start on
+    the first working day after today (never in the past), or on a later
+    --start. One plan per quarter: a second needs --redraw --reason.
 
     \b
     Example:
@@ -45,13 +59,15 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
         raise click.UsageError("--reason goes with --redraw.")
     with domain_errors(), Progress(f"抽取 drawing the {period} plan") as progress:
         record = draw_plan(env.store(), period, env.rules(), seed, redraw=redraw,
-                           reason=reason, progress=progress)
+                           reason=reason, progress=progress, today=today_or_clock(today),
+                           start=start)
     out: dict[str, Any] = record.output
     summary = {"draw": record.id, "period": record.period, "seed": record.seed,
                "seed_source": record.seed_source, "snapshot": out["snapshot"],
                "output_sha256": record.output_sha256, "strata": out["strata"],
                "excluded": out["excluded"], "inspections": len(out["items"]),
-               "solver": out["solver"], "redraw": redraw, "reason": record.reason}
+               "solver": out["solver"], "redraw": redraw, "reason": record.reason,
+               "start": out.get("start"), "drawn_on": out.get("drawn_on")}
     if as_json:
         echo_json(summary)
         return
@@ -60,6 +76,8 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
     click.echo(f"Inspection plan of {record.period} (draw {record.id})"
                + (f", a redraw: {record.reason}" if redraw else ""))
     click.echo(f"  seed      {record.seed}  ({source})")
+    if "start" in out:
+        click.echo(f"  dates     from {out['start']} (drawn on {out['drawn_on']})")
     click.echo(f"  snapshot  {out['snapshot']}")
     click.echo("  category   eligible    quota    drawn  method")
     for s in out["strata"]:
@@ -86,10 +104,11 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
 @click.option("--reason", required=True, help="Why (sick leave, late recusal, ...); recorded.")
 @click.option("--from", "from_date", default=None, metavar="DATE", type=DATE,
               help="Replace in inspections on or after this date (default: today).")
+@today_option
 @json_option
 @pass_env
 def substitute_command(env: Env, period: Period, badge: str, reason: str,
-                       from_date: date | None, as_json: bool) -> None:
+                       from_date: date | None, today: date | None, as_json: bool) -> None:
     """Replace an inspector in their pending inspections of the period's plan.
 
     Each affected inspection keeps its date and other members; the new member
@@ -106,7 +125,7 @@ def substitute_command(env: Env, period: Period, badge: str, reason: str,
     with domain_errors():
         result = substitute_inspector(env.store(), period, badge, reason,
                                       from_date.isoformat() if from_date else None,
-                                      today=date.today())
+                                      today=today_or_clock(today))
     changed = [{"uscc": r.uscc, "date": r.date, "before": list(r.before), "after": list(r.after)}
                for r in result.replacements]
     if as_json:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today_option,
+    today_or_clock,
+)
 from suiji.cli.types import DATE, PERIOD, SEED
 from suiji.data.period import Period
 
@@ -36,11 +45,6 @@ def _pad(text: object, width: int, right: bool = False) -> str:
     return fill + t if right else t + fill
 
 
-def _today(value: date | None) -> date:
-    """The wall-clock date of the draw, unless a test fixes it (hidden --today / SUIJI_TODAY)."""
-    return value or date.today()
-
-
 def _draw_meta(record: DrawRecord) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "seed": record.seed,
             "seed_source": record.seed_source, "output_sha256": record.output_sha256,
@@ -53,8 +57,6 @@ seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
-today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
-                            hidden=True, help="Tests only: the date of the draw.")
 
 
 @click.command("reviews")
@@ -62,10 +64,14 @@ today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--before-close", is_flag=True,
+              help="Draw before the quarter has ended (recorded and shown as such); documents "
+                   "approved later in the quarter are not in the sample.")
+@today_option
 @json_option
 @pass_env
 def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                         as_json: bool) -> None:
+                         before_close: bool, today: date | None, as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -84,12 +90,18 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 
     with domain_errors():
         record = draw_reviews(env.store(), period, env.rules(), seed, redraw=redraw,
-                              reason=reason)
+                              reason=reason, today=today_or_clock(today),
+                              before_close=before_close)
     out = record.output
     if as_json:
+        extra = {"watch_list": out["watch_list"]} if "watch_list" in out else {}
         echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
-                   "items": out["items"], "notes": out["notes"]})
+                   "items": out["items"], "notes": out["notes"],
+                   "before_close": bool(record.params.get("before_close")), **extra})
         return
+    if record.params.get("before_close"):
+        click.echo(f"Drawn before the quarter closed (on {record.params['drawn_on']}, "
+                   f"--before-close): documents approved after that are not in the sample.")
     s = out["summary"]
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "
@@ -101,6 +113,13 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
                    f"{_pad(DOC_TYPE_ZH.get(i['doc_type'], i['doc_type']), 8)}"
                    f"{_pad(i['agency_name'][:16], 34)}{i['probability']:>10.4f}  "
                    f"{REASON_ZH.get(i['reason'], i['reason'])}")
+    if "watch_list" in out:
+        from suiji.data.credit import REASON_ZH as WATCH_ZH
+
+        click.echo(f"Watch list (重点监督) of {record.period}, derived and frozen:")
+        for w in out["watch_list"]:
+            click.echo(f"  {w['agency_uscc']}  "
+                       + "、".join(WATCH_ZH.get(r, r) for r in w["reasons"]))
     for note in out["notes"]:
         env.info(f"note: {note}")
     env.info(f"Output sha256 {record.output_sha256}; draw panels next with "
@@ -117,19 +136,26 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
 @seed_option
 @redraw_option
 @reason_option
+@click.option("--non-working-day", is_flag=True,
+              help="Draw for a meeting on a weekend or public holiday (refused otherwise).")
 @today_option
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
-                        seed: str | None, redraw: bool, reason: str, today: date | None,
-                        as_json: bool) -> None:
+                        seed: str | None, redraw: bool, reason: str, non_working_day: bool,
+                        today: date | None, as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
     specialties cover its industry, with recusal (employer now or in the last
     3 years, declared conflicts, earlier review of the document), load caps
-    and review.alternates alternates. Refused later than review.lead_days
-    before the meeting (报告书 2 days, 报告表 1 day). The draw date is recorded.
+    and review.alternates alternates, each expert the alternate of at most
+    review.alternate_cap documents of the meeting; an expert whose specialty
+    names the document's industry qualifies too. Refused later than
+    review.lead_days before the meeting (报告书 2 days, 报告表 1 day), earlier
+    than review.max_lead_days (7 days), for a meeting on a day off (unless
+    --non-working-day), and for a document that already has a panel (unless
+    --redraw --reason). The draw date is recorded.
 
     \b
     Example:
@@ -139,10 +165,10 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None
-    drawn_on = _today(today)
+    drawn_on = today_or_clock(today)
     with domain_errors():
         record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
-                             redraw=redraw, reason=reason)
+                             redraw=redraw, reason=reason, non_working_day=non_working_day)
     out = record.output
     if as_json:
         echo_json({**_draw_meta(record), "meeting": out["meeting"], "drawn_on": out["drawn_on"],
@@ -221,7 +247,8 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
 
     Points add up per calendar year: at review.warning_points (10) a warning,
     at review.suspension_points (20) a suspension for the rest of that year and
-    the next; suspended experts are never drawn.
+    the next; suspended experts are never drawn. An expert who signed off a
+    document found 严重质量问题 this year is shown as 把关不严 with the documents.
 
     \b
     Example:
@@ -231,14 +258,14 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
     """
     from suiji.data.scores import expert_status
 
-    on = _today(today)
+    on = today_or_clock(today)
     with domain_errors():
         rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:
         echo_json(rows)
         return
     shown = rows if not brief else [r for r in rows if r["points"] or r["load"]
-                                    or r["state"] != "good" or not r["eligible"]]
+                                    or r["state"] != "good" or not r["eligible"] or r["lax"]]
     counts = {s: sum(r["state"] == s for r in rows) for s in STATE_ZH}
     click.echo(f"{len(rows)} experts: {counts['good']} 正常, {counts['warning']} 警示, "
                f"{counts['suspended']} 暂停; {sum(r['eligible'] for r in rows)} eligible "
@@ -253,9 +280,10 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
         why = "是" if r["eligible"] else ("否: 不在库" if not r["active"] else
                                           "否: 暂停" if r["state"] == "suspended" else "否: 超龄")
         load = f"{r['load']}/{r['period_load_cap']}"
+        lax = f"  把关不严: {'、'.join(r['lax'])}" if r["lax"] else ""
         click.echo(f"{_pad(r['expert_id'], 12)}{_pad(r['name'][:4], 10)}"
                    f"{_pad(STATE_ZH[r['state']], 6)}{r['points']:>10g}"
-                   f"{r['previous_points']:>10g}{load:>9}  {why}")
+                   f"{r['previous_points']:>10g}{load:>9}  {why}{lax}")
 
 
 def register(cli: click.Group) -> None:

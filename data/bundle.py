@@ -23,10 +23,15 @@ event byte for byte.
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 import os
+import re
 import shutil
+import site
+import sys
+import sysconfig
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,13 +76,40 @@ class BundleSummary:
                 "notes": list(self.notes)}
 
 
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the repository, in a source checkout
+SPEC_DIR = "share/suiji"  # where setup.cfg's data_files install ALGORITHM.md and the vectors
+
+
+def shipped_file(name: str) -> Path | None:
+    """A file suiji ships beside its code (``ALGORITHM.md``, ``vectors/…``), whatever the install.
+
+    A source checkout or editable install has it at the repository root
+    (``tests/vectors/`` for the vectors); an installed wheel under
+    ``share/suiji/`` of its prefix: the virtual environment, the system or user
+    prefix, or a ``pip install --target`` folder. Found through the installed
+    file list (importlib.metadata), then the usual prefixes. None if absent.
+    """
+    source = SOURCE_ROOT / (f"tests/{name}" if name.startswith("vectors/") else name)
+    candidates = [source]
+    try:
+        dist = importlib.metadata.distribution("suiji")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        wanted = f"{SPEC_DIR}/{name}"
+        candidates += [Path(str(dist.locate_file(f))) for f in dist.files or ()
+                       if f.as_posix().endswith(wanted)]
+        candidates.append(Path(str(dist.locate_file(""))) / wanted)  # pip install --target
+    for prefix in (sys.prefix, site.USER_BASE, sysconfig.get_path("data")):
+        if prefix:
+            candidates.append(Path(prefix) / SPEC_DIR / name)
+    return next((c.resolve() for c in candidates if c.is_file()), None)
+
+
 def algorithm_spec() -> bytes | None:
-    """ALGORITHM.md of this suiji (the repository root of a source or editable install)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "ALGORITHM.md", here / "ALGORITHM.md"):
-        if candidate.is_file():
-            return candidate.read_bytes()
-    return None
+    """ALGORITHM.md of this suiji, from the source tree or the installed copy."""
+    path = shipped_file("ALGORITHM.md")
+    return path.read_bytes() if path is not None else None
 
 
 def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -179,7 +211,8 @@ def bundle_files(store: Store, period: str, registry: Registry | None = None
 
 def write_bundle(store: Store, period: str, out: Path, *,
                  registry: Registry | None = None,
-                 progress: Callable[[str], None] | None = None) -> BundleSummary:
+                 progress: Callable[[str], None] | None = None,
+                 name: str | None = None) -> BundleSummary:
     """Write the bundle of ``period`` into ``out`` (which must not exist or be empty),
     and record it in the trail.
 
@@ -189,7 +222,9 @@ def write_bundle(store: Store, period: str, out: Path, *,
 
     The ``export`` entry (``what: audit-bundle``) commits to the SHA-256 of
     SHA256SUMS and is written in the same transaction as the folder: if the
-    write fails there is no entry, and no bundle.
+    write fails there is no entry, and no bundle. ``name`` is what the entry
+    calls the bundle (default: the folder's path; the workbench names the zip
+    it hands out instead of its temporary folder).
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -215,23 +250,65 @@ def write_bundle(store: Store, period: str, out: Path, *,
     if progress is not None:
         progress(f"writing {out}")
     record_export(store, period=period, what="audit-bundle", data=files[SUMS], write=write,
-                  public=False, details={"file": str(out), "digest_of": "SHA256SUMS"})
+                  public=False, details={"file": name or str(out), "digest_of": "SHA256SUMS"})
     return BundleSummary(out, period, len(files), len(manifest["draws"]), manifest["_events"],
                          sha256_hex(files[SUMS]), tuple(manifest["notes"]))
 
 
 # --- verification without a database ------------------------------------------------
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def inside(root: Path, name: str) -> Path | None:
+    """``root / name`` if it stays inside the bundle folder (no ``..``, no absolute path,
+    no symbolic link leading out); None otherwise."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        return None
+    base = root.resolve()
+    path = (root / name).resolve()
+    return path if path == base or base in path.parents else None
+
+
 def _read_sums(root: Path) -> tuple[dict[str, str], list[Finding]]:
     path = root / SUMS
     if not path.is_file():
         return {}, [Finding("bundle", SUMS, "is missing: this is not a complete suiji bundle")]
     sums: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition("  ")
+    findings = []
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [Finding("bundle", SUMS, f"cannot be read: {exc}")]
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition("  ")
+        if not _DIGEST.fullmatch(digest) or not name:
+            findings.append(Finding("bundle", f"{SUMS} line {number}",
+                                    f"is not '<sha256>  <file>': {line[:80]!r}"))
+        elif inside(root, name) is None:
+            findings.append(Finding("bundle", name, "points outside the bundle folder; it was "
+                                                    "not read"))
+        else:
             sums[name] = digest
-    return sums, []
+    return sums, findings
+
+
+def _read_log(path: Path) -> tuple[list[LogEntry], list[Finding]]:
+    entries, findings = [], []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line)
+            entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
+                                    e["details"], e["digests"], e["prev"], e["hash"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)[:120]
+            findings.append(Finding("log", f"log.jsonl line {number}",
+                                    f"is not a log entry ({what})"))
+    return entries, findings
 
 
 def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
@@ -264,27 +341,29 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
         findings.append(Finding("bundle", "manifest.json",
                                 f"format {manifest.get('format')!r} is not {FORMAT}"))
 
-    entries = []
+    entries: list[LogEntry] = []
     log_path = root / "log.jsonl"
     if log_path.is_file():
-        for line in log_path.read_text("utf-8").splitlines():
-            if line.strip():
-                e = json.loads(line)
-                entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
-                                        e["details"], e["digests"], e["prev"], e["hash"]))
+        entries, found = _read_log(log_path)
+        findings += found
     findings += check_chain(entries, complete=False)
     index = index_log(entries)
 
     snapshots: dict[int, Snapshot] = {}
     for s in manifest.get("snapshots", []):
-        folder = root / s["folder"]
+        folder = inside(root, s.get("folder"))
+        if folder is None:
+            findings.append(Finding("snapshot", f"snapshot {s.get('id')}",
+                                    f"its folder {s.get('folder')!r} is outside the bundle; "
+                                    f"not read"))
+            continue
         try:
             snap_manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
         except (OSError, ValueError) as exc:
             findings.append(Finding("snapshot", f"snapshot {s['id']}", f"no manifest: {exc}"))
             continue
-        files = {name: (folder / name).read_bytes()
-                 for name in snap_manifest.get("files", {}) if (folder / name).is_file()}
+        files = {name: path.read_bytes() for name in snap_manifest.get("files", {})
+                 if (path := inside(folder, name)) is not None and path.is_file()}
         snap = Snapshot(int(s["id"]), s["period"], s["scope"], s["digest"], snap_manifest, files)
         snapshots[snap.id] = snap
         findings += check_snapshot(snap, None, index.get(("snapshot", str(snap.id)), []))
@@ -296,7 +375,12 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                        m["output_sha256"], m["status"], m["reason"], m["created_at"])
         subject = draw_label(d)
         say(f"checking {subject}")
-        path = root / m["output"]
+        found_path = inside(root, m["output"])
+        if found_path is None:
+            findings.append(Finding("draw", subject, f"output file {m['output']!r} is outside "
+                                                     f"the bundle; not read"))
+            continue
+        path = found_path
         if not path.is_file():
             findings.append(Finding("draw", subject, f"output file {m['output']} is missing"))
             continue
@@ -309,9 +393,12 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                                                      "the snapshot in the bundle"))
         events = []
         for ev in m.get("events", []):
-            ev_path = root / ev["output"]
-            events.append({**ev, "output": ev_path.read_text("utf-8") if ev_path.is_file()
-                           else ""})
+            ev_path = inside(root, ev["output"])
+            if ev_path is None:
+                findings.append(Finding("draw", subject, f"event output {ev['output']!r} is "
+                                                         f"outside the bundle; not read"))
+            events.append({**ev, "output": ev_path.read_text("utf-8")
+                           if ev_path is not None and ev_path.is_file() else ""})
         n_events += len(events)
         findings += check_draw(d, path.read_bytes(), snap, index, events, recompute,
                                "the output file does not hash to the recorded output digest",

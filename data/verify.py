@@ -31,6 +31,7 @@ from functools import partial
 from typing import Any
 
 from suiji.data.canonical import frame_sha256, sort_canonical
+from suiji.data.credit import WATCH_FILE, recompute_watch_list
 from suiji.data.draws import (
     DrawCompute,
     DrawRecord,
@@ -40,6 +41,7 @@ from suiji.data.draws import (
     output_bytes,
     stored_output,
 )
+from suiji.data.findings import ROW_TABLES, import_rows_digest
 from suiji.data.schema import KINDS
 from suiji.data.snapshot import Snapshot, manifest_digest
 from suiji.data.store import GENESIS, LogEntry, Store, sha256_hex
@@ -370,6 +372,13 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
             findings.append(Finding("import", subject,
                                     f"digest {str(digest)[:16]}… differs from log entry "
                                     f"{entries[-1].seq}"))
+        if kind in ROW_TABLES:  # findings, responses: rows only added, with their import
+            if import_rows_digest(store, kind, _import_id(store, kind, version)) != digest:
+                findings.append(Finding("import", subject,
+                                        "the stored rows no longer hash to the digest "
+                                        "recorded at import (a row was edited, added or "
+                                        "deleted)"))
+            continue
         if kind not in KINDS:  # results and scores: rows are updated in place, not versioned
             continue
         frame = sort_canonical(KINDS[kind], store.read(kind, int(version)))
@@ -378,6 +387,12 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                                     "the stored rows no longer hash to the digest recorded "
                                     "at import (a row was edited, added or deleted)"))
     return findings, len(rows)
+
+
+def _import_id(store: Store, kind: str, version: int) -> int:
+    row = store.conn.execute("SELECT id FROM imports WHERE kind = ? AND version = ?",
+                             (kind, version)).fetchone()
+    return int(row[0])
 
 
 def load_snapshot_raw(store: Store, snapshot_id: int) -> tuple[Snapshot, dict[str, str]]:
@@ -421,6 +436,7 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
         elif recorded is not None and recorded.get(name) != actual:
             findings.append(Finding("snapshot", subject,
                                     f"the recorded digest of {name} was changed"))
+    findings += check_watch_list(snap, subject)
     if entries:
         e = entries[-1]
         if e.digests.get("snapshot") != snap.digest:
@@ -429,6 +445,22 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
                                     f"published in log entry {e.seq} "
                                     f"({str(e.digests.get('snapshot'))[:16]}…)"))
     return findings
+
+
+def check_watch_list(snap: Snapshot, subject: str) -> list[Finding]:
+    """A frozen derived watch list must equal the rule applied to the other frozen files."""
+    if WATCH_FILE not in snap.files:
+        return []
+    try:
+        fresh = recompute_watch_list(snap.files, snap.period, snap.rules)
+    except Exception as exc:  # noqa: BLE001 - a failed recomputation is a finding
+        return [Finding("snapshot", subject, f"{WATCH_FILE} cannot be recomputed: "
+                                             f"{type(exc).__name__}: {exc}")]
+    if fresh != snap.files[WATCH_FILE]:
+        return [Finding("snapshot", subject, f"{WATCH_FILE} is not what the watch-list rule "
+                                             f"gives from the frozen findings, projects, "
+                                             f"agencies and rules")]
+    return []
 
 
 def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snapshot | None,

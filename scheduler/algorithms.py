@@ -14,8 +14,15 @@ from suiji.sampler import reviews
 from suiji.scheduler import panels, plan
 
 REGISTRY = Registry((
+    # /1 and /2 plans recorded before the date search may have CP-SAT dates: their own path
     Algorithm(plan.ALGORITHM, plan.compute_plan,
+              {"substitution": plan.compute_substitution}),
+    Algorithm(plan.ALGORITHM_V2, plan.compute_plan_v2,
+              {"substitution": plan.compute_substitution}),
+    Algorithm(plan.ALGORITHM_V3, plan.compute_plan_v3,
               {"substitution": plan.compute_substitution}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+    Algorithm(panels.ALGORITHM_V2, panels.compute_panels_v2,
+              {"decline": panels.compute_decline}),
 ))

@@ -12,6 +12,15 @@ if TYPE_CHECKING:
     from tests.fixtures.audit_world import World
 
 
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line reads today's date through SUIJI_TODAY when it is set: the tests run
+    on 2026-12-01 (the day issue 12 was tried), whatever the machine's clock says, so a plan
+    drawn by a test has the same days left on any date. Tests of other days pass --today or
+    SUIJI_TODAY themselves."""
+    monkeypatch.setenv("SUIJI_TODAY", "2026-12-01")
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.init(tmp_path / "t.db")

@@ -33,6 +33,7 @@ from suiji.scheduler.plan import compute_plan, compute_substitution, draw_plan, 
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
 SEED = "80417263950183746251"
 RULES = parse_rules(preset_text())
+DRAWN_ON = date(2026, 6, 20)  # before both quarters drawn here: every working day is open
 DISTRICTS = ("东区", "西区")
 CATEGORIES = ("key", "general", "special")
 
@@ -90,12 +91,14 @@ def log_count(store: Store) -> int:
 
 
 def test_plan_output_has_the_published_shape(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     out = record.output
     assert list(out) == sorted(["algorithm", "period", "seed", "snapshot", "strata", "excluded",
-                                "exclusions", "items", "solver"])
-    assert (out["algorithm"], out["period"], out["seed"]) == ("suiji-inspections/1", "2026Q4",
+                                "exclusions", "items", "solver", "start", "drawn_on"])
+    assert (out["algorithm"], out["period"], out["seed"]) == ("suiji-inspections/2", "2026Q4",
                                                               SEED)
+    assert (out["drawn_on"], out["start"]) == ("2026-06-20", "2026-10-01")
+    assert record.params == {"drawn_on": "2026-06-20", "start": "2026-10-01"}
     assert out["snapshot"] == latest_snapshot(frozen, Q4, "inspections").digest
     assert out["excluded"] == {"status": 1, "positive_list": 1, "annual_cap": 1}
     assert out["exclusions"] == [
@@ -133,9 +136,12 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
 
 
 def test_recorded_plan_recomputes_byte_for_byte_from_the_registry(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
-    assert record.algorithm == "suiji-inspections/1"
-    assert REGISTRY.draw(record.algorithm) is compute_plan
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
+    assert record.algorithm == "suiji-inspections/2"
+    # a /2 record is verified with the /2 path (which keeps the legacy CP-SAT fallback for
+    # plans recorded with it); a plan that needed no date search is the same either way
+    assert REGISTRY.draw(record.algorithm) is plan_module.compute_plan_v2
+    assert REGISTRY.draw("suiji-inspections/3") is plan_module.compute_plan_v3
     fn = REGISTRY.draw(record.algorithm)
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     again = output_bytes(fn(snapshot, SEED, dict(record.params)))
@@ -151,25 +157,25 @@ def test_plan_does_not_depend_on_input_row_order(tmp_path: Path) -> None:
         store = Store.init(tmp_path / f"{k}.db")
         fill(store, order=order)
         freeze(store, Q4, "inspections", RULES)
-        outputs.append(output_bytes(draw_plan(store, Q4, RULES, seed=SEED).output))
+        outputs.append(output_bytes(draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON).output))
         store.close()
     assert outputs[0] == outputs[1]
 
 
 def test_without_a_seed_one_comes_from_the_os(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES)
+    record = draw_plan(frozen, Q4, RULES, today=DRAWN_ON)
     assert record.seed_source == "os" and len(record.seed) == 20 and record.seed.isdigit()
     assert record.output["seed"] == record.seed
 
 
 def test_one_plan_per_period_and_the_redraw_path(frozen: Store) -> None:
-    first = draw_plan(frozen, Q4, RULES, seed=SEED)
+    first = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
-        draw_plan(frozen, Q4, RULES, seed="1")
+        draw_plan(frozen, Q4, RULES, seed="1", today=DRAWN_ON)
     with pytest.raises(SuijiError, match="reason"):
-        draw_plan(frozen, Q4, RULES, seed="1", redraw=True)
+        draw_plan(frozen, Q4, RULES, seed="1", redraw=True, today=DRAWN_ON)
     second = draw_plan(frozen, Q4, RULES, seed="11223344556677889900", redraw=True,
-                       reason="名录录入错误")
+                       reason="名录录入错误", today=DRAWN_ON)
     assert current_draw(frozen, "2026Q4", "inspections") == second
     statuses = frozen.conn.execute("SELECT id, status, reason FROM draws ORDER BY id").fetchall()
     assert statuses == [(first.id, "superseded", ""), (second.id, "current", "名录录入错误")]
@@ -184,9 +190,9 @@ def test_a_draw_on_changed_inputs_is_refused_naming_the_file(frozen: Store) -> N
     frozen.replace("companies", changed)
     before = log_count(frozen)
     with pytest.raises(FreezeError, match="companies.csv"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(FreezeError, match="rules.toml"):
-        draw_plan(frozen, Q4, parse_rules(preset_text("chizhou")), seed=SEED)
+        draw_plan(frozen, Q4, parse_rules(preset_text("chizhou")), seed=SEED, today=DRAWN_ON)
     assert log_count(frozen) == before
     assert current_draw(frozen, "2026Q4", "inspections") is None
 
@@ -194,7 +200,7 @@ def test_a_draw_on_changed_inputs_is_refused_naming_the_file(frozen: Store) -> N
 def test_no_freeze_no_plan(store: Store) -> None:
     fill(store)
     with pytest.raises(FreezeError, match="suiji freeze --period 2026Q4"):
-        draw_plan(store, Q4, RULES, seed=SEED)
+        draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON)
 
 
 def test_a_failing_scheduler_leaves_no_draw_and_no_log_entry(
@@ -206,7 +212,7 @@ def test_a_failing_scheduler_leaves_no_draw_and_no_log_entry(
 
     monkeypatch.setattr(plan_module, "schedule", broken)
     with pytest.raises(InfeasibleError, match="企业1"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     assert log_count(frozen) == before
     assert frozen.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
 
@@ -223,7 +229,7 @@ def test_a_failure_while_recording_rolls_everything_back(
 
     monkeypatch.setattr(Store, "append_log", fail_on_draw)
     with pytest.raises(RuntimeError, match="disk full"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     monkeypatch.undo()
     assert log_count(frozen) == before
     assert frozen.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
@@ -233,7 +239,7 @@ def test_too_few_inspectors_is_infeasible_with_advice(store: Store) -> None:
     fill(store, n_inspectors=1)
     freeze(store, Q4, "inspections", RULES)
     with pytest.raises(InfeasibleError, match="Try"):
-        draw_plan(store, Q4, RULES, seed=SEED)
+        draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON)
     assert store.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
 
 
@@ -248,14 +254,14 @@ def test_compute_plan_takes_no_params(frozen: Store) -> None:
 def test_earlier_plans_count_toward_the_cap_unless_not_carried_out(store: Store) -> None:
     fill(store)
     freeze(store, Q3, "inspections", RULES)
-    q3 = draw_plan(store, Q3, RULES, seed=SEED).output["items"]
+    q3 = draw_plan(store, Q3, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     skipped = q3[0]["uscc"]
     result = record_results(store, pd.DataFrame([
         {"uscc": skipped, "outcome": "not_carried_out", "date": "", "reason": "企业停产检修",
          "period": ""}]), period="2026Q3", file_name="r.csv", file_sha256="0" * 64)
     assert result["recorded"] == 1 and result["period"] == "2026Q3"
     freeze(store, Q4, "inspections", RULES)
-    q4 = draw_plan(store, Q4, RULES, seed=SEED).output
+    q4 = draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON).output
     capped = {e["uscc"] for e in q4["exclusions"] if e["reason"] == "annual_cap"}
     assert capped == ({i["uscc"] for i in q3} - {skipped}) | {uscc(8)}
     assert not capped & {i["uscc"] for i in q4["items"]}
@@ -265,11 +271,11 @@ def test_avoid_last_inspector_uses_the_frozen_previous_teams(store: Store) -> No
     rules = rules_with(avoid_last_inspector=True, annual_cap=2)
     fill(store)
     freeze(store, Q3, "inspections", rules)
-    q3 = draw_plan(store, Q3, rules, seed=SEED).output["items"]
+    q3 = draw_plan(store, Q3, rules, seed=SEED, today=DRAWN_ON).output["items"]
     snap = freeze(store, Q4, "inspections", rules)
     previous = snap.frame("previous-teams.csv")
     assert len(previous) == 2 * len(q3) and set(previous["period"]) == {"2026Q3"}
-    q4 = draw_plan(store, Q4, rules, seed=SEED).output["items"]
+    q4 = draw_plan(store, Q4, rules, seed=SEED, today=DRAWN_ON).output["items"]
     last = {i["uscc"]: set(i["inspectors"]) for i in q3}
     both = [i for i in q4 if i["uscc"] in last]
     assert both  # with a cap of 2, key and general firms can be drawn in both quarters
@@ -282,7 +288,7 @@ def test_avoid_last_inspector_uses_the_frozen_previous_teams(store: Store) -> No
 
 
 def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     items = record.output["items"]
     badge = items[len(items) // 2]["inspectors"][0]
     start = items[len(items) // 2]["date"]
@@ -312,7 +318,7 @@ def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> No
 def test_substitution_errors(frozen: Store) -> None:
     with pytest.raises(SuijiError, match="no inspection plan"):
         substitute_inspector(frozen, Q4, "B001", "病假", from_date="2026-10-01")
-    draw_plan(frozen, Q4, RULES, seed=SEED)
+    draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(SuijiError, match="nothing to substitute"):
         substitute_inspector(frozen, Q4, "B999", "病假", from_date="2026-10-01")
     with pytest.raises(SuijiError, match="reason"):
@@ -323,7 +329,7 @@ def test_substitution_errors(frozen: Store) -> None:
 
 
 def test_substitution_defaults_to_today(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     badge = items[0]["inspectors"][0]
     after = date.fromisoformat(items[-1]["date"]) + timedelta(days=1)
     with pytest.raises(SuijiError, match="nothing to substitute"):
@@ -343,7 +349,7 @@ def _results(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def test_results_match_the_unique_plan_and_replace_earlier_ones(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     first, second = items[0], items[1]
     out = record_results(frozen, _results([
         {"uscc": first["uscc"], "outcome": "issue_found"},
@@ -365,7 +371,7 @@ def test_results_match_the_unique_plan_and_replace_earlier_ones(frozen: Store) -
 
 
 def test_bad_results_are_rejected_with_row_numbers_and_nothing_written(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     before = log_count(frozen)
     with pytest.raises(InputFileError) as err:
         record_results(frozen, _results([
@@ -389,12 +395,65 @@ def test_a_uscc_in_two_plans_needs_a_period(store: Store) -> None:
     rules = rules_with(annual_cap=2)
     fill(store)
     freeze(store, Q3, "inspections", rules)
-    q3 = {i["uscc"] for i in draw_plan(store, Q3, rules, seed=SEED).output["items"]}
+    q3 = {i["uscc"] for i in draw_plan(store, Q3, rules, seed=SEED, today=DRAWN_ON).output["items"]}
     freeze(store, Q4, "inspections", rules)
-    q4 = {i["uscc"] for i in draw_plan(store, Q4, rules, seed=SEED).output["items"]}
+    q4 = {i["uscc"] for i in draw_plan(store, Q4, rules, seed=SEED, today=DRAWN_ON).output["items"]}
     both = sorted(q3 & q4)[0]
     with pytest.raises(InputFileError, match="2026Q3, 2026Q4"):
         record_results(store, _results([{"uscc": both}]), period=None, file_name="",
                        file_sha256="")
     assert record_results(store, _results([{"uscc": both}]), period="2026Q3", file_name="",
                           file_sha256="")["period"] == "2026Q3"
+
+
+# --- the date search and the legacy CP-SAT plans (ALGORITHM.md, "Which algorithm id ...") ---
+
+
+def _tight_store(store: Store) -> Rules:
+    """Six firms that B01+B02 alone may staff two of; everyone on leave but on 2 and 3 Nov."""
+    rules = parse_rules(preset_text().replace('ratio = 0.25', 'ratio = 1.0', 1))
+    store.replace("companies", pd.DataFrame([
+        {"uscc": uscc(k), "name": f"企业{k}", "district": "甲区", "city": "", "category": "key",
+         "industry": "", "status": "active", "risk": ""} for k in range(6)]))
+    store.replace("inspectors", pd.DataFrame([
+        {"badge": f"B0{j}", "name": f"人{j}", "unit": "支队", "district": "甲区", "city": "",
+         "active": "yes", "capacity": "", "daily_capacity": "2"} for j in range(3)]))
+    store.replace("inspector-leave", pd.DataFrame([
+        {"badge": f"B0{j}", "start": start, "end": end} for j in range(3)
+        for start, end in (("2026-10-01", "2026-10-31"), ("2026-11-04", "2026-12-31"))]))
+    store.replace("conflicts", pd.DataFrame([
+        {"person": "B00", "counterpart": uscc(k), "reason": "亲属", "until": ""}
+        for k in (0, 1)]))
+    freeze(store, Q4, "inspections", rules)
+    return rules
+
+
+def test_legacy_cp_sat_plans_still_verify_and_a_new_plan_is_recorded_as_v3(
+        store: Store) -> None:
+    rules = _tight_store(store)
+    window = {"drawn_on": DRAWN_ON.isoformat(), "start": "2026-10-01"}
+    snapshot = latest_snapshot(store, Q4, "inspections")
+    seed = next(s for s in map(str, range(50))
+                if plan_module.compute_plan_v3(snapshot, s, window)["algorithm"]
+                == "suiji-inspections/3")
+    # plans as suiji-inspections/1 and /2 recorded them before the date search: CP-SAT dates
+    for algorithm, compute, params in (("suiji-inspections/1", compute_plan, {}),
+                                       ("suiji-inspections/2", plan_module.compute_plan_v2,
+                                        window)):
+        legacy = draws.run_draw(store, period=Q4, scope="inspections", rules=rules,
+                                algorithm=algorithm, compute=compute, params=params, seed=seed,
+                                redraw=algorithm.endswith("/2"), reason="legacy")
+        assert legacy.output["solver"]["method"] == "min-cost-flow+cp-sat-dates"
+        assert legacy.output["algorithm"] == algorithm
+        assert verify_store(store, REGISTRY).ok
+    # today's draw of the same inputs: the date search, recorded under its own id
+    record = draw_plan(store, Q4, rules, seed=seed, redraw=True, reason="date search",
+                       today=DRAWN_ON)
+    assert record.algorithm == record.output["algorithm"] == "suiji-inspections/3"
+    assert record.output["solver"]["method"] == "min-cost-flow+date-search"
+    assert record.params == window
+    report = verify_store(store, REGISTRY)
+    assert report.ok, report
+    # each draw was recomputed with the function of its own id
+    assert {d.algorithm for d in draws.all_draws(store, str(Q4))} == {
+        "suiji-inspections/1", "suiji-inspections/2", "suiji-inspections/3"}

@@ -206,6 +206,7 @@ def _kill(proc: subprocess.Popen[bytes], db: Path, rng: random.Random, timing: T
 
 def _start(db: Path, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SUIJI_DB"}
+    env["SUIJI_TODAY"] = "2026-09-25"  # before the quarter: the plan may use all of it
     return subprocess.Popen([SUIJI, "--db", str(db), "-q", *args], cwd=cwd, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
