@@ -10,14 +10,16 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
 from suiji.cli.types import DATE
 from suiji.data.period import Period
-from suiji.reports.exports import Exported
+
+if TYPE_CHECKING:
+    from suiji.reports.exports import Exported
 
 
 def _common(f: Callable[..., None]) -> Callable[..., None]:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -29,8 +29,14 @@ from suiji.cli.types import DATE, PERIOD
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
-from suiji.data.rules import Rules, load_rules
 from suiji.data.store import DEFAULT_DB, Store
+
+if TYPE_CHECKING:
+    from suiji.data.rules import Rules
+
+# Only light modules load here and in the command modules: pandas, numpy and OR-Tools
+# load inside the commands that use them, so `suiji --help` and `--version` are quick
+# (tests/cli/test_lazy_imports.py).
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BUG_EXIT_CODE = 70  # EX_SOFTWARE: suiji itself is wrong, not the user's input
@@ -47,6 +53,8 @@ class Env:
         return Store.open(self.db)
 
     def rules(self) -> Rules:
+        from suiji.data.rules import load_rules
+
         return load_rules(self.rules_path)
 
     def info(self, message: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,8 +24,10 @@ from suiji.cli.main import (
     today_or_clock,
 )
 from suiji.cli.types import DATE, PERIOD, SEED
-from suiji.data.draws import DrawRecord
 from suiji.data.period import Period
+
+if TYPE_CHECKING:
+    from suiji.data.draws import DrawRecord
 
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
 REASON_ZH = {"watch_list": "重点监督单位报告书", "certainty": "必抽", "sampled": "抽中"}

@@ -20,14 +20,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
+
+if TYPE_CHECKING:  # pandas and sqlite-utils load when used: `suiji --help` stays fast
+    import pandas as pd
+    import sqlite_utils
 
 SCHEMA_VERSION = 2
 
@@ -197,8 +199,14 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a ``sqlite_utils.Database`` (loaded on first use)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # --- opening -----------------------------------------------------------
 
@@ -413,6 +421,8 @@ class Store:
 
     def read(self, kind: str, version: int | None = None) -> pd.DataFrame:
         """A kind's rows at a version (default: current), canonical strings, sorted by key."""
+        import pandas as pd
+
         k = KINDS[kind]
         cols = ", ".join(f'"{c}"' for c in k.column_names)
         if not self._has_table(k.table):  # a kind added after this database was created

@@ -41,7 +41,13 @@ from suiji.data.errors import RulesError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import InspectionRules, InspectionTask
 from suiji.sampler.rational import exact
-from suiji.sampler.tickets import Objects, pool_tickets, smallest_positions, ticket_from_digest
+from suiji.sampler.tickets import (
+    Objects,
+    digest_at,
+    pool_tickets,
+    smallest_positions,
+    ticket_from_digest,
+)
 
 
 @dataclass(frozen=True)
@@ -338,7 +344,7 @@ def draw_tasks(companies: pd.DataFrame, positive_list: pd.DataFrame, projects: p
         size = max(sizes[m] for m in members)
         counts_here = any(counting[m] for m in members)
         visits.append(Visit(
-            uscc=u, ticket=ticket_from_digest(digests[in_pool[i]]),
+            uscc=u, ticket=ticket_from_digest(digest_at(digests, in_pool[i])),
             tasks=tuple(tasks[m].id for m in members), window=w, team_size=size,
             counts_toward_cap=counts_here, exempt=bool(at_cap[i]) and not counts_here,
             joins=joinable(u, w, size)))
