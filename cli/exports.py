@@ -14,7 +14,15 @@ from typing import BinaryIO
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    today,
+)
 from suiji.cli.types import DATE
 from suiji.data.period import Period
 from suiji.reports.exports import Exported
@@ -86,7 +94,7 @@ def register(cli: click.Group) -> None:
         dest, name = _destination(fmt, out)
         with domain_errors():
             exported = export_plan(env.store(), period, fmt, dest, public=public,
-                                   as_of=as_of or date.today(), lang=lang,
+                                   as_of=as_of or today(), lang=lang,
                                    authority=authority, name=name)
         _say(env, exported, out)
 
@@ -111,7 +119,7 @@ def register(cli: click.Group) -> None:
         dest, name = _destination(fmt, out)
         with domain_errors():
             exported = export_reviews(env.store(), period, fmt, dest, public=public,
-                                      as_of=as_of or date.today(), lang=lang, name=name)
+                                      as_of=as_of or today(), lang=lang, name=name)
         _say(env, exported, out)
 
     @cli.command("report")

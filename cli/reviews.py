@@ -13,9 +13,18 @@ from typing import Any
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli import main as cli_main
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+    seed_lines,
+)
 from suiji.cli.types import DATE, PERIOD, SEED
-from suiji.data.draws import DrawRecord
+from suiji.data.draws import DrawRecord, draw_facts
 from suiji.data.period import Period
 
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
@@ -34,14 +43,10 @@ def _pad(text: object, width: int, right: bool = False) -> str:
     return fill + t if right else t + fill
 
 
-def _today(value: date | None) -> date:
-    """The wall-clock date of the draw, unless a test fixes it (hidden --today / SUIJI_TODAY)."""
-    return value or date.today()
-
-
-def _draw_meta(record: DrawRecord) -> dict[str, Any]:
+def _draw_meta(record: DrawRecord, facts: dict[str, Any]) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "seed": record.seed,
-            "seed_source": record.seed_source, "output_sha256": record.output_sha256,
+            "seed_source": record.seed_source, "seed_weak": bool(facts.get("seed_weak")),
+            "commitment": facts.get("commitment"), "output_sha256": record.output_sha256,
             "created_at": record.created_at}
 
 
@@ -51,19 +56,26 @@ seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
-today_option = click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
-                            hidden=True, help="Tests only: the date of the draw.")
+commitment_option = click.option(
+    "--commitment", default=None, metavar="DIGEST",
+    help="The commitment digest `suiji freeze --scope reviews --seed-source` printed and you "
+         "published: required once the reviews inputs have one.")
+weak_option = click.option("--weak-seed", is_flag=True,
+                           help="Accept a seed with fewer than 20 digits (marked weak in every "
+                                "notice).")
 
 
 @click.command("reviews")
 @period_option
 @seed_option
+@commitment_option
+@weak_option
 @redraw_option
 @reason_option
 @json_option
 @pass_env
-def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                         as_json: bool) -> None:
+def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment: str | None,
+                         weak_seed: bool, redraw: bool, reason: str, as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -81,17 +93,21 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
     from suiji.sampler.reviews import draw_reviews
 
     with domain_errors():
-        record = draw_reviews(env.store(), period, env.rules(), seed, redraw=redraw,
-                              reason=reason)
+        store = env.store()
+        record = draw_reviews(store, period, env.rules(), seed, redraw=redraw,
+                              reason=reason, commitment=commitment, weak_seed=weak_seed)
+        facts = draw_facts(store, record)
     out = record.output
     if as_json:
-        echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
-                   "items": out["items"], "notes": out["notes"]})
+        echo_json({**_draw_meta(record, facts), "summary": out["summary"],
+                   "strata": out["strata"], "items": out["items"], "notes": out["notes"]})
         return
     s = out["summary"]
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "
                f"= {float(s['ratio']):.0%}, rounded up), {s['agencies']} agencies.")
+    for line in seed_lines(record, facts):
+        click.echo(line)
     click.echo(f"{_pad('项目编号', 18)}{_pad('类型', 8)}{_pad('编制单位', 34)}"
                f"{_pad('入样概率', 10, True)}  理由")
     for i in out["items"]:
@@ -113,21 +129,24 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
               help="The sampled documents to panel (default: every sampled document of the "
                    "period without a panel yet).")
 @seed_option
+@commitment_option
+@weak_option
 @redraw_option
 @reason_option
-@today_option
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
-                        seed: str | None, redraw: bool, reason: str, today: date | None,
-                        as_json: bool) -> None:
+                        seed: str | None, commitment: str | None, weak_seed: bool,
+                        redraw: bool, reason: str, as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
     specialties cover its industry, with recusal (employer now or in the last
     3 years, declared conflicts, earlier review of the document), load caps
     and review.alternates alternates. Refused later than review.lead_days
-    before the meeting (报告书 2 days, 报告表 1 day). The draw date is recorded.
+    before the meeting (报告书 2 days, 报告表 1 day). The draw date (today) is
+    recorded and checked by `suiji verify` against the log's time. A document
+    that already has a panel gets a new one only with --redraw --reason.
 
     \b
     Example:
@@ -137,17 +156,21 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None
-    drawn_on = _today(today)
     with domain_errors():
-        record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
-                             redraw=redraw, reason=reason)
+        store = env.store()
+        record = draw_panels(store, period, env.rules(), meeting, cli_main.today(), docs, seed,
+                             redraw=redraw, reason=reason, commitment=commitment,
+                             weak_seed=weak_seed)
+        facts = draw_facts(store, record)
     out = record.output
     if as_json:
-        echo_json({**_draw_meta(record), "meeting": out["meeting"], "drawn_on": out["drawn_on"],
-                   "items": out["items"], "solver": out["solver"]})
+        echo_json({**_draw_meta(record, facts), "meeting": out["meeting"],
+                   "drawn_on": out["drawn_on"], "items": out["items"], "solver": out["solver"]})
         return
     click.echo(f"Panels for the meeting of {out['meeting']} ({record.period}, draw {record.id}, "
                f"seed {record.seed}, drawn on {out['drawn_on']}): {len(out['items'])} documents.")
+    for line in seed_lines(record, facts):
+        click.echo(line)
     for i in out["items"]:
         click.echo(f"  {_pad(i['project_id'], 18)}"
                    f"{_pad(DOC_TYPE_ZH.get(i['doc_type'], i['doc_type']), 8)}"
@@ -160,7 +183,8 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
 @click.option("--meeting", required=True, type=DATE, metavar="YYYY-MM-DD",
               help="The date of the review meeting.")
 @click.option("--expert", required=True, metavar="ID", help="The expert who declines.")
-@click.option("--reason", required=True, help="Why (recorded), e.g. 出差.")
+@click.option("--reason", required=True,
+              help="Why (recorded, and published with the panels after the meeting), e.g. 出差.")
 @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The sample's quarter, when the meeting has panels of several.")
 @json_option
@@ -170,7 +194,8 @@ def decline_command(env: Env, meeting: date, expert: str, reason: str, period: P
     """An expert declines a meeting: the first eligible alternate takes each of their places.
 
     Recorded as an event on the panel draw with the reason. A declined expert
-    is never drawn again for that meeting.
+    is never drawn again for that meeting. At most review.max_declines_per_meeting
+    (default 3) declines per meeting; beyond that draw the panels again.
 
     \b
     Example:
@@ -208,12 +233,11 @@ def experts_group() -> None:
 @experts_group.command("status")
 @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The quarter whose load is shown (default: the current quarter).")
-@today_option
 @click.option("--brief", is_flag=True,
               help="List only experts with points or load, warned, suspended or not eligible.")
 @json_option
 @pass_env
-def experts_status_command(env: Env, period: Period | None, today: date | None, brief: bool,
+def experts_status_command(env: Env, period: Period | None, brief: bool,
                            as_json: bool) -> None:
     """Each expert's state (正常/警示/暂停), deduction points of the year, and load.
 
@@ -229,7 +253,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
     """
     from suiji.data.scores import expert_status
 
-    on = _today(today)
+    on = cli_main.today()
     with domain_errors():
         rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:

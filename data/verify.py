@@ -27,6 +27,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -42,7 +43,7 @@ from suiji.data.draws import (
 )
 from suiji.data.schema import KINDS
 from suiji.data.snapshot import Snapshot, manifest_digest
-from suiji.data.store import GENESIS, LogEntry, Store, sha256_hex
+from suiji.data.store import GENESIS, LogEntry, LogHead, Store, parse_utc, sha256_hex
 
 MAX_DIFFS = 8
 ID_KEYS = ("uscc", "project_id", "badge", "expert_id", "id")
@@ -111,6 +112,14 @@ class Registry:
             return ""
         module = getattr(fn, "__module__", "") or ""
         return f"{module}:{getattr(fn, '__qualname__', '')}"
+
+
+def event_key(kind: str, params: Mapping[str, Any]) -> str:
+    """What an event is recomputed with: its recorded ``algorithm`` parameter
+    (``suiji-substitution/2``) when it has one, else its kind (events recorded before
+    event versions: ``substitution`` is ``suiji-substitution/1``)."""
+    algorithm = params.get("algorithm") if isinstance(params, Mapping) else None
+    return str(algorithm) if algorithm else kind
 
 
 @dataclass(frozen=True)
@@ -253,8 +262,8 @@ def recompute_output(registry: Registry, algorithm: str, snapshot: Snapshot, see
     """The canonical bytes of a draw (or, with ``event`` = its kind, an event on it)
     recomputed with the function ``registry`` holds for the draw's ``algorithm`` id."""
     if event is not None:
-        return output_bytes(registry.event(algorithm, event)(snapshot, seed, previous,
-                                                             dict(params)))
+        return output_bytes(registry.event(algorithm, event_key(event, params))(
+            snapshot, seed, previous, dict(params)))
     return output_bytes(registry.draw(algorithm)(snapshot, seed, dict(params)))
 
 
@@ -329,6 +338,43 @@ def index_log(entries: Iterable[LogEntry]) -> dict[tuple[str, str], list[LogEntr
     return index
 
 
+# A record's own timestamp and its log entry's are taken a moment apart (older records)
+# or are the same (newer ones): more than this apart means one of them was edited.
+TIME_TOLERANCE_SECONDS = 2.0
+
+
+def check_time(check: str, subject: str, field_name: str, value: str, e: LogEntry
+               ) -> list[Finding]:
+    """A timestamp of the record against the time of its log entry."""
+    try:
+        apart = abs((parse_utc(value) - parse_utc(e.at)).total_seconds())
+    except ValueError:
+        return [Finding(check, subject, f"{field_name} {_short(value)} is not a timestamp")]
+    if apart > TIME_TOLERANCE_SECONDS:
+        return [Finding(check, subject, f"{field_name} is {value} but log entry {e.seq} was "
+                                        f"written at {e.at} ({apart:,.0f} s apart)")]
+    return []
+
+
+def check_day(check: str, subject: str, field_name: str, value: str, e: LogEntry, *,
+              before: int | None = None, after: int | None = None) -> list[Finding]:
+    """A date the record claims (``drawn_on``, a substitution's ``from``) against the UTC
+    date of its log entry: at most ``before`` days earlier and ``after`` days later (one
+    day either way is the office's own time zone)."""
+    try:
+        day = date.fromisoformat(value)
+        logged = parse_utc(e.at).date()
+    except ValueError:
+        return [Finding(check, subject, f"{field_name} {_short(value)} is not a date")]
+    if before is not None and day < logged - timedelta(days=before):
+        return [Finding(check, subject, f"{field_name} is {value}, before the day log entry "
+                                        f"{e.seq} was written ({e.at[:10]})")]
+    if after is not None and day > logged + timedelta(days=after):
+        return [Finding(check, subject, f"{field_name} is {value}, after the day log entry "
+                                        f"{e.seq} was written ({e.at[:10]})")]
+    return []
+
+
 def check_draw_entry(d: DrawRecord, entries: list[LogEntry], snapshot_digest: str
                      ) -> list[Finding]:
     """The log entry of a draw must agree with the draws table."""
@@ -339,12 +385,18 @@ def check_draw_entry(d: DrawRecord, entries: list[LogEntry], snapshot_digest: st
     e = entries[-1]
     found: list[Finding] = []
     expect = {"seed": d.seed, "algorithm": d.algorithm, "params": d.params,
-              "scope": d.scope, "subject": d.subject}
+              "scope": d.scope, "subject": d.subject, "seed_source": d.seed_source,
+              "reason": d.reason, "created_at": d.created_at}
     for key, value in expect.items():
         if key in e.details and e.details[key] != value:
             found.append(Finding("draw", subject,
                                  f"{key} is {_short(value)} but log entry {e.seq} recorded "
                                  f"{_short(e.details[key])}"))
+    if "created_at" not in e.details:  # entries before created_at was logged
+        found += check_time("draw", subject, "created_at", d.created_at, e)
+    drawn_on = d.params.get("drawn_on") if isinstance(d.params, Mapping) else None
+    if drawn_on is not None:
+        found += check_day("draw", subject, "drawn_on", str(drawn_on), e, before=1, after=1)
     if e.digests.get("output") != d.output_sha256:
         found.append(Finding("draw", subject, f"output digest {d.output_sha256[:16]}… differs "
                                               f"from log entry {e.seq} "
@@ -359,9 +411,14 @@ def check_draw_entry(d: DrawRecord, entries: list[LogEntry], snapshot_digest: st
 def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                    ) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
-    rows = store.conn.execute("SELECT kind, version, digest FROM imports ORDER BY kind, version"
-                              ).fetchall()
-    for kind, version, digest in rows:
+    cur = store.conn.execute("SELECT kind, version, digest, file_name, file_sha256, rows, "
+                             "imported_at FROM imports ORDER BY kind, version")
+    cols = [c[0] for c in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    seen = set()
+    for row in rows:
+        kind, version, digest = row["kind"], row["version"], row["digest"]
+        seen.add(f"{kind}:{version}")
         subject = f"import of {kind} version {version}"
         entries = index.get(("import", f"{kind}:{version}"), [])
         if not entries:
@@ -370,6 +427,8 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
             findings.append(Finding("import", subject,
                                     f"digest {str(digest)[:16]}… differs from log entry "
                                     f"{entries[-1].seq}"))
+        if entries:
+            findings += _check_import_entry(subject, row, entries[-1])
         if kind not in KINDS:  # results and scores: rows are updated in place, not versioned
             continue
         frame = sort_canonical(KINDS[kind], store.read(kind, int(version)))
@@ -377,6 +436,11 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
             findings.append(Finding("import", subject,
                                     "the stored rows no longer hash to the digest recorded "
                                     "at import (a row was edited, added or deleted)"))
+    for (what, ident), es in sorted(index.items()):
+        if what == "import" and ident not in seen:
+            findings.append(Finding("import", f"import of {ident.replace(':', ' version ')}",
+                                    f"is recorded in log entry {es[-1].seq} but missing from "
+                                    f"the imports table (deleted)"))
     return findings, len(rows)
 
 
@@ -448,16 +512,14 @@ def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snaps
         if sha256_hex(stored) != ev["output_sha256"]:
             findings.append(Finding("event", subject, "the stored output was edited: it no "
                                                       "longer hashes to its recorded digest"))
+        params = json.loads(ev["params"]) if isinstance(ev["params"], str) else ev["params"]
         if index is not None:
             entries = index.get(("event", str(ev["id"])), [])
             if not entries:
                 findings.append(Finding("event", subject, "has no entry in the log"))
-            elif entries[-1].digests.get("output") != ev["output_sha256"]:
-                findings.append(Finding("event", subject,
-                                        f"output digest differs from log entry "
-                                        f"{entries[-1].seq}"))
+            else:
+                findings += check_event_entry(subject, d, ev, params, entries[-1])
         if recompute and snap is not None:
-            params = json.loads(ev["params"]) if isinstance(ev["params"], str) else ev["params"]
             prev_value = json.loads(previous)
             kind = str(ev["kind"])
             fresh, found = recompute_and_compare(
@@ -471,16 +533,177 @@ def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snaps
     return findings
 
 
+def check_event_entry(subject: str, d: DrawRecord, ev: Mapping[str, Any],
+                      params: Mapping[str, Any], e: LogEntry) -> list[Finding]:
+    """An event row against its log entry: output digest, draw, kind, params, reason, time;
+    a ``suiji-substitution/2`` event's ``from`` not before the day it was recorded."""
+    found: list[Finding] = []
+    if e.digests.get("output") != ev["output_sha256"]:
+        found.append(Finding("event", subject, f"output digest differs from log entry {e.seq}"))
+    expect = {"draw": d.id, "params": dict(params), "reason": ev["reason"], "kind": ev["kind"],
+              "created_at": ev["created_at"]}
+    for key, value in expect.items():
+        if key in e.details and e.details[key] != value:
+            found.append(Finding("event", subject,
+                                 f"{key} is {_short(value)} but log entry {e.seq} recorded "
+                                 f"{_short(e.details[key])}"))
+    if "kind" not in e.details and e.action != ev["kind"]:
+        found.append(Finding("event", subject, f"kind is {ev['kind']!r} but log entry {e.seq} "
+                                               f"recorded a {e.action!r}"))
+    if "created_at" not in e.details:
+        found += check_time("event", subject, "created_at", str(ev["created_at"]), e)
+    if isinstance(params, Mapping) and params.get("algorithm") and "from" in params:
+        found += check_day("event", subject, "from", str(params["from"]), e, before=1)
+    return found
+
+
+def _check_import_entry(subject: str, row: Mapping[str, Any], e: LogEntry) -> list[Finding]:
+    """An imports row's metadata against its log entry (file name and digest, time)."""
+    found = []
+    if "file" in e.details and e.details["file"] != row["file_name"]:
+        found.append(Finding("import", subject, f"file_name is {_short(row['file_name'])} but "
+                                                f"log entry {e.seq} recorded "
+                                                f"{_short(e.details['file'])}"))
+    if e.digests.get("file", row["file_sha256"]) != row["file_sha256"]:
+        found.append(Finding("import", subject, f"file_sha256 is {_short(row['file_sha256'])} "
+                                                f"but log entry {e.seq} recorded "
+                                                f"{_short(e.digests.get('file'))}"))
+    if "rows" in e.details and e.details["rows"] != row["rows"]:
+        found.append(Finding("import", subject, f"rows is {row['rows']} but log entry {e.seq} "
+                                                f"recorded {e.details['rows']}"))
+    found += check_time("import", subject, "imported_at", str(row["imported_at"]), e)
+    return found
+
+
+RECORD_TABLES = {
+    # table: (log selector, key columns, value columns)
+    "results": (("period", "uscc"), ("date", "outcome", "carried_out", "note")),
+    "scores": (("expert_id", "project_id", "meeting"), ("score", "deduction", "note")),
+}
+
+
+def _recorded_entries(entries: Sequence[LogEntry], table: str) -> list[LogEntry]:
+    if table == "results":
+        return [e for e in entries if e.action == "results"]
+    return [e for e in entries if e.action == "import" and e.details.get("kind") == "scores"]
+
+
+def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
+                        ) -> tuple[list[Finding], int]:
+    """Replay the log's entries of ``table`` (results or scores) and compare with the table.
+
+    Each entry since row commitments lists the rows it wrote (``recorded_rows``),
+    its import id and time; the replay gives what every row must be now. A row
+    edited, deleted or added behind suiji's back is named. Entries from before
+    row commitments make their period (results) or the whole table (scores)
+    uncheckable, which is said in a note, never silently passed.
+    """
+    keys, values = RECORD_TABLES[table]
+    expected: dict[tuple[Any, ...], tuple[tuple[Any, ...], int, str, int]] = {}
+    legacy: set[str] = set()
+    for e in _recorded_entries(entries, table):
+        rows = e.details.get("recorded_rows")
+        if not isinstance(rows, list):
+            legacy.add(e.period if table == "results" else "*")
+            continue
+        for row in rows:
+            row = list(row)
+            key = (e.period, *row[:1]) if table == "results" else tuple(row[:3])
+            vals = tuple(row[1:]) if table == "results" else tuple(row[3:])
+            expected[key] = (vals, int(e.details.get("import_id", 0) or 0),
+                             str(e.details.get("recorded_at", "")), e.seq)
+    cols = ", ".join((*keys, *values, "import_id", "recorded_at"))
+    actual = {}
+    for r in store.conn.execute(f"SELECT {cols} FROM {table}"):  # noqa: S608 - fixed names
+        actual[tuple(r[:len(keys)])] = (tuple(r[len(keys):len(keys) + len(values)]),
+                                        r[-2], r[-1])
+    findings: list[Finding] = []
+
+    def checkable(key: tuple[Any, ...]) -> bool:
+        return "*" not in legacy and (table != "results" or key[0] not in legacy)
+
+    def label(key: tuple[Any, ...]) -> str:
+        if table == "results":
+            return f"result of {key[1]} in {key[0]}"
+        return f"score of expert {key[0]} for {key[1]} at the meeting of {key[2]}"
+
+    for key in sorted(set(actual) | set(expected), key=lambda k: tuple(map(str, k))):
+        if not checkable(key):
+            continue
+        if key not in actual:
+            findings.append(Finding(table, label(key), f"recorded by log entry "
+                                                       f"{expected[key][3]} is missing from "
+                                                       f"the database (deleted)"))
+            continue
+        if key not in expected:
+            findings.append(Finding(table, label(key), "is in the database but no log entry "
+                                                       "recorded it (added behind suiji's back)"))
+            continue
+        (vals, import_id, recorded_at, seq), (now_vals, now_import, now_at) = \
+            expected[key], actual[key]
+        for name, want, have in zip(values, vals, now_vals, strict=True):
+            if want != have and not (isinstance(want, (int, float)) and isinstance(
+                    have, (int, float)) and float(want) == float(have)):
+                findings.append(Finding(table, label(key), f"{name} is {_short(have)} but log "
+                                                           f"entry {seq} recorded "
+                                                           f"{_short(want)}"))
+        if import_id and now_import != import_id:
+            findings.append(Finding(table, label(key), f"import_id is {now_import} but log entry "
+                                                       f"{seq} recorded {import_id}"))
+        if recorded_at and now_at != recorded_at:
+            findings.append(Finding(table, label(key), f"recorded_at is {now_at} but log entry "
+                                                       f"{seq} recorded {recorded_at}"))
+    return findings, len(actual)
+
+
+def check_heads(entries: Sequence[LogEntry], heads: Sequence[LogHead]) -> list[Finding]:
+    """Each published head must be on today's chain: entry SEQ exists with that hash.
+
+    A truncated log, a deleted last draw, a restored older file or a re-hashed
+    chain all lose a published head; the finding names the first entry that is
+    missing (truncation) or the range in which the chain was rewritten (between
+    the last published head still found and this one).
+    """
+    by_seq = {e.seq: e for e in entries}
+    last = max(by_seq) if by_seq else 0
+    findings = []
+    intact = 0
+    for head in sorted(heads, key=lambda h: h.seq):
+        subject = f"published head {head.seq}:{head.hash[:16]}…"
+        entry = by_seq.get(head.seq)
+        if entry is not None and entry.hash == head.hash:
+            intact = max(intact, head.seq)
+            continue
+        if entry is None:
+            first = last + 1 if head.seq > last else head.seq
+            findings.append(Finding(
+                "head", subject,
+                f"is not on today's chain: entry {first} is the first missing one (the log "
+                f"now ends at entry {last}; entries up to {head.seq} were published): the log "
+                f"was truncated, its last entries deleted, or an older copy of the database "
+                f"restored"))
+        else:
+            findings.append(Finding(
+                "head", subject,
+                f"is not on today's chain: entry {head.seq} now hashes to {entry.hash[:16]}…, "
+                f"so the entry published then is missing; the chain was rewritten at or after "
+                f"entry {intact + 1} (the last published head still found is "
+                f"{intact}) and at or before entry {head.seq}"))
+    return findings
+
+
 def verify_store(store: Store, registry: Registry, period: str | None = None, *,
                  recompute: bool = True,
-                 progress: Callable[[str], None] | None = None) -> VerifyReport:
+                 progress: Callable[[str], None] | None = None,
+                 heads: Sequence[LogHead] = ()) -> VerifyReport:
     """Check the whole record (or one period's draws and snapshots) and report every difference.
 
     Each draw and event is recomputed with the function ``registry`` holds for
     the algorithm id stored with the draw.
 
-    The log chain and the directories are always checked in full: they are
-    shared by all periods.
+    The log chain, the directories, results and scores are always checked in
+    full: they are shared by all periods. Each of ``heads`` (published log
+    heads) must still be on the chain (:func:`check_heads`).
     """
     say = progress or (lambda _msg: None)
     findings: list[Finding] = []
@@ -492,10 +715,19 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
     checked["log entries"] = len(entries)
     index = index_log(entries)
 
+    if heads:
+        say(f"checking {len(heads)} published head(s)")
+        findings += check_heads(entries, heads)
+        checked["heads"] = len(heads)
+
     say("checking the directories against their import digests")
     found, n = _check_imports(store, index)
     findings += found
     checked["imports"] = n
+    for table in RECORD_TABLES:
+        found, n = check_recorded_rows(store, entries, table)
+        findings += found
+        checked[table] = n
 
     sql, args = "SELECT id FROM snapshots", ()
     if period:
@@ -505,9 +737,24 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
         snap, recorded = load_snapshot_raw(store, int(sid))
         snapshots[snap.id] = snap
         log_entries = index.get(("snapshot", str(snap.id)), [])
+        label = f"snapshot {snap.id} ({snap.period} {snap.scope})"
         if not log_entries:
-            findings.append(Finding("snapshot", f"snapshot {snap.id} ({snap.period} "
-                                                f"{snap.scope})", "has no freeze entry in the log"))
+            findings.append(Finding("snapshot", label, "has no freeze entry in the log"))
+        else:
+            e = log_entries[-1]
+            created = store.conn.execute("SELECT created_at FROM snapshots WHERE id = ?",
+                                         (snap.id,)).fetchone()[0]
+            if "created_at" in e.details:
+                if e.details["created_at"] != created:
+                    findings.append(Finding("snapshot", label,
+                                            f"created_at is {created} but log entry {e.seq} "
+                                            f"recorded {e.details['created_at']}"))
+            else:
+                findings += check_time("snapshot", label, "created_at", str(created), e)
+            if e.details.get("scope", snap.scope) != snap.scope or e.period != snap.period:
+                findings.append(Finding("snapshot", label,
+                                        f"log entry {e.seq} froze {e.period} "
+                                        f"{e.details.get('scope')}"))
         findings += check_snapshot(snap, recorded, log_entries)
     checked["snapshots"] = len(snapshots)
 
@@ -531,11 +778,26 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
     checked["draws"] = len(draws)
     checked["events"] = events_checked
 
-    # Log entries of draws whose rows are gone.
+    # Log entries whose rows are gone: draws, events, snapshots.
     known = {str(d.id) for d in all_draws(store)}
+    known_events = {str(r[0]) for r in store.conn.execute("SELECT id FROM draw_events")}
+    known_snapshots = {str(r[0]) for r in store.conn.execute("SELECT id FROM snapshots")}
     for (kind, ident), es in sorted(index.items()):
-        if kind == "draw" and ident not in known and (not period or es[-1].period == period):
+        if period and es[-1].period != period:
+            continue
+        if kind == "draw" and ident not in known:
             findings.append(Finding("draw", f"draw {ident}",
+                                    f"is recorded in log entry {es[-1].seq} but missing from "
+                                    f"the database (deleted)"))
+        elif kind == "event" and ident not in known_events:
+            e = es[-1]
+            findings.append(Finding("event", f"{e.action} event {ident} on draw "
+                                             f"{e.details.get('draw')}",
+                                    f"is recorded in log entry {e.seq} but missing from the "
+                                    f"database (deleted: the draw's output silently reverts "
+                                    f"to the one before it)"))
+        elif kind == "snapshot" and ident not in known_snapshots:
+            findings.append(Finding("snapshot", f"snapshot {ident}",
                                     f"is recorded in log entry {es[-1].seq} but missing from "
                                     f"the database (deleted)"))
     label = f"database {store.path}" + (f", period {period}" if period else "")

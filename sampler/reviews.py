@@ -259,16 +259,19 @@ def _round(value: float) -> float:
 
 def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = None, *,
                  redraw: bool = False, reason: str = "",
-                 progress: Progress | None = None) -> DrawRecord:
+                 progress: Progress | None = None, commitment: str | None = None,
+                 weak_seed: bool = False) -> DrawRecord:
     """Draw the period's review sample from its latest reviews freeze and record it.
 
     All or nothing, through :func:`suiji.data.draws.run_draw`: the freeze
     check, the computation and the record happen in one transaction. One
     current sample per period; a second needs ``redraw`` with a ``reason``.
+    ``commitment`` and ``weak_seed`` as in :func:`~suiji.data.draws.run_draw`.
     """
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
                     compute=compute_sample, params={}, seed=seed, redraw=redraw, reason=reason,
-                    what=f"The review sample of {period}", progress=progress)
+                    what=f"The review sample of {period}", progress=progress,
+                    commitment=commitment, weak_seed=weak_seed)
 
 
 # --- rows for exports ----------------------------------------------------------------------

@@ -60,6 +60,7 @@ from suiji.data.draws import (
     all_draws,
     current_draw,
     current_periods,
+    frozen_rules,
     latest_output,
     run_draw,
     run_event,
@@ -595,28 +596,34 @@ def _copy(value: Any) -> Any:
 def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today: date,
                 documents: Iterable[str] | None = None, seed: str | None = None, *,
                 redraw: bool = False, reason: str = "",
-                progress: Progress | None = None) -> DrawRecord:
+                progress: Progress | None = None, commitment: str | None = None,
+                weak_seed: bool = False) -> DrawRecord:
     """Draw and record the panels of a meeting from the period's latest reviews freeze.
 
     ``today`` is the date of the draw (the caller's wall clock); it is recorded
     in the params and checked against the lead-time rule. The documents default
-    to every sampled document of the period without a panel at another meeting.
+    to every sampled document of the period without a panel at another meeting;
+    naming a document that already has a panel needs ``redraw`` with a
+    ``reason`` (recorded and published). ``commitment`` and ``weak_seed`` as in
+    :func:`~suiji.data.draws.run_draw` (the commitment of the reviews freeze).
     All or nothing, in one transaction (:func:`suiji.data.draws.run_draw`).
+    ``suiji verify`` checks the recorded ``drawn_on`` against the log's time.
     """
     subject = meeting.isoformat()
 
     def params(store: Store, _snapshot: Snapshot) -> dict[str, Any]:
-        return panel_params(store, period, meeting, today, documents)
+        return panel_params(store, period, meeting, today, documents, redraw=redraw)
 
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
                     compute=compute_panels, params=params, subject=subject,
                     snapshot_scope="reviews", seed=seed, redraw=redraw, reason=reason,
                     what=f"The panels of the meeting of {subject} ({period})",
-                    hint="To replace one expert use `suiji decline`.", progress=progress)
+                    hint="To replace one expert use `suiji decline`.", progress=progress,
+                    commitment=commitment, weak_seed=weak_seed)
 
 
 def panel_params(store: Store, period: Period, meeting: date, today: date,
-                 documents: Iterable[str] | None) -> dict[str, Any]:
+                 documents: Iterable[str] | None, *, redraw: bool = False) -> dict[str, Any]:
     """The recorded params of a panel draw, read from the record: the documents (by
     default the sampled ones without a panel), the experts' earlier panels of the
     period, those who declined this meeting and its panels of other periods."""
@@ -657,6 +664,13 @@ def panel_params(store: Store, period: Period, meeting: date, today: date,
                              f"Panels are drawn for sampled documents only.")
         if not chosen:
             raise SuijiError("--documents names no document.")
+        again = sorted(set(chosen) & paneled)
+        if again and not redraw:
+            raise SuijiError(
+                f"{', '.join(again)} already {'has a panel' if len(again) == 1 else 'have panels'}"
+                f" drawn for another meeting of {period}. A new panel for a document needs "
+                f"--redraw --reason \"...\" (recorded and published); the earlier panel stays "
+                f"on record.")
     return PanelParams(meeting=meeting, drawn_on=today, documents=tuple(chosen),
                        prior=tuple(sorted(prior)), declined=tuple(sorted(declined)),
                        same_meeting=tuple(sorted(same_meeting))).as_dict()
@@ -689,9 +703,27 @@ def find_panel_draw(store: Store, meeting: date, period: Period | None = None) -
 
 def decline(store: Store, meeting: date, expert_id: str, reason: str,
             period: Period | None = None) -> DeclineResult:
-    """Record that an expert declined a meeting; their places go to alternates (recorded event)."""
-    event = run_event(store, kind="decline",
-                      find=lambda store: find_panel_draw(store, meeting, period),
+    """Record that an expert declined a meeting; their places go to alternates (recorded event).
+
+    At most ``review.max_declines_per_meeting`` declines (of the frozen rules) are
+    recorded per meeting: beyond that the panels are re-rolled one decline at a time,
+    so a new panel draw (``--redraw --reason``) is needed instead.
+    """
+    def find(store: Store) -> DrawRecord:
+        draw = find_panel_draw(store, meeting, period)
+        limit = frozen_rules(store, draw).review.max_declines_per_meeting
+        declined = sum(len(latest_output(store, d).get("declines", []))
+                       for d in all_draws(store) if d.scope == SCOPE
+                       and d.subject == meeting.isoformat())
+        if declined >= limit:
+            raise SuijiError(
+                f"The meeting of {meeting.isoformat()} has {declined} recorded decline(s), the "
+                f"most review.max_declines_per_meeting ({limit}) allows. Draw the meeting's "
+                f"panels again instead: `suiji draw panels --meeting {meeting.isoformat()} "
+                f"--redraw --reason \"...\"`.")
+        return draw
+
+    event = run_event(store, kind="decline", find=find,
                       compute=compute_decline,
                       params={"expert_id": expert_id.strip(), "reason": reason.strip()},
                       reason=reason.strip(), hint="e.g. 出差")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,38 @@ from suiji.data.store import Store
 
 if TYPE_CHECKING:
     from test_audit_world import World
+
+
+class Clock:
+    """A stand-in for the wall clock of the record: starts at a moment, ticks a
+    millisecond per reading, and can be moved forward (never back)."""
+
+    def __init__(self, start: str) -> None:
+        self.now = datetime.fromisoformat(start).replace(tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+    def at(self, moment: str) -> None:
+        later = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+        assert later >= self.now, "the clock of the record never goes back"
+        self.now = later
+
+
+@contextmanager
+def fixed_clock(start: str) -> Iterator[Clock]:
+    """Fix the time the record is written at (``suiji.data.store.utc_now``): the test
+    suite's only way to date a record; no option of suiji changes it."""
+    import suiji.data.store as store_module
+
+    clock = Clock(start)
+    real = store_module._wall_clock
+    store_module._wall_clock = clock
+    try:
+        yield clock
+    finally:
+        store_module._wall_clock = real
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import Clock
 from test_audit_world import (
     MOBILE,
     PANEL_SEED,
@@ -39,7 +40,16 @@ def real(store: Store) -> Store:
 
 
 def build_real(store: Store) -> Store:
-    """A small period drawn with the real algorithms, with one substitution and one decline."""
+    """A small period drawn with the real algorithms, with one substitution and one decline,
+    recorded on the days they claim: the plan and its substitution on 2026-10-01, the
+    results, the review sample and the panels on 2026-12-01."""
+    from conftest import fixed_clock
+
+    with fixed_clock("2026-10-01T01:00:00") as clock:
+        return _build_real(store, clock)
+
+
+def _build_real(store: Store, clock: Clock) -> Store:
     from suiji.data.results import record_results
     from suiji.sampler.reviews import draw_reviews
     from suiji.scheduler.panels import decline, draw_panels
@@ -54,7 +64,9 @@ def build_real(store: Store) -> Store:
     freeze(store, P, "inspections", RULES)
     plan = draw_plan(store, P, RULES, SEED)
     first = plan.output["items"][0]
-    substitute_inspector(store, P, first["inspectors"][0], "病假", from_date="2026-10-01")
+    substitute_inspector(store, P, first["inspectors"][0], "病假", from_date="2026-10-01",
+                         today=date(2026, 10, 1))
+    clock.at("2026-12-01T01:00:00")
     done = [i for i in latest_output(store, plan)["items"] if i["date"] < "2026-12-01"]
     record_results(store, pd.DataFrame([{"uscc": i["uscc"], "outcome": "no_issue",
                                          "date": i["date"], "reason": "", "period": ""}

@@ -196,7 +196,15 @@ def review_frames() -> dict[str, pd.DataFrame]:
 
 
 def build_world(store: Store, *, reviews: bool = True, panels: bool = True) -> World:
-    """Directories, freeze, the stand-in plan, one substitution, results; reviews and panels."""
+    """Directories, freeze, the stand-in plan, one substitution, results; reviews and panels,
+    recorded on 2026-12-01 (the panels' draw date)."""
+    from conftest import fixed_clock
+
+    with fixed_clock("2026-12-01T01:00:00"):
+        return _build_world(store, reviews=reviews, panels=panels)
+
+
+def _build_world(store: Store, *, reviews: bool, panels: bool) -> World:
     store.replace("companies", companies_frame())
     store.replace("inspectors", inspectors_frame())
     store.replace("conflicts", pd.DataFrame([
@@ -214,14 +222,12 @@ def build_world(store: Store, *, reviews: bool = True, panels: bool = True) -> W
     sub_params = {"inspector": first["inspectors"][0], "from": "2026-11-01"}
     event = record_event(store, plan, "substitution", sub_params,
                          fake_substitution(snap, SEED, plan.output, sub_params), "病假")
-    with store.transaction():
-        for item in plan.output["items"]:
-            if item["date"] < "2026-11-15":
-                store.conn.execute(
-                    "INSERT INTO results (period, uscc, date, outcome, carried_out, note, "
-                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (str(P), item["uscc"], item["date"], "issue_found", "yes",
-                     f"联系人电话 {MOBILE}，身份证 {PERSON_ID}", utc_now()))
+    from suiji.data.results import record_results
+
+    record_results(store, pd.DataFrame([
+        {"uscc": item["uscc"], "outcome": "issue_found", "date": item["date"],
+         "reason": f"联系人电话 {MOBILE}，身份证 {PERSON_ID}", "period": ""}
+        for item in plan.output["items"] if item["date"] < "2026-11-15"]), period=str(P))
     review_draw = panel_draw = None
     meeting = None
     if reviews:

@@ -49,7 +49,7 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     build_real(store)  # plan, substitution, review sample, panels, decline
     assert calls == [
         ("draw", "suiji-inspections/1", plan.compute_plan),
-        ("event", "substitution", plan.compute_substitution),
+        ("event", "substitution", plan.compute_substitution_v2),
         ("draw", "suiji-reviews/1", reviews.compute_sample),
         ("draw", "suiji-panels/1", panels.compute_panels),
         ("event", "decline", panels.compute_decline),
@@ -57,6 +57,8 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     # what each draw ran is what verification recomputes it with
     assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan
     assert REGISTRY.event("suiji-inspections/1", "substitution") is plan.compute_substitution
+    assert REGISTRY.event("suiji-inspections/1", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-reviews/1") is reviews.compute_sample
     assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels
     assert REGISTRY.event("suiji-panels/1", "decline") is panels.compute_decline
@@ -108,7 +110,7 @@ def test_run_draw_passes_progress_and_params_to_the_pure_compute(world: World) -
     record = draws.run_draw(world.store, period=P, scope="inspections", rules=RULES,
                             algorithm="test-plan/1", compute=compute,
                             params=lambda store, snap: {"n": snap.id}, seed="42",
-                            redraw=True, reason="test", progress=progress)
+                            redraw=True, reason="test", progress=progress, weak_seed=True)
     assert seen == {"period": str(P), "seed": "42", "params": {"n": record.snapshot_id},
                     "progress": progress}
     assert record.params == {"n": record.snapshot_id} and record.reason == "test"
@@ -180,5 +182,5 @@ def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
 
 
 def test_substitution_reads_no_clock(world: World) -> None:
-    with pytest.raises(UsageError, match="first pending day"):
+    with pytest.raises(UsageError, match="first day an inspection is still pending"):
         plan.substitute_inspector(world.store, P, "B002", "病假")  # the CLI passes today=

@@ -425,7 +425,8 @@ def hostile_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = runner.invoke(cli, ["--db", str(db), "import", kind, str(paths[kind])])
         assert result.exit_code == 0, result.output
     for args in (["freeze", "--period", "2026Q4"],
-                 ["draw", "inspections", "--period", "2026Q4", "--seed", "1234567890"]):
+                 ["draw", "inspections", "--period", "2026Q4", "--seed", "1234567890",
+                  "--weak-seed"]):
         result = runner.invoke(cli, ["--db", str(db), *args])
         assert result.exit_code == 0, result.output
     return db

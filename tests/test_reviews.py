@@ -179,10 +179,10 @@ def test_draw_is_recorded_once_and_reproducible(tmp_path: Path) -> None:
     again = REGISTRY.draw(record.algorithm)(snap, record.seed, record.params)
     assert output_bytes(again) == output_bytes(record.output)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
-        draw_reviews(store, PERIOD, r, "99")
+        draw_reviews(store, PERIOD, r, "99", weak_seed=True)
     with pytest.raises(SuijiError, match="reason"):
         draw_reviews(store, PERIOD, r, "99", redraw=True)
-    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误")
+    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误", weak_seed=True)
     statuses = [row[0] for row in store.conn.execute(
         "SELECT status FROM draws WHERE scope = 'reviews' ORDER BY id")]
     assert statuses == ["superseded", "current"] and second.reason == "种子录入错误"
@@ -233,7 +233,7 @@ def test_cli_draw_reviews(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", "1"])
     assert res.exit_code == 1 and "already drawn" in res.output
     res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q4", "--seed", "1",
-                              "--redraw", "--reason", "测试"])
+                              "--redraw", "--reason", "测试", "--weak-seed"])
     assert res.exit_code == 0 and "Review sample of 2026Q4" in res.stdout
     res = runner.invoke(cli, ["--db", db, "draw", "reviews", "-p", "2026Q9"])
     assert res.exit_code == 2
