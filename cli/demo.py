@@ -64,6 +64,14 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         w.writerows(rows)
 
 
+def _commitment(freeze_output: str) -> str:
+    """The commitment digest a freeze printed (its line "Draw with: --commitment DIGEST")."""
+    for line in freeze_output.splitlines():
+        if line.startswith("Draw with: --commitment "):
+            return line.split()[-1]
+    raise click.ClickException("demo: the freeze printed no commitment")
+
+
 def _pick(key: str, salt: str, options: tuple[str, ...]) -> str:
     h = int(hashlib.sha256(f"{salt}|{key}".encode()).hexdigest(), 16)
     return options[h % len(options)]
@@ -92,20 +100,30 @@ def run_demo(root: click.Group, out: Path, today: date) -> None:
         d.run(f"Import {kind}", "import", kind, str(files[kind]))
 
     period = "2026Q4"
-    d.run("Freeze the inspection inputs; publish the digest before the seed exists",
-          "freeze", "--period", period)
-    d.run("Draw the inspection plan with the public seed (dice digits)",
-          "draw", "inspections", "--period", period, "--seed", INSPECTION_SEED)
+    ceremony = ("--seed-source", "dice", "--on", today.isoformat(), "--place",
+                "江州市生态环境局三楼会议室", "--witness", "纪检组 王敏", "--witness",
+                "公证处 刘洋")
+    frozen = d.run("Freeze the inspection inputs and publish the commitment (snapshot digest, "
+                   "seed source) before the seed exists", "freeze", "--period", period,
+                   *ceremony)
+    d.run("Draw the inspection plan with the public seed (dice digits) named by the commitment",
+          "draw", "inspections", "--period", period, "--seed", INSPECTION_SEED,
+          "--commitment", _commitment(frozen))
     plan = json.loads(d.run("Export the plan as JSON", "export", "plan", "--period", period,
                             "--format", "json", capture=True))
     click.echo(f"  {len(plan)} inspections; first: {json.dumps(plan[0], ensure_ascii=False)}")
     d.run("Export the sealed internal plan for the enforcement team", "export", "plan",
           "--period", period, "--format", "xlsx", "-o", str(exports / "plan.xlsx"))
 
-    badge = plan[0]["inspectors"][0]
-    d.run("An inspector falls ill: substitute them in their pending inspections",
-          "substitute", "--period", period, "--inspector", badge, "--reason", "病假",
-          "--from", plan[0]["date"])
+    pending = [item for item in plan if item["date"] >= today.isoformat()]
+    if pending:
+        d.run("An inspector falls ill: substitute them in their pending inspections (from "
+              "today on; inspections already due are never re-teamed)",
+              "substitute", "--period", period, "--inspector", pending[0]["inspectors"][0],
+              "--reason", "病假")
+    else:
+        click.secho(f"\n(No inspection of {period} is still pending on {today.isoformat()}: "
+                    f"the substitution step is left out.)", bold=True)
 
     results = inputs / "results.csv"
     rows = []
@@ -122,15 +140,19 @@ def run_demo(root: click.Group, out: Path, today: date) -> None:
     d.run("Public notice as CSV for the portal", "export", "plan", "--period", period,
           "--format", "csv", "--public", "-o", str(exports / "gongshi.csv"))
 
-    d.run("Freeze the EIA review inputs", "freeze", "--period", period, "--scope", "reviews")
+    frozen = d.run("Freeze the EIA review inputs with their commitment", "freeze",
+                   "--period", period, "--scope", "reviews", *ceremony)
+    review_commitment = _commitment(frozen)
     d.run("Draw the technical-review sample (≥30%, every agency, watch list)",
-          "draw", "reviews", "--period", period, "--seed", REVIEW_SEED)
+          "draw", "reviews", "--period", period, "--seed", REVIEW_SEED,
+          "--commitment", review_commitment)
     meeting = (today + timedelta(days=14)).isoformat()
     reviews = json.loads(d.run("Export the review sample", "export", "reviews", "--period",
                                period, "--format", "json", capture=True))
     docs = [r["project_id"] for r in reviews[:6]]
     d.run(f"Draw expert panels for the meeting of {meeting}", "draw", "panels", "--period",
-          period, "--meeting", meeting, "--documents", ",".join(docs), "--seed", PANEL_SEED)
+          period, "--meeting", meeting, "--documents", ",".join(docs), "--seed", PANEL_SEED,
+          "--commitment", review_commitment)
     reviews = json.loads(d.run("Export the sample with panels (internal)", "export",
                                "reviews", "--period", period, "--format", "json",
                                capture=True))
@@ -154,7 +176,11 @@ def run_demo(root: click.Group, out: Path, today: date) -> None:
           "--brief")
 
     d.run("The audit trail", "log", "--period", period)
-    d.run("Verify: recompute every draw and check the chain", "verify", "--period", period)
+    anchor = out / "日志链头.txt"
+    d.run("Anchor the trail: write the log head to hand to 纪检 (or publish)", "anchor",
+          "-o", str(anchor))
+    d.run("Verify: recompute every draw, check the chain and that the anchored head is on it",
+          "verify", "--period", period, "--head", str(anchor))
     d.run("Write the auditor's bundle", "audit-bundle", "--period", period, "-o",
           str(out / "bundle"))
     d.run("Verify the bundle without the database", "verify", "--bundle", str(out / "bundle"))
