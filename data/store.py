@@ -460,6 +460,8 @@ class Store:
                                                "file": file_name, "rows": summary.rows,
                                                "inserted": summary.inserted,
                                                "updated": summary.updated,
-                                               "removed": summary.removed},
+                                               "removed": summary.removed,
+                                               "encoding": encoding,
+                                               "warnings": list(warnings)},
                             digests={"file": file_sha256, "data": digest})
         return summary

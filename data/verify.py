@@ -36,7 +36,6 @@ from suiji.data.draws import (
     DrawCompute,
     DrawRecord,
     EventCompute,
-    all_draws,
     event_rows,
     output_bytes,
     stored_output,
@@ -387,6 +386,9 @@ def check_draw_entry(d: DrawRecord, entries: list[LogEntry], snapshot_digest: st
     expect = {"seed": d.seed, "algorithm": d.algorithm, "params": d.params,
               "scope": d.scope, "subject": d.subject, "seed_source": d.seed_source,
               "reason": d.reason, "created_at": d.created_at}
+    if e.period != d.period:
+        found.append(Finding("draw", subject, f"period is {d.period} but log entry {e.seq} "
+                                              f"recorded {e.period}"))
     for key, value in expect.items():
         if key in e.details and e.details[key] != value:
             found.append(Finding("draw", subject,
@@ -412,7 +414,8 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                    ) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     cur = store.conn.execute("SELECT kind, version, digest, file_name, file_sha256, rows, "
-                             "imported_at FROM imports ORDER BY kind, version")
+                             "inserted, updated, removed, encoding, warnings, imported_at "
+                             "FROM imports ORDER BY kind, version")
     cols = [c[0] for c in cur.description]
     rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     seen = set()
@@ -431,7 +434,11 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
             findings += _check_import_entry(subject, row, entries[-1])
         if kind not in KINDS:  # results and scores: rows are updated in place, not versioned
             continue
-        frame = sort_canonical(KINDS[kind], store.read(kind, int(version)))
+        if not isinstance(version, int):
+            findings.append(Finding("import", subject, "was edited: its version is not a "
+                                                       "number"))
+            continue
+        frame = sort_canonical(KINDS[kind], store.read(kind, version))
         if frame_sha256(frame) != digest:
             findings.append(Finding("import", subject,
                                     "the stored rows no longer hash to the digest recorded "
@@ -454,13 +461,20 @@ def load_snapshot_raw(store: Store, snapshot_id: int) -> tuple[Snapshot, dict[st
     recorded: dict[str, str] = {}
     for name, sha, data in store.conn.execute(
             "SELECT name, sha256, data FROM snapshot_files WHERE snapshot_id = ?", (snapshot_id,)):
-        files[name] = zlib.decompress(data)
+        try:
+            files[name] = zlib.decompress(data)
+        except (zlib.error, TypeError):  # an edited blob: its bytes will not match the manifest
+            files[name] = bytes(data) if isinstance(data, bytes) else str(data).encode()
         recorded[name] = sha
-    return Snapshot(row[0], row[1], row[2], row[3], json.loads(row[4]), files), recorded
+    manifest = _loose_json(row[4])
+    if not isinstance(manifest, dict):
+        manifest = {"_text": manifest}
+    return Snapshot(row[0], row[1], row[2], row[3], manifest, files), recorded
 
 
 def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
-                   entries: Sequence[LogEntry] = ()) -> list[Finding]:
+                   entries: Sequence[LogEntry] = (),
+                   rows: Mapping[str, Any] | None = None) -> list[Finding]:
     """Files against the manifest, the manifest against the digest, the digest against the log."""
     subject = f"snapshot {snap.id} ({snap.period} {snap.scope})"
     findings: list[Finding] = []
@@ -469,6 +483,8 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
                                 f"the manifest no longer hashes to the snapshot digest "
                                 f"{snap.digest[:16]}…"))
     listed = snap.manifest.get("files", {})
+    if not isinstance(listed, dict):
+        return [*findings, Finding("snapshot", subject, "the manifest lists no files")]
     for name in sorted(set(listed) | set(snap.files)):
         if name not in snap.files:
             findings.append(Finding("snapshot", subject, f"frozen file {name} is missing"))
@@ -485,6 +501,10 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
         elif recorded is not None and recorded.get(name) != actual:
             findings.append(Finding("snapshot", subject,
                                     f"the recorded digest of {name} was changed"))
+        elif rows is not None and name in rows and rows[name] != listed[name].get("rows"):
+            findings.append(Finding("snapshot", subject,
+                                    f"the recorded row count of {name} is {rows[name]}, the "
+                                    f"manifest says {listed[name].get('rows')}"))
     if entries:
         e = entries[-1]
         if e.digests.get("snapshot") != snap.digest:
@@ -512,7 +532,11 @@ def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snaps
         if sha256_hex(stored) != ev["output_sha256"]:
             findings.append(Finding("event", subject, "the stored output was edited: it no "
                                                       "longer hashes to its recorded digest"))
-        params = json.loads(ev["params"]) if isinstance(ev["params"], str) else ev["params"]
+        params = _loose_json(ev["params"]) if isinstance(ev["params"], str) else ev["params"]
+        if not isinstance(params, dict):
+            findings.append(Finding("event", subject, "was edited: its stored params are not "
+                                                      "what suiji writes"))
+            params = {}
         if index is not None:
             entries = index.get(("event", str(ev["id"])), [])
             if not entries:
@@ -520,7 +544,7 @@ def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snaps
             else:
                 findings += check_event_entry(subject, d, ev, params, entries[-1])
         if recompute and snap is not None:
-            prev_value = json.loads(previous)
+            prev_value = _loose_json(previous)
             kind = str(ev["kind"])
             fresh, found = recompute_and_compare(
                 subject, stored,
@@ -557,6 +581,10 @@ def check_event_entry(subject: str, d: DrawRecord, ev: Mapping[str, Any],
     return found
 
 
+def _import_value(key: str, value: Any) -> Any:
+    return _loose_json(value) if key == "warnings" else value
+
+
 def _check_import_entry(subject: str, row: Mapping[str, Any], e: LogEntry) -> list[Finding]:
     """An imports row's metadata against its log entry (file name and digest, time)."""
     found = []
@@ -568,9 +596,11 @@ def _check_import_entry(subject: str, row: Mapping[str, Any], e: LogEntry) -> li
         found.append(Finding("import", subject, f"file_sha256 is {_short(row['file_sha256'])} "
                                                 f"but log entry {e.seq} recorded "
                                                 f"{_short(e.digests.get('file'))}"))
-    if "rows" in e.details and e.details["rows"] != row["rows"]:
-        found.append(Finding("import", subject, f"rows is {row['rows']} but log entry {e.seq} "
-                                                f"recorded {e.details['rows']}"))
+    for key in ("rows", "inserted", "updated", "removed", "encoding", "warnings"):
+        if key in e.details and key in row and _import_value(key, row[key]) != e.details[key]:
+            found.append(Finding("import", subject, f"{key} is {_short(row[key])} but log entry "
+                                                    f"{e.seq} recorded "
+                                                    f"{_short(e.details[key])}"))
     found += check_time("import", subject, "imported_at", str(row["imported_at"]), e)
     return found
 
@@ -589,7 +619,7 @@ def _recorded_entries(entries: Sequence[LogEntry], table: str) -> list[LogEntry]
 
 
 def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
-                        ) -> tuple[list[Finding], int]:
+                        ) -> tuple[list[Finding], int, list[str]]:
     """Replay the log's entries of ``table`` (results or scores) and compare with the table.
 
     Each entry since row commitments lists the rows it wrote (``recorded_rows``),
@@ -653,7 +683,8 @@ def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
         if recorded_at and now_at != recorded_at:
             findings.append(Finding(table, label(key), f"recorded_at is {now_at} but log entry "
                                                        f"{seq} recorded {recorded_at}"))
-    return findings, len(actual)
+    unchecked = sorted(legacy - {"*"}) + (["all"] if "*" in legacy else [])
+    return findings, len(actual), unchecked
 
 
 def check_heads(entries: Sequence[LogEntry], heads: Sequence[LogHead]) -> list[Finding]:
@@ -692,6 +723,116 @@ def check_heads(entries: Sequence[LogEntry], heads: Sequence[LogHead]) -> list[F
     return findings
 
 
+def _loose_json(text: Any) -> Any:
+    """Parsed JSON, or the text itself when it is not JSON (an edit verify then reports)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def read_log(store: Store) -> list[LogEntry]:
+    """The whole log as stored, never failing on an edited entry: details or digests that
+    are not JSON stay text, so the entry's hash no longer matches and the chain says so."""
+    rows = store.conn.execute("SELECT seq, at, action, period, details, digests, prev, hash "
+                              "FROM log ORDER BY seq").fetchall()
+    out = []
+    for r in rows:
+        details, digests = _loose_json(r[4]), _loose_json(r[5])
+        out.append(LogEntry(r[0], str(r[1]), str(r[2]), str(r[3]),
+                            details if isinstance(details, dict) else {"_text": details},
+                            digests if isinstance(digests, dict) else {"_text": digests},
+                            str(r[6]), str(r[7])))
+    return out
+
+
+_DRAW_COLS = ("id, period, scope, subject, snapshot_id, seed, seed_source, algorithm, params, "
+              "output, output_sha256, status, reason, created_at")
+
+
+def read_draws(store: Store, period: str | None = None
+               ) -> tuple[list[DrawRecord], list[Finding]]:
+    """Every draw as stored; a draw whose params or output is not valid JSON is a finding."""
+    sql, args = f"SELECT {_DRAW_COLS} FROM draws", ()
+    if period:
+        sql, args = sql + " WHERE period = ?", (period,)  # type: ignore[assignment]
+    draws, findings = [], []
+    for r in store.conn.execute(sql + " ORDER BY id", args).fetchall():
+        try:
+            params, output = json.loads(r[8]), json.loads(r[9])
+            if not isinstance(params, dict):
+                raise ValueError("params is not an object")
+        except (TypeError, ValueError) as exc:
+            findings.append(Finding("draw", f"draw {r[0]} ({r[1]} {r[2]})",
+                                    f"was edited: its stored params or output is not what "
+                                    f"suiji writes ({exc})"))
+            continue
+        draws.append(DrawRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], params,
+                                output, r[10], r[11], r[12], r[13]))
+    return draws, findings
+
+
+def check_statuses(draws: Sequence[DrawRecord], entries: Sequence[LogEntry]) -> list[Finding]:
+    """A draw is superseded exactly when a later redraw entry of the log says so."""
+    superseded = {str(e.details.get("supersedes")) for e in entries
+                  if e.action in ("draw", "redraw") and e.details.get("supersedes") is not None}
+    logged = {str(e.details.get("draw")) for e in entries if e.action in ("draw", "redraw")}
+    found = []
+    for d in draws:
+        if str(d.id) not in logged:
+            continue  # reported as a draw without a log entry
+        want = "superseded" if str(d.id) in superseded else "current"
+        if d.status != want:
+            found.append(Finding("draw", draw_label(d), f"status is {d.status!r} but the log "
+                                                        f"makes it {want!r}"))
+    return found
+
+
+def check_directory_rows(store: Store) -> list[Finding]:
+    """Each directory row's stored key and change hash against its columns, and its
+    validity range against the imports (a row hidden from the current version by an
+    edited ``_to`` is as much an edit as a changed column)."""
+    from suiji.data.canonical import row_hashes, row_keys
+
+    findings = []
+    for kind in KINDS.values():
+        current = int(store.conn.execute("SELECT COALESCE(MAX(version), 0) FROM imports "
+                                         "WHERE kind = ?", (kind.name,)).fetchone()[0] or 0)
+        cols = list(kind.column_names)
+        collist = ", ".join(f'"{c}"' for c in cols)
+        rows = store.conn.execute(f'SELECT {collist}, _key, _hash, _from, _to, rowid '
+                                  f'FROM "{kind.table}"').fetchall()
+        if not rows:
+            continue
+        import pandas as pd
+
+        frame = pd.DataFrame([r[:len(cols)] for r in rows], columns=cols, dtype=object)
+        frame = frame.fillna("").astype(str)
+        keys, hashes = row_keys(kind, frame), row_hashes(frame)
+        bad = 0
+        for r, key, h in zip(rows, keys, hashes, strict=True):
+            stored_key, stored_hash, start, end = r[len(cols):len(cols) + 4]
+            problem = ""
+            if stored_key != key:
+                problem = f"its key is {_short(stored_key)}, its columns make {_short(key)}"
+            elif stored_hash != h:
+                problem = "its change hash no longer matches its columns"
+            elif not isinstance(start, int) or not 1 <= start <= max(current, 1):
+                problem = f"it is valid from version {_short(start)}, not an imported version"
+            elif end is not None and (not isinstance(end, int) or not start < end <= current):
+                problem = (f"it is valid up to version {_short(end)}, outside versions "
+                           f"{start + 1}–{current}")
+            if problem:
+                bad += 1
+                if bad <= MAX_DIFFS:
+                    findings.append(Finding("import", f"{kind.name} row {r[-1]}",
+                                            f"was edited: {problem}"))
+        if bad > MAX_DIFFS:
+            findings.append(Finding("import", f"{kind.name}", f"{bad - MAX_DIFFS} more rows "
+                                                              f"were edited the same way"))
+    return findings
+
+
 def verify_store(store: Store, registry: Registry, period: str | None = None, *,
                  recompute: bool = True,
                  progress: Callable[[str], None] | None = None,
@@ -709,7 +850,7 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
     findings: list[Finding] = []
     checked: dict[str, int] = {}
 
-    entries = store.log_entries()
+    entries = read_log(store)
     say(f"checking the log chain ({len(entries)} entries)")
     findings += check_chain(entries)
     checked["log entries"] = len(entries)
@@ -724,10 +865,16 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
     found, n = _check_imports(store, index)
     findings += found
     checked["imports"] = n
+    findings += check_directory_rows(store)
+    notes: list[str] = []
     for table in RECORD_TABLES:
-        found, n = check_recorded_rows(store, entries, table)
+        found, n, unchecked = check_recorded_rows(store, entries, table)
         findings += found
         checked[table] = n
+        if unchecked:
+            notes.append(f"{table} recorded before suiji logged the rows themselves "
+                         f"({', '.join(unchecked)}): those rows cannot be compared with the "
+                         f"log")
 
     sql, args = "SELECT id FROM snapshots", ()
     if period:
@@ -755,10 +902,14 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
                 findings.append(Finding("snapshot", label,
                                         f"log entry {e.seq} froze {e.period} "
                                         f"{e.details.get('scope')}"))
-        findings += check_snapshot(snap, recorded, log_entries)
+        counts = dict(store.conn.execute("SELECT name, rows FROM snapshot_files WHERE "
+                                         "snapshot_id = ?", (snap.id,)).fetchall())
+        findings += check_snapshot(snap, recorded, log_entries, counts)
     checked["snapshots"] = len(snapshots)
 
-    draws = all_draws(store, period)
+    draws, found = read_draws(store, period)
+    findings += found
+    findings += check_statuses(draws, entries)
     events_checked = 0
     for d in draws:
         subject = draw_label(d)
@@ -775,11 +926,11 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
         findings += check_draw(d, raw.encode("utf-8"), snap, index, events, recompute,
                                "the stored output was edited: it no longer hashes to its "
                                "recorded digest", registry)
-    checked["draws"] = len(draws)
+    checked["draws"] = len(draws) + len(found)
     checked["events"] = events_checked
 
     # Log entries whose rows are gone: draws, events, snapshots.
-    known = {str(d.id) for d in all_draws(store)}
+    known = {str(r[0]) for r in store.conn.execute("SELECT id FROM draws")}
     known_events = {str(r[0]) for r in store.conn.execute("SELECT id FROM draw_events")}
     known_snapshots = {str(r[0]) for r in store.conn.execute("SELECT id FROM snapshots")}
     for (kind, ident), es in sorted(index.items()):
@@ -801,4 +952,4 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
                                     f"is recorded in log entry {es[-1].seq} but missing from "
                                     f"the database (deleted)"))
     label = f"database {store.path}" + (f", period {period}" if period else "")
-    return VerifyReport(label, checked, tuple(findings))
+    return VerifyReport(label, checked, tuple(findings), tuple(notes))
