@@ -21,7 +21,7 @@ from suiji.data.draws import DrawRecord, current_draw, record_draw, record_event
 from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules, preset_text
 from suiji.data.snapshot import Snapshot, freeze
-from suiji.data.store import Store, utc_now
+from suiji.data.store import Store
 from suiji.data.verify import Algorithm, Registry, verify_store
 from suiji.reports.writers import id_check_char
 from suiji.sample.generate import uscc_check_char

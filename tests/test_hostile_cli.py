@@ -40,6 +40,17 @@ from suiji.data.schema import KINDS, RECORD_KINDS
 from suiji.data.store import Store
 from suiji.sample.generate import generate_city, make_uscc
 
+
+@pytest.fixture(autouse=True)
+def _published_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's today is after the quarter: public notices as of January 2027."""
+    from datetime import date as _date
+
+    from suiji.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "today", lambda: _date(2027, 1, 31))
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 HEADER = "统一社会信用代码,企业名称,区县,监管类别\n"

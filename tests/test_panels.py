@@ -453,8 +453,8 @@ def test_decline_promotes_the_first_alternate(tmp_path: Path) -> None:
         decline(store, MEETING, item["experts"][1], " ")
     # a redraw of the meeting never brings the declined expert back
     for k in range(5):
-        again_rec = draw_panels(store, PERIOD, r, MEETING, EARLY, None, f"re{k}", weak_seed=True, redraw=True,
-                                reason="会议改期")
+        again_rec = draw_panels(store, PERIOD, r, MEETING, EARLY, None, f"re{k}",
+                                weak_seed=True, redraw=True, reason="会议改期")
         assert expert in again_rec.params["declined"]
         assert all(expert not in i["experts"] + i["alternates"]
                    for i in again_rec.output["items"])

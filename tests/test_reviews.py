@@ -182,7 +182,8 @@ def test_draw_is_recorded_once_and_reproducible(tmp_path: Path) -> None:
         draw_reviews(store, PERIOD, r, "99", weak_seed=True)
     with pytest.raises(SuijiError, match="reason"):
         draw_reviews(store, PERIOD, r, "99", redraw=True)
-    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误", weak_seed=True)
+    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误",
+                          weak_seed=True)
     statuses = [row[0] for row in store.conn.execute(
         "SELECT status FROM draws WHERE scope = 'reviews' ORDER BY id")]
     assert statuses == ["superseded", "current"] and second.reason == "种子录入错误"
