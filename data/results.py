@@ -134,6 +134,8 @@ def record_results(store: Store, frame: pd.DataFrame, *, period: str | None,
                          details={"file": file_name, "version": version, "rows": len(frame),
                                   "recorded": len(resolved), "updated": updated,
                                   "not_carried_out": not_done, "import_id": import_id,
+                                  "inserted": len(resolved) - updated, "encoding": "",
+                                  "warnings": [],
                                   "recorded_at": now,
                                   "recorded_rows": [list(row[1:]) for row in resolved]},
                          digests={"file": file_sha256, "data": digest})

@@ -231,6 +231,7 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                                             "file": file_name, "rows": len(frame),
                                             "inserted": inserted, "updated": updated,
                                             "removed": 0, "import_id": import_id,
+                                            "encoding": "", "warnings": list(warnings),
                                             "recorded_at": now, "recorded_rows": written},
                          digests={"file": file_sha256, "data": digest})
         changes = []
