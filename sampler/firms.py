@@ -24,12 +24,11 @@ the tickets themselves.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
@@ -41,17 +40,28 @@ import pandas as pd
 from suiji.data.errors import RulesError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import CATEGORIES, InspectionRules, Quota
+from suiji.sampler.district_minimum import draw_with_district_minimum
 from suiji.sampler.pps import pps_systematic
-from suiji.sampler.tickets import U64, sha256_hex, ticket_order, ticket_string
+from suiji.sampler.rational import exact
+from suiji.sampler.tickets import Objects, pool_tickets, smallest_positions, ticket_from_digest
 
 _LISTED = 1 << 40  # added to a firm's routine count when it is on the positive list
 
-REASONS = ("status", "positive_list", "annual_cap")
+
+
+class ExclusionReason(StrEnum):
+    """Why a firm is not in the sampling frame, in the order they are checked (recorded as is)."""
+
+    STATUS = "status"  # not active
+    POSITIVE_LIST = "positive_list"  # on the positive list on the period's first day
+    ANNUAL_CAP = "annual_cap"  # annual_cap routine inspections this year already
+
+
+REASONS: tuple[str, ...] = tuple(r.value for r in ExclusionReason)
+_CODE = {r: i for i, r in enumerate(ExclusionReason)}  # a reason's code in the draw's arrays
 METHODS = ("srs", "pps")
 ROUTINE = "random"  # the inspection kind that counts against the annual cap
 ZERO_RISK_FLOOR = Fraction(1, 100)  # a risk of 0 weighs 1% of the stratum's median risk
-
-Objects = npt.NDArray[np.object_]
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,7 @@ class FirmDraw:
     def drawn_tickets(self) -> Objects:
         """The drawn firms' full Rivest tickets (aligned with ``drawn_ids``)."""
         out = np.empty(self.drawn_digests.size, dtype=object)
-        out[:] = [_ticket_from_digest(d) for d in self.drawn_digests.tolist()]
+        out[:] = [ticket_from_digest(d) for d in self.drawn_digests.tolist()]
         out.setflags(write=False)
         return out
 
@@ -175,11 +185,6 @@ class FirmDraw:
 # --- quotas ---------------------------------------------------------------------
 
 
-def _exact(value: float) -> Fraction:
-    """A rules number as the decimal written in the file (0.07 is 7/100, not 0.07000…01)."""
-    return Fraction(str(value))
-
-
 def stratum_quota(quota: Quota, eligible: int, inspectors_count: int, period: Period) -> int:
     """The number of firms to draw from a stratum of ``eligible`` firms.
 
@@ -189,176 +194,12 @@ def stratum_quota(quota: Quota, eligible: int, inspectors_count: int, period: Pe
     inspected this year.
     """
     if quota.mode == "ratio":
-        return math.ceil(_exact(quota.ratio) * eligible)
+        return math.ceil(exact(quota.ratio) * eligible)
     if quota.mode == "per_inspector":
-        return min(eligible, math.ceil(_exact(quota.per_year) * inspectors_count / 4))
+        return min(eligible, math.ceil(exact(quota.per_year) * inspectors_count / 4))
     if quota.mode == "annual_all":
         return math.ceil(Fraction(eligible, period.remaining_quarters))
     raise RulesError(f"quota mode {quota.mode!r} is not one of ratio, per_inspector, annual_all")
-
-
-# --- tickets --------------------------------------------------------------------
-
-
-def smallest_positions(keys: U64, ids: Objects, seed: str, k: int) -> npt.NDArray[np.intp]:
-    """Positions of the k smallest tickets (unordered), ties settled as Rivest's sampler does.
-
-    ``argpartition`` finds the k-th key; firms whose 18-digit key equals it
-    are ordered by their full ticket and then id, which is exactly the order of
-    ``consistent_sampler`` (its tickets compare as (ticket string, id)).
-    """
-    n = int(keys.size)
-    if k >= n:
-        return np.arange(n)
-    if k <= 0:
-        return np.empty(0, dtype=np.intp)
-    kth = keys[np.argpartition(keys, k - 1)[k - 1]]
-    below = np.flatnonzero(keys < kth)
-    tied = np.flatnonzero(keys == kth)
-    need = k - below.size
-    if tied.size > need:  # a key tie across the boundary: about n² / 10^18, but exact anyway
-        ranked = sorted(tied.tolist(), key=lambda i: (ticket_string(str(ids[i]), seed),
-                                                      str(ids[i])))
-        tied = np.asarray(ranked[:need], dtype=np.intp)
-    return np.concatenate([below, tied])
-
-
-# --- min_per_district probabilities --------------------------------------------
-
-
-def _log_factorials(n: int) -> npt.NDArray[np.float64]:
-    out = np.zeros(n + 1)
-    if n:
-        out[1:] = np.cumsum(np.log(np.arange(1, n + 1, dtype=np.float64)))
-    return out
-
-
-def _binom_pmf(n: int, u: float, upto: int, lf: npt.NDArray[np.float64]
-               ) -> npt.NDArray[np.float64]:
-    """P(Bin(n, u) = j) for j = 0..upto (zeros beyond n)."""
-    out = np.zeros(upto + 1)
-    top = min(n, upto)
-    j = np.arange(top + 1)
-    with np.errstate(divide="ignore"):
-        logs = lf[n] - lf[j] - lf[n - j] + j * math.log(u) + (n - j) * math.log1p(-u)
-    out[: top + 1] = np.exp(logs)
-    return out
-
-
-def _capped_excess(n: int, m: int, r: int, u: float, lf: npt.NDArray[np.float64]
-                   ) -> npt.NDArray[np.float64]:
-    """Distribution of min(r, max(0, Bin(n, u) - m)) as a vector of length r + 1."""
-    pmf = _binom_pmf(n, u, m + r, lf)
-    out = np.zeros(r + 1)
-    out[0] = pmf[: m + 1].sum()
-    out[1:r] = pmf[m + 1: m + r]
-    out[r] = max(0.0, 1.0 - out[:r].sum())
-    return out
-
-
-def _capped_convolve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], r: int
-                     ) -> npt.NDArray[np.float64]:
-    """Distribution of min(r, A + B) from those of min(r, A) and min(r, B)."""
-    if r < 128:
-        full = np.convolve(a, b)
-    else:
-        size = 1 << (2 * r + 1).bit_length()
-        full = np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(b, size), size)[: 2 * r + 1]
-        np.clip(full, 0.0, None, out=full)
-    out = full[: r + 1].copy()
-    out[r] = full[r:].sum()
-    return out
-
-
-def _not_selected(sizes: list[int], mins: list[int], r: int, u: float,
-                  lf: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Per district d: P(a firm of d whose ticket is u is not drawn), see ALGORITHM.md."""
-    count = len(sizes)
-    excess = [_capped_excess(n, m, r, u, lf) for n, m in zip(sizes, mins, strict=True)]
-    unit = np.zeros(r + 1)
-    unit[0] = 1.0
-    prefix = [unit]
-    for e in excess[:-1]:
-        prefix.append(_capped_convolve(prefix[-1], e, r))
-    suffix = unit
-    out = np.zeros(count)
-    for d in range(count - 1, -1, -1):
-        others = _capped_convolve(prefix[d], suffix, r)
-        # tail[j] = P(others >= j), j = 0..r
-        tail = np.cumsum(others[::-1])[::-1]
-        # Y = (firms of d other than this one below u) - m_d; missed iff Y >= 0 and
-        # Y + others >= r.
-        below = _binom_pmf(sizes[d] - 1, u, mins[d] + r - 1, lf)
-        own = below[mins[d]:]  # P(Y = y), y = 0..r-1
-        own_tail = max(0.0, 1.0 - float(below.sum()))  # P(Y >= r)
-        out[d] = float(np.dot(own, tail[r - np.arange(r)])) + own_tail
-        suffix = _capped_convolve(suffix, excess[d], r)
-    return np.clip(out, 0.0, 1.0)
-
-
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
-
-
-def district_probabilities(sizes: list[int], minimum: int, quota: int) -> list[float]:
-    """Inclusion probability of a firm of each district under ``min_per_district``."""
-    return list(_district_probabilities(tuple(sizes), minimum, quota))
-
-
-@functools.lru_cache(maxsize=64)
-def _district_probabilities(sizes: tuple[int, ...], minimum: int, quota: int
-                            ) -> tuple[float, ...]:
-    """The inclusion probability of a firm of each district under ``min_per_district``.
-
-    Stage 1 takes the ``m_d = min(minimum, n_d)`` smallest tickets of every
-    district; stage 2 the ``r = quota - Σ m_d`` smallest remaining tickets of
-    the stratum. A firm of district d with ticket u is missed iff at least
-    ``m_d`` other firms of d have smaller tickets and the other firms' stage-2
-    candidates below u already fill r. Integrating that probability over u in
-    [0, 1] (it rises monotonically from 0 to 1) gives ``1 - p_d``; it is
-    integrated with 24-point Gauss-Legendre on 12 panels spanning the
-    transition, located by bisection, to about 1e-9.
-    """
-    mins = [min(minimum, n) for n in sizes]
-    r = quota - sum(mins)
-    total = sum(sizes)
-    if r <= 0:
-        return tuple(m / n if n else 0.0 for m, n in zip(mins, sizes, strict=True))
-    if r >= total - sum(mins):
-        return tuple(1.0 if n else 0.0 for n in sizes)
-    lf = _log_factorials(max(sizes))
-
-    def curve(u: float) -> npt.NDArray[np.float64]:
-        return _not_selected(list(sizes), mins, r, u, lf)
-
-    eps = 1e-13
-    lo, hi = 0.0, 1.0  # lo: below it every district's curve is < eps
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if curve(mid).max() < eps:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-9:
-            break
-    a = lo
-    lo, hi = a, 1.0  # hi: above it every curve is > 1 - eps
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if curve(mid).min() > 1 - eps:
-            hi = mid
-        else:
-            lo = mid
-        if hi - lo < 1e-9:
-            break
-    b = hi
-    panels = np.linspace(a, b, 13)
-    integral = np.zeros(len(sizes))
-    for left, right in zip(panels[:-1], panels[1:], strict=True):
-        half = (right - left) / 2
-        for node, weight in zip(_GL_NODES, _GL_WEIGHTS, strict=True):
-            integral += weight * half * curve(float(left + half + half * node))
-    integral += 1.0 - b  # the curve is 1 (to eps) above b and 0 below a
-    return tuple(float(min(1.0, max(0.0, 1.0 - x))) for x in integral)
 
 
 # --- risk weights ---------------------------------------------------------------
@@ -425,61 +266,6 @@ def _listed(positive_list: pd.DataFrame, period: Period) -> frozenset[str]:
     return frozenset(positive_list.loc[on, "uscc"].astype(str).tolist())
 
 
-def pool_tickets(ids: list[str], seed: str) -> tuple[U64, list[bytes]]:
-    """The ids' ticket keys (== :func:`ticket_keys`) and the SHA-256 digests behind them.
-
-    Hashing is the cost of a draw; keeping the digests lets the drawn firms'
-    full tickets be written without hashing them again.
-    """
-    # sha256_hex(seed) is 64 bytes, exactly one SHA-256 block: hash it once and copy
-    # the state for each id (the same digests as hashing prefix + id from scratch)
-    fresh = hashlib.sha256(sha256_hex(seed).encode("utf-8")).copy
-    digests: list[bytes] = []
-    keep = digests.append
-    for i in ids:
-        h = fresh()
-        h.update(i.encode("utf-8"))
-        keep(h.digest())
-    return _reversed_18(_low_18_digits(digests)), digests
-
-
-_MOD5 = 5**18  # 10^18 = 2^18 * 5^18: the low 18 digits by the Chinese remainder theorem
-_LIMB_WEIGHTS = np.array([pow(2, 16 * (15 - k), _MOD5) for k in range(16)], dtype=np.uint64)
-_INV5 = pow(_MOD5, -1, 1 << 18)  # 5^18 * _INV5 = 1 (mod 2^18)
-_LOW18 = (1 << 18) - 1
-_REVERSED_3 = np.array([int(f"{k:03d}"[::-1]) for k in range(1000)], dtype=np.uint64)
-
-
-def _low_18_digits(digests: list[bytes]) -> U64:
-    """``int.from_bytes(d, "big") % 10**18`` of every 32-byte digest, vectorised."""
-    limbs = np.frombuffer(b"".join(digests), dtype=">u2").reshape(len(digests), 16)
-    with np.errstate(over="ignore"):  # the wrap-around mod 2^64 below is intended
-        mod5 = np.zeros(len(digests), dtype=np.uint64)
-        for k in range(16):  # each term < 2^16 * 5^18 < 2^58: the sum stays below 2^62
-            mod5 += limbs[:, k].astype(np.uint64) * _LIMB_WEIGHTS[k]
-        mod5 %= np.uint64(_MOD5)
-        mod2 = ((limbs[:, 14].astype(np.uint64) << np.uint64(16)) | limbs[:, 15]) \
-            & np.uint64(_LOW18)
-        # x = mod5 + 5^18 * t with t = (mod2 - mod5) / 5^18 (mod 2^18)
-        t = ((mod2 - mod5) * np.uint64(_INV5)) & np.uint64(_LOW18)
-        return mod5 + np.uint64(_MOD5) * t
-
-
-def _reversed_18(values: U64) -> U64:
-    """The 18 decimal digits of each value reversed (== tickets._reverse_digits)."""
-    v = values.astype(np.uint64)
-    out = np.zeros_like(v)
-    thousand = np.uint64(1000)
-    for _ in range(6):  # six groups of three digits, each reversed by table
-        out = out * thousand + _REVERSED_3[v % thousand]
-        v //= thousand
-    return out
-
-
-def _ticket_from_digest(digest: bytes) -> str:
-    return "0." + f"{int.from_bytes(digest, 'big'):064d}"[::-1]
-
-
 def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd.DataFrame,
                rules: InspectionRules, period: Period, seed: str,
                inspectors_count: int) -> FirmDraw:
@@ -522,12 +308,13 @@ def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd
     listed = coded >= _LISTED
     routine = coded % _LISTED
 
+    # each firm's first reason in ExclusionReason order: the later checks are written first
     reason = np.full(size, -1, dtype=np.int8)
-    reason[routine >= rules.annual_cap] = 2
-    reason[listed] = 1
-    reason[off_status] = 0
+    reason[routine >= rules.annual_cap] = _CODE[ExclusionReason.ANNUAL_CAP]
+    reason[listed] = _CODE[ExclusionReason.POSITIVE_LIST]
+    reason[off_status] = _CODE[ExclusionReason.STATUS]
     eligible = reason < 0
-    excluded = {name: int(np.count_nonzero(reason == i)) for i, name in enumerate(REASONS)}
+    excluded = {r.value: int(np.count_nonzero(reason == _CODE[r])) for r in ExclusionReason}
     by_status = pd.Series(status[off_status], dtype=object).value_counts()
     by_status_map = {str(k): int(v) for k, v in sorted(by_status.items())}
 
@@ -563,7 +350,7 @@ def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd
                 probs, chosen = np.zeros(n), np.empty(0, dtype=np.intp)
         elif q.min_per_district and n:
             method = "srs"
-            chosen, probs = _with_district_minimum(
+            chosen, probs = draw_with_district_minimum(
                 keys[frame], pool_ids[frame],
                 companies["district"].astype(str).to_numpy(dtype=object)[pool_pos[frame]],
                 seed, k, q.min_per_district)
@@ -592,22 +379,3 @@ def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd
         excluded_ids=uscc[out], excluded_reasons=np.asarray(REASONS, dtype=object)[reason[out]],
         frame_ids=pool_ids[frames], frame_probabilities=np.concatenate(frame_prob)
         .astype(np.float64))
-
-
-def _with_district_minimum(keys: U64, ids: Objects, district: Objects, seed: str, k: int,
-                           minimum: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """min_per_district: each district's smallest tickets first, then the smallest of the rest."""
-    names, dcode = np.unique(district.astype(str), return_inverse=True)
-    order = ticket_order(ids.tolist(), seed, keys)  # Rivest's order, ties settled exactly
-    grouped = order[np.argsort(dcode[order], kind="stable")]  # by district, then ticket
-    sizes = np.bincount(dcode, minlength=names.size)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[grouped] = np.arange(order.size) - np.repeat(starts, sizes)
-    first = rank < minimum
-    rest = order[~first[order]]
-    fill = max(0, k - int(first.sum()))
-    chosen = np.concatenate([np.flatnonzero(first), rest[:fill]])
-    per_district = district_probabilities(sizes.tolist(), minimum, k)
-    probs = np.asarray(per_district, dtype=np.float64)[dcode]
-    return chosen, probs

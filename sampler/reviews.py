@@ -49,6 +49,7 @@ from suiji.data.scores import scores_by_document
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.pps import SCALE, pps_systematic
+from suiji.sampler.rational import ceil_fraction, exact
 from suiji.sampler.tickets import smallest, ticket_string
 
 ALGORITHM = "suiji-reviews/1"
@@ -56,15 +57,6 @@ SCOPE = "reviews"
 
 ITEM_FIELDS = ("project_id", "name", "agency_uscc", "agency_name", "doc_type", "industry",
                "developer", "district", "approved_on", "probability", "ticket", "reason")
-
-
-def exact(value: float) -> Fraction:
-    """A rules number as the decimal the user wrote (0.3 -> 3/10, not 0.299999...)."""
-    return Fraction(repr(float(value)))
-
-
-def ceil_fraction(value: Fraction) -> int:
-    return -((-value.numerator) // value.denominator)
 
 
 def is_high_risk(industry: str, rules: ReviewRules) -> bool:

@@ -10,6 +10,9 @@ returns.
 For speed the tickets are compared as ``uint64`` keys made of their first 18
 decimal digits; keys that tie are resolved on the full ticket string and then
 the id, as consistent_sampler does, so the order is exactly Rivest's.
+:func:`pool_tickets` is the fast path for large pools (one SHA-256 state per
+seed, the digit arithmetic vectorised); it gives the same keys as
+:func:`ticket_keys`.
 """
 
 from __future__ import annotations
@@ -20,15 +23,14 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from suiji.data.store import sha256_hex
+
 KEY_DIGITS = 18
 KEY_SCALE = 10**KEY_DIGITS
 _MOD = 10**KEY_DIGITS
 
 U64 = npt.NDArray[np.uint64]
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+Objects = npt.NDArray[np.object_]
 
 
 def ticket_string(item_id: str, seed: str) -> str:
@@ -91,6 +93,94 @@ def smallest(ids: Sequence[str], seed: str, k: int) -> list[str]:
         return []
     order = ticket_order(ids, seed)
     return [ids[i] for i in order[:k]]
+
+
+
+# --- the fast path for large pools ---------------------------------------------
+
+
+def pool_tickets(ids: list[str], seed: str) -> tuple[U64, list[bytes]]:
+    """The ids' ticket keys (== :func:`ticket_keys`) and the SHA-256 digests behind them.
+
+    Hashing is the cost of a draw; keeping the digests lets the drawn firms'
+    full tickets be written without hashing them again.
+    """
+    # sha256_hex(seed) is 64 bytes, exactly one SHA-256 block: hash it once and copy
+    # the state for each id (the same digests as hashing prefix + id from scratch)
+    fresh = hashlib.sha256(sha256_hex(seed).encode("utf-8")).copy
+    digests: list[bytes] = []
+    keep = digests.append
+    for i in ids:
+        h = fresh()
+        h.update(i.encode("utf-8"))
+        keep(h.digest())
+    return _reversed_18(_low_18_digits(digests)), digests
+
+
+_MOD5 = 5**18  # 10^18 = 2^18 * 5^18: the low 18 digits by the Chinese remainder theorem
+_LIMB_WEIGHTS = np.array([pow(2, 16 * (15 - k), _MOD5) for k in range(16)], dtype=np.uint64)
+_INV5 = pow(_MOD5, -1, 1 << 18)  # 5^18 * _INV5 = 1 (mod 2^18)
+_LOW18 = (1 << 18) - 1
+_REVERSED_3 = np.array([int(f"{k:03d}"[::-1]) for k in range(1000)], dtype=np.uint64)
+
+
+def _low_18_digits(digests: list[bytes]) -> U64:
+    """``int.from_bytes(d, "big") % 10**18`` of every 32-byte digest, vectorised."""
+    limbs = np.frombuffer(b"".join(digests), dtype=">u2").reshape(len(digests), 16)
+    with np.errstate(over="ignore"):  # the wrap-around mod 2^64 below is intended
+        mod5 = np.zeros(len(digests), dtype=np.uint64)
+        for k in range(16):  # each term < 2^16 * 5^18 < 2^58: the sum stays below 2^62
+            mod5 += limbs[:, k].astype(np.uint64) * _LIMB_WEIGHTS[k]
+        mod5 %= np.uint64(_MOD5)
+        mod2 = ((limbs[:, 14].astype(np.uint64) << np.uint64(16)) | limbs[:, 15]) \
+            & np.uint64(_LOW18)
+        # x = mod5 + 5^18 * t with t = (mod2 - mod5) / 5^18 (mod 2^18)
+        t = ((mod2 - mod5) * np.uint64(_INV5)) & np.uint64(_LOW18)
+        return mod5 + np.uint64(_MOD5) * t
+
+
+def _reversed_18(values: U64) -> U64:
+    """The 18 decimal digits of each value reversed (== tickets._reverse_digits)."""
+    v = values.astype(np.uint64)
+    out = np.zeros_like(v)
+    thousand = np.uint64(1000)
+    for _ in range(6):  # six groups of three digits, each reversed by table
+        out = out * thousand + _REVERSED_3[v % thousand]
+        v //= thousand
+    return out
+
+
+def ticket_from_digest(digest: bytes) -> str:
+    """The full Rivest ticket behind a SHA-256 digest of :func:`pool_tickets`."""
+    return "0." + f"{int.from_bytes(digest, 'big'):064d}"[::-1]
+
+
+def pool_keys(ids: list[str], seed: str) -> U64:
+    """The ids' ticket keys by the fast path of :func:`pool_tickets` (== :func:`ticket_keys`)."""
+    return pool_tickets(ids, seed)[0]
+
+
+def smallest_positions(keys: U64, ids: Objects, seed: str, k: int) -> npt.NDArray[np.intp]:
+    """Positions of the k smallest tickets (unordered), ties settled as Rivest's sampler does.
+
+    ``argpartition`` finds the k-th key; firms whose 18-digit key equals it
+    are ordered by their full ticket and then id, which is exactly the order of
+    ``consistent_sampler`` (its tickets compare as (ticket string, id)).
+    """
+    n = int(keys.size)
+    if k >= n:
+        return np.arange(n)
+    if k <= 0:
+        return np.empty(0, dtype=np.intp)
+    kth = keys[np.argpartition(keys, k - 1)[k - 1]]
+    below = np.flatnonzero(keys < kth)
+    tied = np.flatnonzero(keys == kth)
+    need = k - below.size
+    if tied.size > need:  # a key tie across the boundary: about n² / 10^18, but exact anyway
+        ranked = sorted(tied.tolist(), key=lambda i: (ticket_string(str(ids[i]), seed),
+                                                      str(ids[i])))
+        tied = np.asarray(ranked[:need], dtype=np.intp)
+    return np.concatenate([below, tied])
 
 
 def derived_seed(seed: str, purpose: str) -> str:

@@ -26,7 +26,9 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from suiji.data.rules import InspectionRules
-from suiji.scheduler.teams import TeamAssignment, _costs, _prepare, _spread_dates
+from suiji.scheduler.dates import spread_dates
+from suiji.scheduler.eligibility import prepare
+from suiji.scheduler.teams import TeamAssignment, team_costs
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,10 @@ def solve_teams_cpsat(inspections: pd.DataFrame, inspectors: pd.DataFrame,
                       time_limit: float = 60.0, workers: int = 0,
                       previous_teams: pd.DataFrame | None = None) -> BaselineResult:
     """Solve the first-round team assignment with CP-SAT (``workers=0``: CP-SAT's default)."""
-    inst = _prepare(inspections, inspectors, leave, conflicts, history, working_days, rules,
-                    previous_teams, None)
-    cost = _costs(inst, seed)
-    dates = _spread_dates(inst, seed)
+    inst = prepare(inspections, inspectors, leave, conflicts, history, working_days, rules,
+                   previous_teams, None)
+    cost = team_costs(inst, seed)
+    dates = spread_dates(inst, seed)
     day = dates[inst.pair_f]
     valid = inst.avail[inst.pair_j, day]
     pidx = np.flatnonzero(valid)

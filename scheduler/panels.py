@@ -20,7 +20,7 @@ alternates, drawn from the frozen expert library with the seed. ALGORITHM.md
    developer or project id, still valid on the meeting date); or the expert
    reviewed the same document before (``review-history.csv`` and the
    period's earlier panels). Names compare after NFKC, case folding and
-   removing all whitespace.
+   removing all whitespace. Steps 2 and 3 are :mod:`suiji.scheduler.experts`.
 4. **Loads.** An expert sits on at most ``review.meeting_load_cap`` documents
    of the meeting (counting panels of other periods' samples at the same
    meeting) and ``review.period_load_cap`` documents of the period, counting
@@ -44,8 +44,6 @@ order. A declined expert is never drawn again for that meeting.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,34 +67,16 @@ from suiji.data.errors import BugError, InfeasibleError, LeadTimeError, SuijiErr
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import ReviewRules, Rules
-from suiji.data.scores import panel_members, standings
+from suiji.data.scores import panel_members
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.tickets import derived_seed, ticket_keys
+from suiji.scheduler.experts import expert_frame, recusals, specialty_match
 from suiji.scheduler.flow import AssignResult, FlowStatus, assign, pair_costs
 
 ALGORITHM = "suiji-panels/1"
 SCOPE = "panels"
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
-_SPLIT = re.compile(r"[、;,；，|/\s]+")
-
-
-def normalize(name: object) -> str:
-    """An organisation name or code as compared for recusal: NFKC, casefold, no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
-
-
-def split_specialties(text: str) -> list[str]:
-    return [s for s in _SPLIT.split(str(text).strip()) if s]
-
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 # --- parameters ----------------------------------------------------------------------------
 
 
@@ -235,98 +215,15 @@ def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules) -> pd
     return docs
 
 
-def _expert_frame(snapshot: Snapshot, basis: Basis, rules: ReviewRules) -> pd.DataFrame:
-    experts = snapshot.frame("experts.csv").sort_values("expert_id", kind="mergesort")
-    experts = experts.reset_index(drop=True)
-    year = basis.meeting.year
-    state = standings(snapshot.frame("expert-points.csv"), year, rules)
-    birth = pd.to_numeric(experts["birth_year"], errors="coerce")
-    over_age = (year - birth) > rules.max_age
-    status = np.where(experts["active"] != "yes", "inactive", "ok").astype(object)
-    status[(status == "ok") & over_age.to_numpy()] = "over_age"
-    suspended = experts["expert_id"].map(
-        lambda e: e in state and state[e].state == "suspended").to_numpy(bool)
-    status[(status == "ok") & suspended] = "suspended"
-    declined = experts["expert_id"].isin(basis.declined).to_numpy()
-    status[(status == "ok") & declined] = "declined"
-    experts["status"] = status
-    experts["prior_load"] = [int(basis.prior_load.get(e, 0)) for e in experts["expert_id"]]
-    experts["meeting_load"] = [int(basis.meeting_load.get(e, 0)) for e in experts["expert_id"]]
-    left = rules.period_load_cap - experts["prior_load"]
-    meeting_left = rules.meeting_load_cap - experts["meeting_load"]
-    experts["capacity"] = np.clip(np.minimum(meeting_left, left), 0, None)
-    return experts
-
-
-def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: str, shape: tuple[int, int]
-           ) -> npt.NDArray[np.bool_]:
-    out = np.zeros(shape, dtype=bool)
-    if left.empty or right.empty:
-        return out
-    m = left.merge(right, on=on)
-    out[m["d"].to_numpy(np.intp), m["e"].to_numpy(np.intp)] = True
-    return out
-
-
 def build_model(snapshot: Snapshot, seed: str, basis: Basis) -> Model:
     rules = snapshot.rules.review
     docs = _documents(snapshot, basis.documents, rules)
-    experts = _expert_frame(snapshot, basis, rules)
+    experts = expert_frame(snapshot, basis.meeting, basis.declined, basis.prior_load,
+                           basis.meeting_load, rules)
     n_d, n_e = len(docs), len(experts)
     shape = (n_d, n_e)
-    e_index = {e: i for i, e in enumerate(experts["expert_id"])}
-    d_index = {p: i for i, p in enumerate(docs["project_id"])}
-
-    # specialties
-    exp_specs = [split_specialties(s) for s in experts["specialties"]]
-    names = sorted({s for ss in exp_specs for s in ss} | {s for ss in docs["specialties"]
-                                                          for s in ss})
-    s_index = {s: i for i, s in enumerate(names)}
-    em = np.zeros((n_e, len(names)), dtype=np.float32)
-    dm = np.zeros((n_d, len(names)), dtype=np.float32)
-    for i, ss in enumerate(exp_specs):
-        em[i, [s_index[s] for s in ss]] = 1
-    for i, ss in enumerate(docs["specialties"]):
-        dm[i, [s_index[s] for s in ss]] = 1
-    match = (dm @ em.T) > 0 if names else np.zeros(shape, dtype=bool)
-
-    # organisations tied to each document
-    doc_orgs = pd.DataFrame(
-        [(i, normalize(v)) for i, r in enumerate(docs.itertuples(index=False))
-         for v in (r.agency_uscc, r.agency_name, r.developer) if str(v).strip()],
-        columns=["d", "org"]).drop_duplicates()
-    conflict_keys = pd.concat([doc_orgs, pd.DataFrame(
-        [(i, normalize(p)) for i, p in enumerate(docs["project_id"])], columns=["d", "org"])])
-
-    # employers now and within recusal_years before the meeting
-    cutoff = years_before(basis.meeting, rules.recusal_years).isoformat()
-    history = snapshot.frame("employment-history.csv")
-    recent = history[(history["end"] == "") | (history["end"] >= cutoff)]
-    employers = pd.concat([experts[["expert_id", "employer"]],
-                           recent[["expert_id", "employer"]]])
-    employers = pd.DataFrame({"e": employers["expert_id"].map(e_index),
-                              "org": employers["employer"].map(normalize)}).dropna()
-    employers = employers[employers["org"] != ""].drop_duplicates()
-
-    conflicts = snapshot.frame("conflicts.csv")
-    meeting = basis.meeting.isoformat()
-    conflicts = conflicts[(conflicts["until"] == "") | (conflicts["until"] >= meeting)]
-    declared = pd.DataFrame({"e": conflicts["person"].map(e_index),
-                             "org": conflicts["counterpart"].map(normalize)}).dropna()
-
-    reviewed_rows = [(r.expert_id, r.project_id)
-                     for r in snapshot.frame("review-history.csv").itertuples(index=False)]
-    reviewed_rows += sorted(basis.prior_reviews)
-    reviewed = pd.DataFrame([(d_index[p], e_index[e]) for e, p in reviewed_rows
-                             if e in e_index and p in d_index], columns=["d", "e"])
-
-    recusal = {
-        "employer": _pairs(doc_orgs, employers.astype({"e": np.int64}), "org", shape),
-        "conflict": _pairs(conflict_keys, declared.astype({"e": np.int64}), "org", shape),
-        "reviewed": np.zeros(shape, dtype=bool),
-    }
-    if not reviewed.empty:
-        recusal["reviewed"][reviewed["d"].to_numpy(), reviewed["e"].to_numpy()] = True
+    match = specialty_match(docs, experts)
+    recusal = recusals(snapshot, docs, experts, basis.meeting, basis.prior_reviews, rules)
     recused = recusal["employer"] | recusal["conflict"] | recusal["reviewed"]
     ok = (experts["status"] == "ok").to_numpy()
     eligible = match & ok[None, :] & ~recused

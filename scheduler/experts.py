@@ -1,0 +1,158 @@
+"""Which expert may review which document: expert eligibility, specialty match, recusal.
+
+DOMAIN.md §3 rule 10, the expert side (ALGORITHM.md, section reviews):
+
+- **Eligible experts** (:func:`expert_frame`): active, age (meeting year -
+  birth year) at most ``review.max_age`` (unknown birth year: eligible), not
+  suspended for deduction points in the meeting's year
+  (:mod:`suiji.data.scores`), not declined for this meeting before; their
+  capacity is what the meeting and period load caps leave.
+- **Specialty match** (:func:`specialty_match`): the expert holds a specialty
+  of ``review.specialties_for(industry)``.
+- **Recusal** (:func:`recusals`): their current employer, or an employer of
+  the last ``review.recusal_years`` years, is the document's agency (by name
+  or USCC) or developer (``employer``); a declared conflict (``conflicts.csv``
+  person = expert id, counterpart = agency USCC or name, developer or project
+  id, still valid on the meeting date; ``conflict``); or the expert reviewed
+  the same document before (``review-history.csv`` and the period's earlier
+  panels; ``reviewed``). Names compare after NFKC, case folding and removing
+  all whitespace (:func:`normalize`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from suiji.data.rules import ReviewRules
+from suiji.data.scores import standings
+from suiji.data.snapshot import Snapshot
+
+_SPLIT = re.compile(r"[、;,；，|/\s]+")
+
+
+def normalize(name: object) -> str:
+    """An organisation name or code as compared for recusal: NFKC, casefold, no whitespace."""
+    return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+
+
+def split_specialties(text: str) -> list[str]:
+    return [s for s in _SPLIT.split(str(text).strip()) if s]
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def expert_frame(snapshot: Snapshot, meeting: date, declined: Collection[str],
+                 prior_load: Mapping[str, int], meeting_load: Mapping[str, int],
+                 rules: ReviewRules) -> pd.DataFrame:
+    """The expert library sorted by id, with ``status`` ("ok" or why not), loads and capacity."""
+    experts = snapshot.frame("experts.csv").sort_values("expert_id", kind="mergesort")
+    experts = experts.reset_index(drop=True)
+    year = meeting.year
+    state = standings(snapshot.frame("expert-points.csv"), year, rules)
+    birth = pd.to_numeric(experts["birth_year"], errors="coerce")
+    over_age = (year - birth) > rules.max_age
+    status = np.where(experts["active"] != "yes", "inactive", "ok").astype(object)
+    status[(status == "ok") & over_age.to_numpy()] = "over_age"
+    suspended = experts["expert_id"].map(
+        lambda e: e in state and state[e].state == "suspended").to_numpy(bool)
+    status[(status == "ok") & suspended] = "suspended"
+    is_declined = experts["expert_id"].isin(declined).to_numpy()
+    status[(status == "ok") & is_declined] = "declined"
+    experts["status"] = status
+    experts["prior_load"] = [int(prior_load.get(e, 0)) for e in experts["expert_id"]]
+    experts["meeting_load"] = [int(meeting_load.get(e, 0)) for e in experts["expert_id"]]
+    left = rules.period_load_cap - experts["prior_load"]
+    meeting_left = rules.meeting_load_cap - experts["meeting_load"]
+    experts["capacity"] = np.clip(np.minimum(meeting_left, left), 0, None)
+    return experts
+
+
+def specialty_match(docs: pd.DataFrame, experts: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """D x E: the expert holds one of the specialties the document's industry needs."""
+    shape = (len(docs), len(experts))
+    exp_specs = [split_specialties(s) for s in experts["specialties"]]
+    names = sorted({s for ss in exp_specs for s in ss} | {s for ss in docs["specialties"]
+                                                          for s in ss})
+    s_index = {s: i for i, s in enumerate(names)}
+    em = np.zeros((shape[1], len(names)), dtype=np.float32)
+    dm = np.zeros((shape[0], len(names)), dtype=np.float32)
+    for i, ss in enumerate(exp_specs):
+        em[i, [s_index[s] for s in ss]] = 1
+    for i, ss in enumerate(docs["specialties"]):
+        dm[i, [s_index[s] for s in ss]] = 1
+    return (dm @ em.T) > 0 if names else np.zeros(shape, dtype=bool)
+
+
+def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: str, shape: tuple[int, int]
+           ) -> npt.NDArray[np.bool_]:
+    out = np.zeros(shape, dtype=bool)
+    if left.empty or right.empty:
+        return out
+    m = left.merge(right, on=on)
+    out[m["d"].to_numpy(np.intp), m["e"].to_numpy(np.intp)] = True
+    return out
+
+
+def recusals(snapshot: Snapshot, docs: pd.DataFrame, experts: pd.DataFrame, meeting: date,
+             prior_reviews: Collection[tuple[str, str]], rules: ReviewRules
+             ) -> dict[str, npt.NDArray[np.bool_]]:
+    """Recusal reason (employer, conflict, reviewed) -> D x E: the expert is recused from it.
+
+    ``docs`` are the meeting's documents (project_id, agency_uscc, agency_name,
+    developer) and ``experts`` the library as :func:`expert_frame` orders it;
+    ``prior_reviews`` the (expert, project) pairs of the period's earlier panels.
+    """
+    shape = (len(docs), len(experts))
+    e_index = {e: i for i, e in enumerate(experts["expert_id"])}
+    d_index = {p: i for i, p in enumerate(docs["project_id"])}
+
+    # organisations tied to each document
+    doc_orgs = pd.DataFrame(
+        [(i, normalize(v)) for i, r in enumerate(docs.itertuples(index=False))
+         for v in (r.agency_uscc, r.agency_name, r.developer) if str(v).strip()],
+        columns=["d", "org"]).drop_duplicates()
+    conflict_keys = pd.concat([doc_orgs, pd.DataFrame(
+        [(i, normalize(p)) for i, p in enumerate(docs["project_id"])], columns=["d", "org"])])
+
+    # employers now and within recusal_years before the meeting
+    cutoff = years_before(meeting, rules.recusal_years).isoformat()
+    history = snapshot.frame("employment-history.csv")
+    recent = history[(history["end"] == "") | (history["end"] >= cutoff)]
+    employers = pd.concat([experts[["expert_id", "employer"]],
+                           recent[["expert_id", "employer"]]])
+    employers = pd.DataFrame({"e": employers["expert_id"].map(e_index),
+                              "org": employers["employer"].map(normalize)}).dropna()
+    employers = employers[employers["org"] != ""].drop_duplicates()
+
+    conflicts = snapshot.frame("conflicts.csv")
+    day = meeting.isoformat()
+    conflicts = conflicts[(conflicts["until"] == "") | (conflicts["until"] >= day)]
+    declared = pd.DataFrame({"e": conflicts["person"].map(e_index),
+                             "org": conflicts["counterpart"].map(normalize)}).dropna()
+
+    reviewed_rows = [(r.expert_id, r.project_id)
+                     for r in snapshot.frame("review-history.csv").itertuples(index=False)]
+    reviewed_rows += sorted(prior_reviews)
+    reviewed = pd.DataFrame([(d_index[p], e_index[e]) for e, p in reviewed_rows
+                             if e in e_index and p in d_index], columns=["d", "e"])
+
+    out = {
+        "employer": _pairs(doc_orgs, employers.astype({"e": np.int64}), "org", shape),
+        "conflict": _pairs(conflict_keys, declared.astype({"e": np.int64}), "org", shape),
+        "reviewed": np.zeros(shape, dtype=bool),
+    }
+    if not reviewed.empty:
+        out["reviewed"][reviewed["d"].to_numpy(), reviewed["e"].to_numpy()] = True
+    return out
