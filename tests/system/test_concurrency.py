@@ -166,7 +166,7 @@ def test_import_beside_a_draw_never_feeds_the_draw(city: dict[str, Path],
         with WriteLock(db):
             importing = start(db, "import", "companies", str(city["renamed"]), cwd=folder)
             drawing = start(db, "draw", "inspections", "--period", PERIOD, "--seed",
-                            f"5555555555{round_}", "--json", cwd=folder)
+                            f"5555555555{round_}".ljust(20, "0"), "--json", cwd=folder)
             wait_until_connected([importing, drawing], db)
         imported, drawn = finish(importing), finish(drawing)
         assert imported[0] == 0, imported
@@ -206,12 +206,12 @@ def test_both_orders_of_import_and_draw(city: dict[str, Path], tmp_path: Path) -
     # Import, then draw: refused, nothing drawn.
     db = fresh(city, tmp_path / "a")
     assert finish(start(db, "import", "companies", str(city["renamed"]), cwd=tmp_path))[0] == 0
-    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7",
+    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7" * 20,
                                 cwd=tmp_path))
     assert code == 1 and "inputs changed since the freeze" in err and "companies.csv" in err
     # Draw, then import: the plan stays what the frozen inputs give, and verifies.
     db = fresh(city, tmp_path / "b")
-    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7",
+    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7" * 20,
                                 cwd=tmp_path))
     assert code == 0, err
     assert finish(start(db, "import", "companies", str(city["renamed"]), cwd=tmp_path))[0] == 0

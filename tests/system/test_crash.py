@@ -214,7 +214,8 @@ def _start(db: Path, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
 def _args(what: str, city: dict[str, Path], companies: str, seed: str) -> list[str]:
     return {"import": ["import", "companies", str(city[companies])],
             "freeze": ["freeze", "--period", PERIOD],
-            "draw": ["draw", "inspections", "--period", PERIOD, "--seed", seed, "--redraw",
+            "draw": ["draw", "inspections", "--period", PERIOD, "--seed", seed.rjust(20, "0"),
+                     "--redraw",
                      "--reason", "crash test"]}[what]
 
 
