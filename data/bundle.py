@@ -43,6 +43,7 @@ from suiji.data.verify import (
     Registry,
     VerifyReport,
     check_chain,
+    check_commitments,
     check_draw,
     check_snapshot,
     draw_label,
@@ -275,6 +276,7 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                 entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
                                         e["details"], e["digests"], e["prev"], e["hash"]))
     findings += check_chain(entries, complete=False)
+    findings += check_commitments(entries)
     index = index_log(entries)
 
     snapshots: dict[int, Snapshot] = {}

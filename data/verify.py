@@ -32,6 +32,7 @@ from functools import partial
 from typing import Any
 
 from suiji.data.canonical import frame_sha256, sort_canonical
+from suiji.data.commitments import commitment_digest
 from suiji.data.draws import (
     DrawCompute,
     DrawRecord,
@@ -692,6 +693,52 @@ def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
     return findings, len(actual), unchecked
 
 
+def check_commitments(entries: Sequence[LogEntry]) -> list[Finding]:
+    """The commitments in the log, in order: each body hashes to its digest and
+    supersedes the one before it; once a scope has one, every later freeze has one; each
+    draw names the latest commitment of the scope it drew from, or none when there was
+    none (the scope is the one whose freeze published the draw's snapshot digest)."""
+    findings: list[Finding] = []
+    latest: dict[tuple[str, str], str] = {}
+    scope_of: dict[str, str] = {}  # snapshot digest -> frozen scope
+    for e in entries:
+        d = e.details if isinstance(e.details, Mapping) else {}
+        subject = f"log entry {e.seq} ({e.action}{' ' + e.period if e.period else ''})"
+        if e.action == "freeze":
+            key = (e.period, str(d.get("scope", "")))
+            scope_of[str(e.digests.get("snapshot", ""))] = key[1]
+            digest = e.digests.get("commitment")
+            if not digest:
+                if key in latest:
+                    findings.append(Finding("commitment", subject,
+                                            f"freezes {key[1]} again without a commitment "
+                                            f"after commitment {latest[key][:16]}…"))
+                continue
+            body = d.get("commitment")
+            if not isinstance(body, Mapping) or commitment_digest(dict(body)) != digest:
+                findings.append(Finding("commitment", subject, "its commitment no longer "
+                                                               "hashes to its digest"))
+            elif body.get("supersedes", "") != latest.get(key, ""):
+                findings.append(Finding("commitment", subject,
+                                        f"supersedes {str(body.get('supersedes')) or 'nothing'}"
+                                        f" but the latest commitment was "
+                                        f"{latest.get(key, '') or 'none'}"))
+            latest[key] = str(digest)
+        elif e.action in ("draw", "redraw"):
+            frozen = scope_of.get(str(e.digests.get("snapshot", "")))
+            if frozen is None:
+                continue  # a bundle or a log without the freeze: nothing to compare
+            want = latest.get((e.period, frozen), "")
+            got = str(d.get("commitment", "") or "")
+            if got != want:
+                findings.append(Finding(
+                    "commitment", f"draw {d.get('draw')} ({e.period} {d.get('scope')})",
+                    f"log entry {e.seq} names commitment {got[:16] + '…' if got else 'none'}, "
+                    f"but the latest published commitment of its {frozen} inputs was "
+                    f"{want[:16] + '…' if want else 'none'}"))
+    return findings
+
+
 def check_heads(entries: Sequence[LogEntry], heads: Sequence[LogHead]) -> list[Finding]:
     """Each published head must be on today's chain: entry SEQ exists with that hash.
 
@@ -861,6 +908,7 @@ def verify_store(store: Store, registry: Registry, period: str | None = None, *,
     checked["log entries"] = len(entries)
     index = index_log(entries)
 
+    findings += check_commitments(entries)
     if heads:
         say(f"checking {len(heads)} published head(s)")
         findings += check_heads(entries, heads)

@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 
 from suiji.cli import main as cli_main
 from suiji.cli.main import cli
-from suiji.data.draws import current_draw, latest_output, record_event
+from suiji.data.draws import current_draw, latest_output, record_draw, record_event
 from suiji.data.scores import panel_members, record_scores
 from suiji.data.seeds import normalize_seed
 from suiji.data.snapshot import latest_snapshot
@@ -526,3 +526,17 @@ def test_unsealed_substitutions_appear_in_the_public_notice_with_their_reason(db
     assert "回避：近亲属任职" not in publish(db, monkeypatch, "2026-10-01")  # nothing done yet
     text = publish(db, monkeypatch)
     assert "人员替换记录" in text and "回避：近亲属任职" in text
+
+
+def test_a_draw_recorded_around_the_commitment_is_caught_by_verify(db: str) -> None:
+    c = commitment_of(run(db, "freeze", "-p", "2026Q4", *DICE))
+    store = Store.open(db)  # a draw written by other code, not through run_draw
+    snap = latest_snapshot(store, P, "inspections")
+    with store.transaction():
+        record_draw(store, scope="inspections", snapshot=snap, seed=SEED, seed_source="user",
+                    algorithm=plan_module.ALGORITHM,
+                    output=plan_module.compute_plan(snap, SEED, {}))
+    problems = [str(f) for f in verify_store(store, REGISTRY).findings]
+    assert problems == [f"[commitment] draw 1 (2026Q4 inspections): log entry "
+                        f"{store.head().seq} names commitment none, but the latest published "
+                        f"commitment of its inspections inputs was {c[:16]}…"]
