@@ -372,10 +372,12 @@ def render_notice(view: PlanView, as_of: date, lang: str = "zh", authority: str 
                 continue  # sealed until the inspections it changed have taken place
             params = json.loads(sub["params"]) if isinstance(sub["params"], str) else {}
             firms = "、".join(str(i.get("name", i.get("uscc", ""))) for i in shown)
+            badge = params.get("badge", "")
             facts.append((_t(lang, "人员替换记录", "Substitution"),
-                          f"{sub['at'][:10]}: {params.get('badge', '')} → "
-                          f"{firms} ({_t(lang, '理由', 'reason')}: "
-                          f"{scrub_personal(sub['reason'])})", False))
+                          _t(lang, f"{sub['at'][:10]}：执法人员 {badge} 在以下检查中被替换："
+                                   f"{firms}（理由：{scrub_personal(sub['reason'])}）",
+                             f"{sub['at'][:10]}: inspector {badge} replaced in {firms} "
+                             f"(reason: {scrub_personal(sub['reason'])})"), False))
     for again in view.redraws:
         facts.append((_t(lang, "重新抽取", "Redraw"),
                       f"{again.created_at[:10]}: {scrub_personal(again.reason)}"
