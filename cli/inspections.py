@@ -36,18 +36,23 @@ from suiji.data.progress import Progress
 @click.option("--redraw", is_flag=True,
               help="Replace the period's current plan (the earlier one stays on record).")
 @click.option("--reason", default="", help="Why a redraw is needed (published).")
+@click.option("--start", default=None, type=DATE, metavar="DATE",
+              help="Date no inspection before this day (default: the first working day "
+                   "after today, or the period's first day).")
 @json_option
 @pass_env
 def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str | None,
-                     weak_seed: bool, redraw: bool, reason: str, as_json: bool) -> None:
+                     weak_seed: bool, redraw: bool, reason: str, start: date | None,
+                     as_json: bool) -> None:
     """Draw the period's double-random plan: firms, dates and inspector teams.
 
     Draws from the latest freeze of the period (`suiji freeze`), refusing if
     any input changed since. Per category the firms with the smallest Rivest
     tickets under the seed are drawn (risk-weighted PPS if the rules say so);
     each inspection gets a working day and a team whose assignment is the
-    unique optimum of a min-cost flow with seed-derived costs. One plan per
-    quarter: a second needs --redraw --reason.
+    unique optimum of a min-cost flow with seed-derived costs. Dates start on
+    the first working day after today (never in the past), or on a later
+    --start. One plan per quarter: a second needs --redraw --reason.
 
     The seed is normalised (NFKC, spaces and separators removed) and must
     have at least 20 digits (else --weak-seed). Once the inputs were frozen
@@ -66,7 +71,7 @@ def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str
         store = env.store()
         record = draw_plan(store, period, env.rules(), seed, redraw=redraw,
                            reason=reason, progress=progress, commitment=commitment,
-                           weak_seed=weak_seed)
+                           weak_seed=weak_seed, today=cli_main.today(), start=start)
         facts = draw_facts(store, record)
     out: dict[str, Any] = record.output
     summary = {"draw": record.id, "period": record.period, "seed": record.seed,
@@ -74,7 +79,8 @@ def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str
                "commitment": facts.get("commitment"), "snapshot": out["snapshot"],
                "output_sha256": record.output_sha256, "strata": out["strata"],
                "excluded": out["excluded"], "inspections": len(out["items"]),
-               "solver": out["solver"], "redraw": redraw, "reason": record.reason}
+               "solver": out["solver"], "redraw": redraw, "reason": record.reason,
+               "start": out.get("start"), "drawn_on": out.get("drawn_on")}
     if as_json:
         echo_json(summary)
         return
@@ -82,6 +88,8 @@ def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str
                + (f", a redraw: {record.reason}" if redraw else ""))
     for line in seed_lines(record, facts):
         click.echo(line)
+    if "start" in out:
+        click.echo(f"  dates     from {out['start']} (drawn on {out['drawn_on']})")
     click.echo(f"  snapshot  {out['snapshot']}")
     click.echo("  category   eligible    quota    drawn  method")
     for s in out["strata"]:

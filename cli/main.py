@@ -26,6 +26,7 @@ import click
 
 from suiji.cli import __version__
 from suiji.cli.types import DATE, PERIOD
+from suiji.data import clock
 from suiji.data.draws import DrawRecord
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
@@ -39,9 +40,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def today() -> date:
-    """Today's date on this computer: the one source of "today" for every command (the
-    test suite replaces this function; no option or environment variable does)."""
-    return date.today()
+    """Today's date (:mod:`suiji.data.clock`: this computer's, or the demo's simulated
+    calendar): the one source of "today" for every command (the test suite replaces this
+    function; no option or environment variable does)."""
+    return clock.today()
 
 
 @dataclass
@@ -116,6 +118,12 @@ def domain_errors() -> Iterator[None]:
                 "Another suiji process is writing to the database (an import or a draw) and "
                 "did not finish within 30 seconds. Nothing was changed by this command; run it "
                 "again when the other one has finished.") from exc
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise click.ClickException(
+                f"The database cannot be written ({exc}): the file or its folder is read-only. "
+                f"suiji records every command in the database's trail; fix the permissions, or "
+                f"copy the database to a folder you can write and pass --db with the copy. "
+                f"Nothing was changed.") from exc
         raise click.ClickException(f"The database could not be used: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise click.ClickException(
@@ -158,7 +166,49 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+GLOBAL_VALUED = ("--db", "--rules")
+GLOBAL_FLAGS = ("-q", "--quiet")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``--db``, ``--rules`` and ``-q`` given after the command, moved before it, so
+    ``suiji freeze -p 2026Q4 --db x.db`` means ``suiji --db x.db freeze -p 2026Q4``.
+    Nothing after ``--`` moves."""
+    front: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        front.append(args[i])
+        if args[i] in GLOBAL_VALUED and i + 1 < len(args):
+            front.append(args[i + 1])
+            i += 1
+        i += 1
+    moved: list[str] = []
+    rest: list[str] = []
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token in GLOBAL_VALUED and i + 1 < len(args):
+            moved.extend(args[i:i + 2])
+            i += 2
+            continue
+        if token in GLOBAL_FLAGS or token.startswith(tuple(f"{o}=" for o in GLOBAL_VALUED)):
+            moved.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return front + moved + rest
+
+
+class SuijiGroup(click.Group):
+    """The top group: global options work before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
+@click.group(cls=SuijiGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", "-V", prog_name="suiji")
 @click.option("--db", envvar="SUIJI_DB", default=DEFAULT_DB, show_default=True,
               help="The SQLite database (also SUIJI_DB).")
@@ -168,6 +218,8 @@ def echo_json(value: Any) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db: str, rules_path: str | None, quiet: bool) -> None:
     """suiji (随机): verifiable double-random inspection plans and EIA review draws.
+
+    The options --db, --rules and -q may stand before or after the command.
 
     \b
     Example, a quarter from start to end:
@@ -228,7 +280,8 @@ def rules_show(env: Env) -> None:
 
 @rules.command("init")
 @click.option("--preset", default="default", show_default=True,
-              help="default, yicheng, chizhou or guangzhou.")
+              help="default, yicheng, chizhou, guangzhou or shenyang (with the review "
+                   "loop's credit and scoring tables).")
 @click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def rules_init(preset: str, output: str, force: bool) -> None:
@@ -306,15 +359,54 @@ def freeze(env: Env, period: Period, scope: str, source_kind: str | None,
         committed = latest_commitment(store, str(period), scope)
     commitment = (committed.commitment if committed is not None
                   and committed.snapshot == snap.id else None)
+    from suiji.data.calendar import describe
+
+    calendar = describe(period, snap.working_days) if "calendar.csv" in snap.files else None
+    covers = _expert_cover(snap, period) if scope == "reviews" else []
+    gaps = [c for c in covers if c.short]
     if as_json:
-        echo_json({"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
-                   "digest": snap.digest, "files": snap.manifest["files"],
-                   "commitment": commitment.body() if commitment else None,
-                   "commitment_digest": commitment.digest if commitment else None})
+        out: dict[str, Any] = {"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
+                               "digest": snap.digest, "files": snap.manifest["files"],
+                               "commitment": commitment.body() if commitment else None,
+                               "commitment_digest": commitment.digest if commitment else None}
+        if calendar is not None:
+            out["calendar"] = {
+                "working_days": dict(calendar.months),
+                "days_off": [{"date": d.isoformat(), "holiday": n} for d, n in calendar.days_off],
+                "adjusted_working_days": [d.isoformat() for d in calendar.workdays]}
+        if scope == "reviews":
+            out["experts_per_industry"] = [
+                {"industry": c.industry, "documents": c.documents, "needed": c.needed,
+                 "eligible": c.eligible, "specialties": list(c.specialties), "short": c.short}
+                for c in covers]
+        echo_json(out)
         return
     click.echo(f"Frozen {scope} inputs of {period} (snapshot {snap.id}):")
     for name, meta in snap.manifest["files"].items():
         click.echo(f"  {name:<24} {meta['rows']:>9,} rows  sha256 {meta['sha256']}")
+    if calendar is not None:
+        click.echo(f"Working days frozen (工作日): {calendar.total} — "
+                   + ", ".join(f"{m} {n}" for m, n in calendar.months))
+        for first, last, name in calendar.runs():
+            span = first.isoformat() if first == last else \
+                f"{first.isoformat()} – {last.isoformat()}"
+            click.echo(f"  holiday (放假)   {span}  {name or '(not a statutory holiday)'}")
+        for day in calendar.workdays:
+            click.echo(f"  working (调休上班) {day.isoformat()} (周{'六日'[day.weekday() - 5]})")
+    if covers:
+        click.echo("Eligible experts per industry of the period's documents (before recusal; "
+                   "needed = largest panel + alternates):")
+        for c in covers:
+            mark = "  ← not enough" if c.short else ""
+            click.echo(f"  {c.industry:<10} {c.documents:>4} documents  {c.eligible:>4} "
+                       f"eligible of {c.needed} needed  ({'、'.join(c.specialties)}){mark}")
+    if gaps:
+        env.info(f"warning: {len(gaps)} industr{'ies' if len(gaps) > 1 else 'y'} without enough "
+                 f"eligible experts: "
+                 + ", ".join(f"{c.industry} ({c.eligible} of {c.needed})" for c in gaps)
+                 + ". Panels for their documents will fail: add experts with those "
+                   "specialties, or map the industries in [review.specialties] of the rules, "
+                   "then freeze again before drawing the sample.")
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
     if commitment is not None:
         click.echo("\nCommitment to publish now, before the seed exists (portal, notice board, "
@@ -325,6 +417,17 @@ def freeze(env: Env, period: Period, scope: str, source_kind: str | None,
         env.info("No seed source was declared, so no commitment was published: the draw will "
                  "be marked as made without a prior commitment. Declare one with "
                  "--seed-source dice|event.")
+
+
+def _expert_cover(snap: Any, period: Period) -> list[Any]:
+    """The expert cover of the period's documents (empty without documents)."""
+    from suiji.sampler.reviews import population
+    from suiji.scheduler.experts import industry_cover
+
+    docs = population(snap, period)
+    if docs.empty:
+        return []
+    return industry_cover(snap, docs, snap.rules.review, period.last_day)
 
 
 @cli.group()
@@ -348,6 +451,7 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "audit", "exports", "demo"):
+for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
+              "demo"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -72,10 +72,14 @@ weak_option = click.option("--weak-seed", is_flag=True,
 @weak_option
 @redraw_option
 @reason_option
+@click.option("--before-close", is_flag=True,
+              help="Draw before the quarter has ended (recorded and shown as such); documents "
+                   "approved later in the quarter are not in the sample.")
 @json_option
 @pass_env
 def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment: str | None,
-                         weak_seed: bool, redraw: bool, reason: str, as_json: bool) -> None:
+                         weak_seed: bool, redraw: bool, reason: str, before_close: bool,
+                         as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -95,13 +99,19 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment:
     with domain_errors():
         store = env.store()
         record = draw_reviews(store, period, env.rules(), seed, redraw=redraw,
-                              reason=reason, commitment=commitment, weak_seed=weak_seed)
+                              reason=reason, commitment=commitment, weak_seed=weak_seed,
+                              today=cli_main.today(), before_close=before_close)
         facts = draw_facts(store, record)
     out = record.output
     if as_json:
+        extra = {"watch_list": out["watch_list"]} if "watch_list" in out else {}
         echo_json({**_draw_meta(record, facts), "summary": out["summary"],
-                   "strata": out["strata"], "items": out["items"], "notes": out["notes"]})
+                   "strata": out["strata"], "items": out["items"], "notes": out["notes"],
+                   "before_close": bool(record.params.get("before_close")), **extra})
         return
+    if record.params.get("before_close"):
+        click.echo(f"Drawn before the quarter closed (on {record.params['drawn_on']}, "
+                   f"--before-close): documents approved after that are not in the sample.")
     s = out["summary"]
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "
@@ -115,6 +125,13 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment:
                    f"{_pad(DOC_TYPE_ZH.get(i['doc_type'], i['doc_type']), 8)}"
                    f"{_pad(i['agency_name'][:16], 34)}{i['probability']:>10.4f}  "
                    f"{REASON_ZH.get(i['reason'], i['reason'])}")
+    if "watch_list" in out:
+        from suiji.data.credit import REASON_ZH as WATCH_ZH
+
+        click.echo(f"Watch list (重点监督) of {record.period}, derived and frozen:")
+        for w in out["watch_list"]:
+            click.echo(f"  {w['agency_uscc']}  "
+                       + "、".join(WATCH_ZH.get(r, r) for r in w["reasons"]))
     for note in out["notes"]:
         env.info(f"note: {note}")
     env.info(f"Output sha256 {record.output_sha256}; draw panels next with "
@@ -133,20 +150,27 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment:
 @weak_option
 @redraw_option
 @reason_option
+@click.option("--non-working-day", is_flag=True,
+              help="Draw for a meeting on a weekend or public holiday (refused otherwise).")
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
                         seed: str | None, commitment: str | None, weak_seed: bool,
-                        redraw: bool, reason: str, as_json: bool) -> None:
+                        redraw: bool, reason: str, non_working_day: bool,
+                        as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
     specialties cover its industry, with recusal (employer now or in the last
     3 years, declared conflicts, earlier review of the document), load caps
-    and review.alternates alternates. Refused later than review.lead_days
-    before the meeting (报告书 2 days, 报告表 1 day). The draw date (today) is
-    recorded and checked by `suiji verify` against the log's time. A document
-    that already has a panel gets a new one only with --redraw --reason.
+    and review.alternates alternates, each expert the alternate of at most
+    review.alternate_cap documents of the meeting; an expert whose specialty
+    names the document's industry qualifies too. Refused later than
+    review.lead_days before the meeting (报告书 2 days, 报告表 1 day), earlier
+    than review.max_lead_days (7 days), for a meeting on a day off (unless
+    --non-working-day), and for a document that already has a panel (unless
+    --redraw --reason). The draw date (today) is recorded and checked by
+    `suiji verify` against the log's time.
 
     \b
     Example:
@@ -160,7 +184,7 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
         store = env.store()
         record = draw_panels(store, period, env.rules(), meeting, cli_main.today(), docs, seed,
                              redraw=redraw, reason=reason, commitment=commitment,
-                             weak_seed=weak_seed)
+                             weak_seed=weak_seed, non_working_day=non_working_day)
         facts = draw_facts(store, record)
     out = record.output
     if as_json:
@@ -243,7 +267,8 @@ def experts_status_command(env: Env, period: Period | None, brief: bool,
 
     Points add up per calendar year: at review.warning_points (10) a warning,
     at review.suspension_points (20) a suspension for the rest of that year and
-    the next; suspended experts are never drawn.
+    the next; suspended experts are never drawn. An expert who signed off a
+    document found 严重质量问题 this year is shown as 把关不严 with the documents.
 
     \b
     Example:
@@ -260,7 +285,7 @@ def experts_status_command(env: Env, period: Period | None, brief: bool,
         echo_json(rows)
         return
     shown = rows if not brief else [r for r in rows if r["points"] or r["load"]
-                                    or r["state"] != "good" or not r["eligible"]]
+                                    or r["state"] != "good" or not r["eligible"] or r["lax"]]
     counts = {s: sum(r["state"] == s for r in rows) for s in STATE_ZH}
     click.echo(f"{len(rows)} experts: {counts['good']} 正常, {counts['warning']} 警示, "
                f"{counts['suspended']} 暂停; {sum(r['eligible'] for r in rows)} eligible "
@@ -275,9 +300,10 @@ def experts_status_command(env: Env, period: Period | None, brief: bool,
         why = "是" if r["eligible"] else ("否: 不在库" if not r["active"] else
                                           "否: 暂停" if r["state"] == "suspended" else "否: 超龄")
         load = f"{r['load']}/{r['period_load_cap']}"
+        lax = f"  把关不严: {'、'.join(r['lax'])}" if r["lax"] else ""
         click.echo(f"{_pad(r['expert_id'], 12)}{_pad(r['name'][:4], 10)}"
                    f"{_pad(STATE_ZH[r['state']], 6)}{r['points']:>10g}"
-                   f"{r['previous_points']:>10g}{load:>9}  {why}")
+                   f"{r['previous_points']:>10g}{load:>9}  {why}{lax}")
 
 
 def register(cli: click.Group) -> None:

@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -225,16 +226,58 @@ def write_bundle(store: Store, period: str, out: Path, *,
 
 # --- verification without a database ------------------------------------------------
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def inside(root: Path, name: str) -> Path | None:
+    """``root / name`` if it stays inside the bundle folder (no ``..``, no absolute path,
+    no symbolic link leading out); None otherwise."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        return None
+    base = root.resolve()
+    path = (root / name).resolve()
+    return path if path == base or base in path.parents else None
+
+
 def _read_sums(root: Path) -> tuple[dict[str, str], list[Finding]]:
     path = root / SUMS
     if not path.is_file():
         return {}, [Finding("bundle", SUMS, "is missing: this is not a complete suiji bundle")]
     sums: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition("  ")
+    findings = []
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [Finding("bundle", SUMS, f"cannot be read: {exc}")]
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition("  ")
+        if not _DIGEST.fullmatch(digest) or not name:
+            findings.append(Finding("bundle", f"{SUMS} line {number}",
+                                    f"is not '<sha256>  <file>': {line[:80]!r}"))
+        elif inside(root, name) is None:
+            findings.append(Finding("bundle", name, "points outside the bundle folder; it was "
+                                                    "not read"))
+        else:
             sums[name] = digest
-    return sums, []
+    return sums, findings
+
+
+def _read_log(path: Path) -> tuple[list[LogEntry], list[Finding]]:
+    entries, findings = [], []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line)
+            entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
+                                    e["details"], e["digests"], e["prev"], e["hash"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)[:120]
+            findings.append(Finding("log", f"log.jsonl line {number}",
+                                    f"is not a log entry ({what})"))
+    return entries, findings
 
 
 def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
@@ -267,28 +310,30 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
         findings.append(Finding("bundle", "manifest.json",
                                 f"format {manifest.get('format')!r} is not {FORMAT}"))
 
-    entries = []
+    entries: list[LogEntry] = []
     log_path = root / "log.jsonl"
     if log_path.is_file():
-        for line in log_path.read_text("utf-8").splitlines():
-            if line.strip():
-                e = json.loads(line)
-                entries.append(LogEntry(e["seq"], e["at"], e["action"], e["period"],
-                                        e["details"], e["digests"], e["prev"], e["hash"]))
+        entries, found = _read_log(log_path)
+        findings += found
     findings += check_chain(entries, complete=False)
     findings += check_commitments(entries)
     index = index_log(entries)
 
     snapshots: dict[int, Snapshot] = {}
     for s in manifest.get("snapshots", []):
-        folder = root / s["folder"]
+        folder = inside(root, s.get("folder"))
+        if folder is None:
+            findings.append(Finding("snapshot", f"snapshot {s.get('id')}",
+                                    f"its folder {s.get('folder')!r} is outside the bundle; "
+                                    f"not read"))
+            continue
         try:
             snap_manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
         except (OSError, ValueError) as exc:
             findings.append(Finding("snapshot", f"snapshot {s['id']}", f"no manifest: {exc}"))
             continue
-        files = {name: (folder / name).read_bytes()
-                 for name in snap_manifest.get("files", {}) if (folder / name).is_file()}
+        files = {name: path.read_bytes() for name in snap_manifest.get("files", {})
+                 if (path := inside(folder, name)) is not None and path.is_file()}
         snap = Snapshot(int(s["id"]), s["period"], s["scope"], s["digest"], snap_manifest, files)
         snapshots[snap.id] = snap
         findings += check_snapshot(snap, None, index.get(("snapshot", str(snap.id)), []))
@@ -300,7 +345,12 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                        m["output_sha256"], m["status"], m["reason"], m["created_at"])
         subject = draw_label(d)
         say(f"checking {subject}")
-        path = root / m["output"]
+        found_path = inside(root, m["output"])
+        if found_path is None:
+            findings.append(Finding("draw", subject, f"output file {m['output']!r} is outside "
+                                                     f"the bundle; not read"))
+            continue
+        path = found_path
         if not path.is_file():
             findings.append(Finding("draw", subject, f"output file {m['output']} is missing"))
             continue
@@ -313,9 +363,12 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
                                                      "the snapshot in the bundle"))
         events = []
         for ev in m.get("events", []):
-            ev_path = root / ev["output"]
-            events.append({**ev, "output": ev_path.read_text("utf-8") if ev_path.is_file()
-                           else ""})
+            ev_path = inside(root, ev["output"])
+            if ev_path is None:
+                findings.append(Finding("draw", subject, f"event output {ev['output']!r} is "
+                                                         f"outside the bundle; not read"))
+            events.append({**ev, "output": ev_path.read_text("utf-8")
+                           if ev_path is not None and ev_path.is_file() else ""})
         n_events += len(events)
         findings += check_draw(d, path.read_bytes(), snap, index, events, recompute,
                                "the output file does not hash to the recorded output digest",

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -43,10 +44,14 @@ def row_hashes(frame: pd.DataFrame) -> list[str]:
 
 
 def sort_canonical(kind: Kind, frame: pd.DataFrame) -> pd.DataFrame:
-    cols = list(kind.column_names)
+    """Canonical strings, canonical columns (a late column empty in every row is left
+    out, see :class:`~suiji.data.schema.Column`), rows sorted by key then whole row."""
+    late = [c.name for c in kind.columns if c.late and c.name in frame.columns]
+    empty = {c for c in late if not frame[c].fillna("").astype(str).ne("").any()}
+    cols = kind.canonical_columns(frame.columns, empty)
     frame = frame.loc[:, cols].fillna("").astype(str)
-    order = list(kind.key) + [c for c in cols if c not in kind.key]
-    if len(kind.key) == 1 and len(frame) > 1:
+    order = [c for c in kind.key if c in cols] + [c for c in cols if c not in kind.key]
+    if len(kind.key) == 1 and kind.key[0] in cols and len(frame) > 1:
         # Fast path, same order: a single key without duplicates decides the order alone.
         # numpy's variable-width strings compare by code point, as Python does.
         try:
@@ -109,3 +114,11 @@ def read_frame_csv(data: bytes) -> pd.DataFrame:
     """Inverse of :func:`frame_csv`: every column as str, empty cells as ''."""
     return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
                        encoding="utf-8")
+
+
+def text_records(frame: pd.DataFrame) -> list[SimpleNamespace]:
+    """The rows of a frame of canonical strings as records with one ``str`` attribute
+    per column (``r.project_id``), for checks that read row by row."""
+    cols = [str(c) for c in frame.columns]
+    return [SimpleNamespace(**dict(zip(cols, (str(v) for v in values), strict=True)))
+            for values in frame.itertuples(index=False, name=None)]

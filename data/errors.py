@@ -54,6 +54,11 @@ class InputFileError(SuijiError):
         return "\n".join(lines)
 
 
+class ImportRefusedError(SuijiError):
+    """A well-formed file whose import looks like a mistake (it would remove much of a
+    directory, or it is another kind of file); the message names the flag to force it."""
+
+
 class RulesError(SuijiError):
     """The rules file is invalid; the message names the key."""
 
@@ -80,6 +85,10 @@ class InfeasibleError(SuijiError):
 
 class LeadTimeError(SuijiError):
     """A panel draw is too close to the meeting."""
+
+
+class ExportError(SuijiError):
+    """An export could not be written where asked; nothing was exported or logged."""
 
 
 class VerificationError(SuijiError):

@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from suiji.data import uscc
-from suiji.data.errors import InputFileError, SuijiError, UsageError
+from suiji.data.errors import ImportRefusedError, InputFileError, SuijiError, UsageError
 from suiji.data.progress import Progress
 from suiji.data.readers import Rows, Source, number_text, open_source
-from suiji.data.rules import Rules
+from suiji.data.rules import ImportRules, Rules
 from suiji.data.schema import KINDS, RECORD_KINDS, YES_NO, Column, Kind
 from suiji.data.store import Store
 
@@ -47,6 +48,19 @@ EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM
                           "#SPILL!", "#CALC!", "#GETTING_DATA"})
 DATE_STYLES = "2026-01-05, 2026/1/5, 2026.1.5 or 2026年1月5日"
 LIST_SEPARATORS = r"[、;,，；]"
+# C0 control characters other than tab, line feed and carriage return: no spreadsheet can
+# show them and an XLSX export cannot hold them.
+C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+C0_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0B: "VT", 0x0C: "FF", 0x1B: "ESC"}
+# Bidirectional controls (U+202E shows "gnp.exe" for "exe.png"): removed, with a warning.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Headers only suiji's exports of a draw carry (reports/notice.py): such a file is a plan
+# or a sample, not a directory.
+EXPORT_HEADERS = ("随机数", "Ticket", "入样概率", "Inclusion probability", "抽取层", "Stratum",
+                  "抽取原因", "Why sampled", "执法人员（执法证号）", "Inspectors (badge)")
+# Columns that identify the rows of another directory (people, projects): a file that
+# carries one of them as an ignored column is that directory or an export about it.
+FOREIGN_KEYS = (("inspectors", "badge"), ("projects", "project_id"), ("experts", "expert_id"))
 
 
 def kind_of(name: str) -> Kind:
@@ -88,11 +102,14 @@ class ParsedFile:
 
 
 def read_kind(kind: str, path: Path, *, encoding: str | None = None,
-              sheet: str | None = None, progress: bool = False) -> ParsedFile:
+              sheet: str | None = None, force_kind: bool = False,
+              progress: bool = False) -> ParsedFile:
     """Read and check a whole file as ``kind``; raise InputFileError listing every problem.
 
     ``encoding`` forces a CSV encoding (default: UTF-8 BOM, else UTF-8, else
-    GB18030); ``sheet`` picks an XLSX worksheet (default: the first).
+    GB18030); ``sheet`` picks an XLSX worksheet (default: the first). A file whose
+    ignored columns are those of another kind or of a suiji export is refused
+    (ImportRefusedError) unless ``force_kind``.
     ``progress``: show the reading on a terminal's stderr (the CLI asks for it).
 
     Example::
@@ -102,53 +119,91 @@ def read_kind(kind: str, path: Path, *, encoding: str | None = None,
     """
     k = kind_of(kind)
     source = open_source(Path(path), encoding=encoding, sheet=sheet)
-    return _Parser(k, source, progress).run()
+    return _Parser(k, source, progress, force_kind=force_kind).run()
 
 
 def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = None,
                 sheet: str | None = None, period: str | None = None,
-                rules: Rules | None = None, progress: bool = False) -> dict[str, Any]:
+                rules: Rules | None = None, progress: bool = False,
+                allow_removals: bool = False, force_kind: bool = False,
+                today: date | None = None, allow_off_panel: bool = False) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
 
     Directory kinds become the kind's new current version (earlier versions
-    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None)
-    and ``scores`` (with ``rules``, the rules in force, which the caller
-    loads: the core reads no rules file by itself) go to their recorders.
-    Nothing is written when the file has any problem. The summary has the
-    keys kind, file, rows, inserted, updated, removed, warnings, version and
-    digest (None where a recorder does not report one), plus any further keys
-    a recorder returns. ``progress``: show reading and writing on a terminal's
-    stderr (the CLI asks for it; a library caller gets no output).
+    stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
+    ``scores`` and ``findings`` (with ``rules``, the rules in force, which the
+    caller loads: the core reads no rules file by itself) go to their
+    recorders; ``responses`` apply declines to a panel draw, a scheduler step:
+    import them with :func:`suiji.scheduler.responses.import_responses`.
+    Nothing is written when the file has any problem, when a directory import
+    would remove more than ``rules.imports.max_removed_share`` of the current
+    rows (default 20%) unless ``allow_removals``, or when the file looks like
+    another kind unless ``force_kind``. With ``today`` (the caller's date), projects
+    approved after it and scores of meetings after it are refused; scores of experts
+    not on the meeting's final panel are refused unless ``allow_off_panel``. The
+    summary has the keys kind, file,
+    rows, inserted, updated, removed, warnings, version and digest (None where
+    a recorder does not report one), plus any further keys a recorder returns.
+    ``progress``: show reading and writing on a terminal's stderr (the CLI asks
+    for it; a library caller gets no output).
     """
     kind_of(kind)
+    if kind == "responses":
+        raise SuijiError("Responses apply declines to a panel draw: import them with "
+                         "suiji.scheduler.responses.import_responses (suiji import responses).")
     if period is not None and kind != "results":
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
                          "suspension thresholds): pass rules=load_rules(...).")
-    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, progress=progress)
+    if kind == "findings" and rules is None:
+        raise UsageError("Importing findings needs the rules in force (the problem items and "
+                         "their points): pass rules=load_rules(...).")
+    parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
+                       progress=progress)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
+    if kind == "projects" and today is not None:
+        _refuse_future_approvals(parsed, today)
     if kind in KINDS:
         with Progress(f"写入 writing {kind}", shown=progress):
+            share = (rules.imports if rules is not None else ImportRules()).max_removed_share
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
-                                    warnings=parsed.warnings)
+                                    warnings=parsed.warnings,
+                                    max_removed_share=None if allow_removals else share)
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
+        if kind == "experts" and rules is not None:
+            unused = unused_specialties(parsed.frame, rules, store.read("projects"))
+            base["unused_specialties"] = unused
+            if unused:
+                base["warnings"].append(
+                    "specialties no rule uses (experts holding only these are never drawn "
+                    "unless a document's industry has that name): "
+                    + ", ".join(f"{name} ({n} expert{'s' if n > 1 else ''})"
+                                for name, n in unused.items())
+                    + ". Map the industries to them in [review.specialties] of the rules.")
         return base
     if kind == "results":
         from suiji.data.results import record_results
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
                              file_sha256=parsed.file_sha256)
+    elif kind == "findings":
+        from suiji.data.findings import record_findings
+
+        assert rules is not None  # checked above, before the file is read
+        out = record_findings(store, parsed.frame, file_name=parsed.file_name,
+                              file_sha256=parsed.file_sha256, rules=rules)
     else:
         from suiji.data.scores import record_scores
 
         assert rules is not None  # checked above, before the file is read
         out = record_scores(store, parsed.frame, file_name=parsed.file_name,
-                            file_sha256=parsed.file_sha256, rules=rules)
+                            file_sha256=parsed.file_sha256, rules=rules, today=today,
+                            allow_off_panel=allow_off_panel)
     for key, value in dict(out).items():
         if key == "warnings":
             base["warnings"] = [*base["warnings"], *[w for w in value
@@ -158,6 +213,39 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
         else:
             base[key] = value
     return base
+
+
+def unused_specialties(experts: pd.DataFrame, rules: Rules, projects: pd.DataFrame
+                       ) -> dict[str, int]:
+    """Specialties of ``experts`` (canonical, ``;``-joined) that no rule uses: not in any
+    list of ``review.specialties``, not an industry named there, and not the industry of a
+    project (an expert whose specialty names the industry qualifies). Name -> experts."""
+    table = rules.review.specialties
+    used = {s for values in table.values() for s in values}
+    used |= {k for k in table if k != "*"}
+    used |= {str(i) for i in projects.get("industry", pd.Series(dtype=object))}
+    counts: dict[str, int] = {}
+    for text in experts["specialties"]:
+        for name in dict.fromkeys(x for x in str(text).split(";") if x):
+            if name not in used:
+                counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _refuse_future_approvals(parsed: ParsedFile, today: date) -> None:
+    """Projects approved after ``today`` are not approved yet: refused with their rows."""
+    approved = parsed.frame["approved_on"].to_numpy(dtype=object)
+    late = np.flatnonzero(approved > today.isoformat())
+    if not len(late):
+        return
+    rows = parsed.frame.index.to_numpy()
+    problems = [f"row {int(rows[i])}, column 审批日期: {approved[i]} is after today "
+                f"({today.isoformat()}); a document not yet approved cannot be imported"
+                for i in late[:MAX_PROBLEMS]]
+    raise InputFileError(
+        f"{parsed.file_name}: {len(late):,} of {parsed.rows:,} projects have an approval date "
+        f"after today ({today.isoformat()}). Fix the dates (a typo of the year?) or import "
+        f"the file once they are approved.", problems, len(late))
 
 
 # --- headers -------------------------------------------------------------------
@@ -240,11 +328,43 @@ class _Problems:
         return [text for _, _, text in sorted(self.items, key=lambda x: (x[0], x[1]))]
 
 
+def column_letter(index: int) -> str:
+    """Excel's letter of a 0-based column index: 0 → A, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def foreign_columns(kind: Kind, headers: Sequence[str]) -> list[str]:
+    """Why ignored ``headers`` say the file is not a ``kind`` file (empty if nothing does)."""
+    keys = {header_key(h): h for h in headers}
+    reasons = []
+    export = [h for k, h in keys.items() if k in {header_key(e) for e in EXPORT_HEADERS}]
+    if export:
+        reasons.append(f"{', '.join(export)}: columns of a draw exported by suiji (a plan or a "
+                       f"sample), not of a directory")
+    for other, name in FOREIGN_KEYS:
+        if other == kind.name or name in kind.column_names:
+            continue
+        col = kind_of(other).column(name)
+        found = [h for k, h in keys.items() if k in {header_key(x) for x in col.headers}]
+        if found:
+            reasons.append(f"{found[0]}: the {col.zh} ({name}) that identifies the rows of "
+                           f"{_a(other)} file")
+    return reasons
+
+
 class _Parser:
-    def __init__(self, kind: Kind, source: Source, progress: bool = False) -> None:
+    def __init__(self, kind: Kind, source: Source, progress: bool = False,
+                 force_kind: bool = False) -> None:
         self.progress = progress
         self.kind = kind
         self.source = source
+        self.force_kind = force_kind
+        self.bidi: dict[str, tuple[int, int]] = {}  # header -> (cells cleaned, first row)
         self.warnings: list[str] = list(source.notes)
         self.problems = _Problems()
         self.fields: list[_Field] = []
@@ -272,6 +392,7 @@ class _Parser:
                     if at is None:
                         continue
                     self._header(rows[at], start + at, rows[at + 1:at + 12])
+                    self._second_header(rows[at], start + at, rows[at + 1:at + 12])
                     header_seen = True
                     start, rows = start + at + 1, rows[at + 1:]
                 if rows:
@@ -340,6 +461,13 @@ class _Parser:
             raise self.fail(f"cannot be imported as {_a(k.name)} file ({k.zh}); its header row "
                             f"(row {row}) has: {', '.join(cleaned[i] for i in named)}. "
                             f"{hint}".rstrip(), problems)
+        foreign = foreign_columns(k, unknown) if not self.force_kind else []
+        if foreign:
+            raise ImportRefusedError(
+                f"{self.source.name} does not look like {_a(k.name)} file ({k.zh}): it has "
+                + "; ".join(foreign) + f". Importing it would replace the {k.name} directory "
+                f"with its rows. Nothing was written. Import the right file, or, if this "
+                f"really is the {k.name} file, import it again with --force-kind.")
         if unknown:
             self.warnings.append(
                 f"ignored column{'s' if len(unknown) > 1 else ''} not in {_a(k.name)} file: "
@@ -367,6 +495,38 @@ class _Parser:
                 return f"It looks like {_a(other.name)} file: suiji import {other.name} FILE."
         return ("Rename the header cells to the Chinese or English column names "
                 "(the header must be the first non-empty row).")
+
+    def _second_header(self, cells: list[str], row: int, following: Rows) -> None:
+        """Refuse a header of two rows (merged cells over sub-headers): the row under the
+        header has nothing in the columns read but has headers or cells under no header."""
+        at = next((i for i, r in enumerate(following) if any(_clean(c) for c in r)), None)
+        if at is None:
+            return
+        below, row2 = following[at], row + 1 + at
+        read = {f.position for f in self.fields}
+        filled = [j for j, c in enumerate(below) if _clean(c)]
+        if any(j in read for j in filled):
+            return
+        table = _header_table(self.kind)
+        headed = [j for j in filled if header_key(_clean(below[j])) in table]
+        orphan = [j for j in filled if j >= len(cells) or not _clean(cells[j])]
+        if not headed and not orphan:
+            return
+
+        def ref(j: int, r: int, text: str) -> str:
+            return f"{column_letter(j)}{r} {text!r}" if text else f"{column_letter(j)}{r} empty"
+
+        above = sorted({j for j in filled} | {j - 1 for j in orphan if j > 0})
+        shown_above = ", ".join(ref(j, row, _clean(cells[j]) if j < len(cells) else "")
+                                for j in above)
+        shown_below = ", ".join(ref(j, row2, _clean(below[j])) for j in filled)
+        raise self.fail(
+            f"rows {row} and {row2} look like a header of two rows (merged header cells): "
+            f"row {row} has {shown_above}; row {row2} has {shown_below} and nothing in the "
+            f"columns read. suiji reads one header row, so these columns would be left blank. "
+            f"Unmerge the header cells, give each column its own header in row {row} (e.g. "
+            f"{', '.join(repr(_clean(below[j])) for j in filled[:2])}), delete row {row2}, "
+            f"and import again.")
 
     # --- rows ---
 
@@ -414,6 +574,10 @@ class _Parser:
         bad_key = np.zeros(len(keep), dtype=bool)
         canon: dict[str, np.ndarray] = {}
         for p in parsed:
+            cleaned = p.bidi_rows(keep)
+            if len(cleaned):
+                count, first = self.bidi.get(p.field.header, (0, int(row_numbers[cleaned[0]])))
+                self.bidi[p.field.header] = (count + len(cleaned), first)
             values, bad, messages = p.result(keep)
             canon[p.field.column.name] = values
             self.values[p.field.column.name].append(values)
@@ -480,6 +644,11 @@ class _Parser:
         self.problems.cell(sub_rows[later].to_numpy(), order, headers, messages)
 
     def _note_ignored_cells(self) -> None:
+        for header, (count, first) in self.bidi.items():
+            self.warnings.append(f"removed bidirectional control characters (such as U+202E, "
+                                 f"which shows text reversed) from {count:,} cell"
+                                 f"{'s' if count > 1 else ''} of column {header} (first on "
+                                 f"row {first})")
         for j, first in sorted(self.unnamed.items()):
             if first:
                 self.warnings.append(f"column {j + 1} has no header but has values (first on "
@@ -497,10 +666,22 @@ class _Column:
         self.codes: np.ndarray | None = None
         if factorise:
             self.codes, raw = pd.factorize(raw)
-        self.uniques = np.array([c.strip(STRIP) for c in raw], dtype=object)
+        uniques = [c.strip(STRIP) for c in raw]
+        self.bidi = np.array([BIDI.search(u) is not None for u in uniques], dtype=bool)
+        if self.bidi.any():
+            uniques = [BIDI.sub("", u).strip(STRIP) if b else u
+                       for u, b in zip(uniques, self.bidi, strict=True)]
+        self.uniques = np.array(uniques, dtype=object)
         self.distinct = len(self.uniques)
         empty = self.uniques == ""
         self.empty = empty if self.codes is None else empty[self.codes]
+
+    def bidi_rows(self, keep: np.ndarray) -> np.ndarray:
+        """Positions among the kept rows of cells that had bidirectional controls."""
+        if not self.bidi.any():
+            return np.empty(0, dtype=np.int64)
+        codes = keep if self.codes is None else self.codes[keep]
+        return np.flatnonzero(self.bidi[codes])
 
     def result(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Canonical values of the kept rows, the positions of bad ones and their messages."""
@@ -547,6 +728,15 @@ def canonical(col: Column, cells: Sequence[str] | np.ndarray | pd.Series
     for i in np.flatnonzero(lengths > MAX_CELL):
         messages[int(i)] = (f"the cell has {lengths[i]:,} characters, more than the "
                             f"{MAX_CELL:,} allowed (a shifted column or an unclosed quote?)")
+    for i in np.flatnonzero(pd.Series(cells, dtype=object).str.contains(C0).to_numpy(bool)):
+        m = C0.search(cells[i])
+        if m is None:
+            continue
+        code = ord(m.group())
+        name = C0_NAMES.get(code, "a control character")
+        messages[int(i)] = (f"contains {name} (U+{code:04X}) at character {m.start() + 1}, an "
+                            f"invisible control character no spreadsheet can show (left by "
+                            f"copying from another system?); delete it")
     for i in np.flatnonzero((lengths >= 3) & (lengths <= 13)):  # as long as an Excel error
         if cells[i] in EXCEL_ERRORS:
             messages[int(i)] = (f"the cell shows the Excel error {cells[i]}; fix the formula "
@@ -677,10 +867,21 @@ def parse_int(col: Column, s: pd.Series) -> Parsed:
     return out, messages
 
 
+def _exact_floats(t: pd.Series, shaped: pd.Series) -> pd.Series:
+    """``float()`` of each well-shaped text, NaN elsewhere: correctly rounded, which
+    pandas' own parser is not before pandas 3.1 (it can be one unit in the last place off,
+    and then the canonical text of a number would differ from the file's)."""
+    out = np.full(len(t), np.nan)
+    where = np.flatnonzero(shaped.fillna(False).to_numpy(dtype=bool))
+    texts = t.to_numpy(dtype=object)
+    out[where] = [float(texts[i]) for i in where]
+    return pd.Series(out, index=t.index)
+
+
 def parse_float(col: Column, s: pd.Series) -> Parsed:
     t = _numeric_text(s)
     shaped = t.str.fullmatch(_FLOAT)
-    numbers = pd.to_numeric(t.where(shaped), errors="coerce")
+    numbers = _exact_floats(t, shaped)
     ok = shaped & np.isfinite(numbers) & (numbers >= 0)
     out = pd.Series("", index=s.index, dtype=object)
     if ok.any():

@@ -27,6 +27,13 @@ from suiji.data.errors import InputFileError
 
 BLOCK = 1 << 20
 CHUNK_ROWS = 100_000
+# XLSX limits, checked as the workbook is opened and read, so a crafted file (a "zip bomb"
+# that expands to gigabytes) is refused before it takes the memory: the unzipped size of
+# all parts, Excel's own row and a column limit, and the cells of one chunk.
+MAX_XLSX_EXPANDED = 1 << 30
+MAX_XLSX_ROWS = 1_048_576
+MAX_XLSX_COLUMNS = 2_000
+CHUNK_CELLS = 2_000_000
 AUTO_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 ENCODING_NAMES = {"utf8": "utf-8", "utf-8": "utf-8", "utf-8-sig": "utf-8-sig",
                   "utf8-sig": "utf-8-sig", "utf_8_sig": "utf-8-sig", "gb18030": "gb18030",
@@ -286,7 +293,27 @@ def _csv_error_text(exc: csv.Error) -> str:
 # --- XLSX ----------------------------------------------------------------------
 
 
+def _check_expanded_size(path: Path) -> None:
+    """Refuse a workbook whose parts unzip to more than MAX_XLSX_EXPANDED bytes; the sizes
+    come from the zip directory, which bounds what reading can produce."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
+        raise _reject(path, f"is a damaged .xlsx workbook ({exc}); {SAVE_AS}.") from None
+    expanded = sum(i.file_size for i in infos)
+    if expanded > MAX_XLSX_EXPANDED:
+        biggest = max(infos, key=lambda i: i.file_size)
+        raise _reject(path, f"unzips to {expanded / 2**20:,.0f} MB ({biggest.filename}: "
+                            f"{biggest.file_size / 2**20:,.0f} MB) from "
+                            f"{path.stat().st_size / 2**20:,.1f} MB on disk, more than the "
+                            f"{MAX_XLSX_EXPANDED / 2**20:,.0f} MB suiji reads from a workbook. "
+                            f"A directory of a million rows is far smaller: the file is damaged "
+                            f"or built to exhaust memory. Export the table again, or as CSV.")
+
+
 def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...]) -> Source:
+    _check_expanded_size(path)
     wb = _workbook(path)
     names = [ws.title for ws in wb.worksheets]
     if not names:
@@ -346,7 +373,9 @@ def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
             row = 1
             while True:
                 try:
-                    raw = list(itertools.islice(rows_iter, size))
+                    raw = _bounded_rows(source, rows_iter, row, size)
+                except InputFileError:
+                    raise
                 except Exception as exc:
                     raise _reject(source.path, f"sheet {source.sheet!r} is damaged near row "
                                                f"{row} ({type(exc).__name__}: "
@@ -357,6 +386,34 @@ def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
                 row += len(raw)
     finally:
         _close(wb)
+
+
+def _bounded_rows(source: Source, rows_iter: Iterator[tuple[Any, ...]], first: int,
+                  size: int) -> list[tuple[Any, ...]]:
+    """Up to ``size`` rows, fewer when they reach CHUNK_CELLS cells; a row wider than
+    MAX_XLSX_COLUMNS (after its trailing empty cells) or beyond MAX_XLSX_ROWS is refused
+    as it is read."""
+    out: list[tuple[Any, ...]] = []
+    cells = 0
+    for r in rows_iter:
+        row = first + len(out)
+        if row > MAX_XLSX_ROWS:
+            raise _reject(source.path, f"sheet {source.sheet!r} has more than "
+                                       f"{MAX_XLSX_ROWS:,} rows, more than an Excel sheet can "
+                                       f"hold: the file was not written by Excel or WPS. "
+                                       f"Import the table as CSV.")
+        width = len(r)
+        while width and r[width - 1] is None:
+            width -= 1
+        if width > MAX_XLSX_COLUMNS:
+            raise _reject(source.path, f"row {row} of sheet {source.sheet!r} has {width:,} "
+                                       f"cells, more than the {MAX_XLSX_COLUMNS:,} columns suiji "
+                                       f"reads; delete the columns right of the table.")
+        out.append(r[:width])
+        cells += width
+        if len(out) >= size or cells >= CHUNK_CELLS:
+            break
+    return out
 
 
 def cell_text(value: object) -> str:

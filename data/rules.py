@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from suiji.data.errors import RulesError
+from suiji.data.holidays import check_year
+from suiji.data.loop_rules import CreditRules, credit_toml, parse_loop_rules
 from suiji.data.store import sha256_hex
 
 CATEGORIES = ("key", "general", "special")
@@ -35,7 +37,11 @@ PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "key": {"mode": "ratio", "ratio": 0.125},
         "general": {"mode": "ratio", "ratio": 0.05},
         "special": {"mode": "ratio", "ratio": 0.25}}),
+    "shenyang": ("沈阳 2023: 默认比例, 加环评复核闭环 (失信记分、重点监督、四方打分)", {}),
 }
+# Presets whose file spells out the [credit] and [scoring] tables of the review loop
+# (every other rules file gets their defaults, suiji.data.loop_rules).
+LOOP_PRESETS = ("shenyang",)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,10 @@ class ReviewRules:
     panel_size: dict[str, int] = field(default_factory=lambda: {"report": 3, "form": 2})
     lead_days: dict[str, int] = field(default_factory=lambda: {"report": 2, "form": 1})
     specialties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Panels are drawn at most this many days before the meeting (secrecy), ...
+    max_lead_days: int = 7
+    # ... and an expert is an alternate for at most this many documents of one meeting.
+    alternate_cap: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.ratio <= 1:
@@ -109,9 +119,26 @@ class ReviewRules:
                                  f"(at least two independent scores per document)")
             if self.lead_days.get(t, -1) < 0:
                 raise RulesError(f"review.lead_days.{t} must be given and not negative")
+            if self.lead_days.get(t, 0) > self.max_lead_days:
+                raise RulesError(f"review.lead_days.{t} = {self.lead_days[t]} is more than "
+                                 f"review.max_lead_days = {self.max_lead_days}: no day would "
+                                 f"be left to draw the panels")
+        if self.alternate_cap < 1:
+            raise RulesError("review.alternate_cap must be at least 1")
 
     def specialties_for(self, industry: str) -> tuple[str, ...]:
         return self.specialties.get(industry) or self.specialties.get("*") or (industry,)
+
+
+@dataclass(frozen=True)
+class ImportRules:
+    # A re-import of a directory that would remove more than this share of its current
+    # rows is refused unless forced (--allow-removals): a wrong file must not wipe it.
+    max_removed_share: float = 0.20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_removed_share <= 1:
+            raise RulesError("imports.max_removed_share must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,8 @@ class Rules:
     inspection: InspectionRules
     review: ReviewRules
     calendar: dict[int, CalendarYear]
+    imports: ImportRules = field(default_factory=ImportRules)
+    credit: CreditRules = field(default_factory=CreditRules)
 
     @property
     def sha256(self) -> str:
@@ -144,6 +173,8 @@ def preset_text(name: str = "default") -> str:
         block = re.compile(rf"\[inspection\.quota\.{category}\]\n(?:[^\[\n][^\n]*\n)*")
         body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items())
         text = block.sub(f"[inspection.quota.{category}]\n{body}min_per_district = 0\n\n", text)
+    if name in LOOP_PRESETS:
+        text += credit_toml()
     return text
 
 
@@ -185,19 +216,23 @@ def _date_list(values: Any, where: str) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
-def parse_rules(text: str, source: str = "rules") -> Rules:
+def parse_rules(text: str, source: str = "rules", *, check_calendar: bool = True) -> Rules:
+    """Rules from TOML text. ``check_calendar=False`` skips the holiday checks of
+    :func:`suiji.data.holidays.check_year`: only for rules already frozen with a draw,
+    which must read as they did when recorded."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source} is not valid TOML: {exc}") from exc
     try:
-        return _build(doc, text)
+        return _build(doc, text, check_calendar)
     except RulesError as exc:
         raise RulesError(f"{source}: {exc}") from exc
 
 
-def _build(doc: dict[str, Any], text: str) -> Rules:
-    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict})
+def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules:
+    top = _take(doc, "", {"preset": str, "inspection": dict, "review": dict, "calendar": dict,
+                          "imports": dict, "credit": dict, "scoring": dict})
     num = (int, float)
     insp = dict(top.get("inspection", {}))
     quota_doc = insp.pop("quota", {})
@@ -226,7 +261,8 @@ def _build(doc: dict[str, Any], text: str) -> Rules:
         "ratio": num, "watch_report_rate": num, "high_risk_weight": num,
         "high_risk_industries": list, "alternates": int, "max_age": int, "recusal_years": int,
         "meeting_load_cap": int, "period_load_cap": int, "warning_points": num,
-        "suspension_points": num, "max_declines_per_meeting": int})
+        "suspension_points": num, "max_declines_per_meeting": int, "max_lead_days": int,
+        "alternate_cap": int})
     specialties = {}
     for industry, values in spec_doc.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -241,11 +277,24 @@ def _build(doc: dict[str, Any], text: str) -> Rules:
         if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(table, dict):
             raise RulesError(f"calendar.{year} must be a year table like [calendar.2027]")
         t = _take(table, f"calendar.{year}", {"holidays": list, "workdays": list})
-        calendar[int(year)] = CalendarYear(
+        entry = CalendarYear(
             holidays=_date_list(t.get("holidays", []), f"calendar.{year}.holidays"),
             workdays=_date_list(t.get("workdays", []), f"calendar.{year}.workdays"))
+        problems = check_year(int(year), entry.holidays, entry.workdays) if check_calendar \
+            else []
+        if problems:
+            raise RulesError(
+                f"calendar.{year} is not a sound holiday arrangement:\n  - "
+                + "\n  - ".join(problems)
+                + f"\nImport the State Council notice instead of typing it: "
+                  f"`suiji calendar import 通知.txt` (国务院办公厅关于{year}年部分节假日安排的"
+                  f"通知, pasted as text).")
+        calendar[int(year)] = entry
+    imports = ImportRules(**_take(top.get("imports", {}), "imports",
+                                  {"max_removed_share": num}))
+    credit = parse_loop_rules(top.get("credit"), top.get("scoring"))
     return Rules(text=text, preset=str(top.get("preset", "custom")), inspection=inspection,
-                 review=review, calendar=calendar)
+                 review=review, calendar=calendar, imports=imports, credit=credit)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:
@@ -263,3 +312,26 @@ def load_rules(path: str | Path | None = None) -> Rules:
     except UnicodeDecodeError as exc:
         raise RulesError(f"Rules file {p} is not UTF-8 text.") from exc
     return parse_rules(text, str(p))
+
+
+def with_calendar_year(text: str, year: int, table: str, *, replace: bool = False) -> str:
+    """The rules text with ``table`` (a ``[calendar.YYYY]`` table, e.g. from
+    :meth:`suiji.data.holidays.Arrangement.toml`) added, or put in place of that year's
+    table when ``replace``; the result is checked as rules before it is returned."""
+    current = parse_rules(text, "the rules file", check_calendar=False)
+    if year in current.calendar:
+        if not replace:
+            raise RulesError(f"The rules file already has [calendar.{year}]. Pass --replace to "
+                             f"put the imported notice in its place.")
+        block = re.compile(rf"(?m)^(?:# 国务院办公厅关于{year}年[^\n]*\n)?\[calendar\.{year}\]"
+                           rf"[^\n]*\n(?:(?!\[)[^\n]*(?:\n|\Z))*")
+        found = block.findall(text)
+        if len(found) != 1:
+            raise RulesError(f"[calendar.{year}] of the rules file is not written as one "
+                             f"[calendar.{year}] table; delete it by hand and import again.")
+        new = block.sub(lambda m: table + ("\n" if m.group(0).endswith("\n\n") else ""), text)
+    else:
+        new = text if text.endswith("\n") or not text else text + "\n"
+        new += ("\n" if new else "") + table
+    parse_rules(new, "the rules file with the imported notice")
+    return new

@@ -22,10 +22,18 @@ class Column:
     default: str | None = None  # canonical value used when the cell is empty
     choices: tuple[tuple[str, str], ...] = ()  # (accepted spelling, canonical value)
     aliases: tuple[str, ...] = ()  # further accepted headers
+    # A column added after a kind's first release: the canonical form leaves it out
+    # while every row has it empty, so data from before it hashes as it always did.
+    late: bool = False
+    # Personal data kept in the store but never frozen, bundled or published
+    # (an expert's phone number, DOMAIN.md §3 rule 8).
+    sealed: bool = False
 
     def __post_init__(self) -> None:
         if self.type == "enum" and not self.choices:
             raise ValueError(f"enum column {self.name} needs choices")
+        if (self.late or self.sealed) and (self.required or self.default):
+            raise ValueError(f"late or sealed column {self.name} must be optional, no default")
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -52,6 +60,17 @@ class Kind:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def canonical_columns(self, frame_columns: object, empty: set[str]) -> list[str]:
+        """The columns of the canonical form, in schema order: those of the frame, less
+        late ones empty in every row (``empty`` names the frame's all-empty columns)."""
+        present = set(frame_columns)  # type: ignore[call-overload]
+        return [c.name for c in self.columns if c.name in present
+                and not (c.late and c.name in empty)]
+
+    @property
+    def sealed_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.sealed)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -155,6 +174,9 @@ _kind(Kind("projects", "环评审批项目", (
     Column("developer", "建设单位", required=True),
     Column("industry", "行业", required=True),
     Column("district", "区县"),
+    Column("lead_author", "编制主持人", late=True, aliases=("编制主持人姓名",)),
+    Column("lead_author_reg", "编制主持人职业资格证书管理号", late=True,
+           aliases=("职业资格证书管理号", "主持人证书编号", "lead_author_registration")),
 ), key=("project_id",)))
 
 _kind(Kind("experts", "评审专家库", (
@@ -164,6 +186,7 @@ _kind(Kind("experts", "评审专家库", (
     Column("employer", "工作单位", required=True),
     Column("birth_year", "出生年份", "int"),
     Column("active", "在库", "bool", default="yes", choices=YES_NO),
+    Column("phone", "联系电话", late=True, sealed=True, aliases=("手机", "手机号码", "电话")),
 ), key=("expert_id",)))
 
 _kind(Kind("employment-history", "专家工作经历", (
@@ -184,6 +207,22 @@ OUTCOME = _enum(("未发现问题", "no_issue"), ("发现问题", "issue_found")
                 ("ordered_to_correct", "ordered_to_correct"), ("case_opened", "case_opened"),
                 ("not_carried_out", "not_carried_out"))
 
+# The four parties that score an expert after a review (沈阳 2023).
+PARTY = _enum(("审批部门", "approval"), ("建设单位", "developer"), ("环评单位", "agency"),
+              ("编制单位", "agency"), ("技术评估部门", "assessment"), ("技术评估", "assessment"),
+              ("approval", "approval"), ("developer", "developer"), ("agency", "agency"),
+              ("assessment", "assessment"))
+PARTIES = ("approval", "developer", "agency", "assessment")
+
+# The conclusion of a technical review of one document.
+CONCLUSION = _enum(("合格", "pass"), ("一般质量问题", "general"), ("严重质量问题", "serious"),
+                   ("pass", "pass"), ("general", "general"), ("serious", "serious"))
+
+# An expert's answer to a panel notification (voice/SMS platform).
+ANSWER = _enum(("接受", "accept"), ("参加", "accept"), ("拒绝", "decline"), ("不参加", "decline"),
+               ("未答复", "no_answer"), ("无应答", "no_answer"), ("accept", "accept"),
+               ("decline", "decline"), ("no_answer", "no_answer"))
+
 RECORD_KINDS: dict[str, Kind] = {
     "results": Kind("results", "检查结果", (
         Column("uscc", "统一社会信用代码", "uscc", required=True),
@@ -199,7 +238,24 @@ RECORD_KINDS: dict[str, Kind] = {
         Column("score", "评分", "float"),
         Column("deduction", "扣分", "float", default="0"),
         Column("note", "说明", aliases=("扣分原因",)),
-    ), key=("expert_id", "project_id", "meeting")),
+        Column("party", "打分方", "enum", choices=PARTY, late=True,
+               aliases=("评分方", "打分单位")),
+    ), key=("expert_id", "project_id", "meeting", "party")),
+    "findings": Kind("findings", "技术复核结论", (
+        Column("project_id", "项目编号", required=True),
+        Column("conclusion", "复核结论", "enum", required=True, choices=CONCLUSION),
+        Column("problems", "问题", "list", aliases=("问题项", "质量问题")),
+        Column("reviewed_on", "复核日期", "date", required=True),
+        Column("signed_off", "把关专家", "list", aliases=("签字专家", "技术评估专家")),
+        Column("note", "说明"),
+    ), key=("project_id",)),
+    "responses": Kind("responses", "专家答复", (
+        Column("expert_id", "专家编号", required=True),
+        Column("meeting", "会议日期", "date", required=True),
+        Column("answer", "答复", "enum", required=True, choices=ANSWER, aliases=("回复",)),
+        Column("reason", "原因", aliases=("拒绝原因", "说明")),
+        Column("answered_at", "答复时间", aliases=("回复时间",)),
+    ), key=("expert_id", "meeting")),
 }
 
 ALL_DISTRICTS = ("全市", "all", "全部")

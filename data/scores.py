@@ -26,8 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from suiji.data.canonical import canonical_csv, excel_rows, frame_csv
+from suiji.data.canonical import canonical_csv, excel_rows, frame_csv, text_records
 from suiji.data.errors import InputFileError
+from suiji.data.loop_rules import PARTY_ZH
 from suiji.data.period import Period
 from suiji.data.rules import ReviewRules, Rules
 from suiji.data.schema import RECORD_KINDS
@@ -90,12 +91,25 @@ def standings(points: pd.DataFrame, year: int, rules: ReviewRules) -> dict[str, 
 
 
 def points_frame(store: Store) -> pd.DataFrame:
-    """Deduction points per expert and year from the scores table (expert-points.csv)."""
-    rows = store.conn.execute(
-        "SELECT expert_id, substr(meeting, 1, 4) AS year, SUM(deduction), COUNT(*) "
-        "FROM scores GROUP BY expert_id, year ORDER BY expert_id, year").fetchall()
-    return pd.DataFrame([(e, y, format_points(p), str(c)) for e, y, p, c in rows],
-                        columns=POINTS_COLUMNS, dtype=object)
+    """Deduction points per expert and year (expert-points.csv).
+
+    ``points``: the deductions of the scores table (the year of the meeting) plus
+    the 把关不严 deductions of :func:`suiji.data.findings.lax_points` (the year of
+    the finding); ``scored``: the documents scored (one per document and meeting,
+    whatever the number of scoring parties).
+    """
+    from suiji.data.findings import lax_points
+
+    totals: dict[tuple[str, str], list[float]] = {}
+    for e, y, p, c in store.conn.execute(
+            "SELECT expert_id, substr(meeting, 1, 4) AS year, SUM(deduction), "
+            "COUNT(DISTINCT project_id || char(31) || meeting) "
+            "FROM scores GROUP BY expert_id, year"):
+        totals[(e, y)] = [float(p), float(c)]
+    for (e, y), p in lax_points(store).items():
+        totals.setdefault((e, y), [0.0, 0.0])[0] += p
+    rows = [(e, y, format_points(p), str(int(c))) for (e, y), (p, c) in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=POINTS_COLUMNS, dtype=object)
 
 
 # --- frozen files for the panel draw ----------------------------------------------------------
@@ -153,34 +167,62 @@ def _float(value: str) -> float | None:
         return float("nan")
 
 
+def final_panels(store: Store) -> dict[tuple[str, str], set[str]]:
+    """(meeting, project id) -> the experts on that document's final panel (after declines),
+    over every current panel draw."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for _, meeting, output in current_panel_outputs(store):
+        for item in output.get("items", []):
+            out.setdefault((meeting, item["project_id"]), set()).update(item["experts"])
+    return out
+
+
 def scores_by_document(store: Store) -> dict[str, list[tuple[str, float | None]]]:
-    """project id -> [(meeting, score or None)] of every recorded score, by meeting, expert."""
+    """project id -> [(meeting, score or None)], one per expert scored at a meeting, by
+    meeting and expert. Four-party rows of one expert count once, with the plain mean of
+    the parties' scores (the rules' weighted result is :func:`expert_results`)."""
     out: dict[str, list[tuple[str, float | None]]] = {}
     for pid, meeting, score in store.conn.execute(
-            "SELECT project_id, meeting, score FROM scores ORDER BY project_id, meeting, "
-            "expert_id"):
+            "SELECT project_id, meeting, AVG(score) FROM scores "
+            "GROUP BY project_id, meeting, expert_id ORDER BY project_id, meeting, expert_id"):
         out.setdefault(pid, []).append((meeting, None if score is None else float(score)))
     return out
 
 
 def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
-                  file_sha256: str = "", rules: Rules) -> dict[str, Any]:
+                  file_sha256: str = "", rules: Rules, today: date | None = None,
+                  allow_off_panel: bool = False) -> dict[str, Any]:
     """Record a canonical ``RECORD_KINDS["scores"]`` frame; all rows or none.
 
     Rejects (nothing written, row numbers as Excel shows them) an expert id not
-    in the expert library, a negative or non-numeric deduction or score. A row
-    for an (expert, document, meeting) already recorded replaces it. Warns when
-    a row matches no drawn panel. Returns a summary with every expert whose
-    state changed (``changes``), each also written to the audit log.
+    in the expert library, a negative or non-numeric deduction or score, a
+    meeting after ``today`` (not yet held), and an expert who is not on that
+    meeting's final panel for the document (after declines) unless
+    ``allow_off_panel`` (scores of meetings not drawn with suiji, e.g. carried
+    over; each such row is then named in a warning). A row for an (expert,
+    document, meeting, party) already recorded replaces it.
+
+    A file with the 打分方 (party) column is a four-party file (DOMAIN.md §10):
+    every row names its party, one row per (expert, document, meeting, party),
+    and only the parties of ``scoring.deduct`` may give deduction points. A file
+    without the column holds one score per expert, document and meeting, as
+    before four-party scoring.
+
+    Returns a summary with every expert whose state changed (``changes``),
+    each also written to the audit log.
     """
     kind = RECORD_KINDS["scores"]
     rows = excel_rows(frame)
-    frame = frame.loc[:, list(kind.column_names)].fillna("").astype(str)
+    frame = frame.reindex(columns=list(kind.column_names), fill_value="")
+    frame = frame.fillna("").astype(str)
     experts = set(store.read("experts")["expert_id"])
-    members = {(e, p, m) for _, m, out in current_panel_outputs(store)
-               for e, p in panel_members(out)}
+    panels = final_panels(store)
+    parties = frame["party"].ne("")
+    four_party = bool(parties.any())
+    deduct = set(rules.credit.deduct)
     problems, warnings = [], []
-    for i, r in zip(rows, frame.itertuples(index=False), strict=True):
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for i, r in zip(rows, text_records(frame), strict=True):
         if r.expert_id not in experts:
             problems.append(f"row {i}, column expert_id: expert {r.expert_id} is not in the "
                             f"expert library; import the experts first or fix the id")
@@ -191,12 +233,37 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
         if score is not None and score != score:
             problems.append(f"row {i}, column score: {r.score!r} is not a number")
         try:
-            date.fromisoformat(str(r.meeting))
+            held = date.fromisoformat(str(r.meeting))
         except ValueError:
             problems.append(f"row {i}, column meeting: {r.meeting!r} is not a date")
-        if (r.expert_id, r.project_id, r.meeting) not in members:
-            warnings.append(f"row {i}: expert {r.expert_id} is not on a drawn panel for "
-                            f"{r.project_id} at the meeting of {r.meeting}")
+            held = None
+        if held is not None and today is not None and held > today:
+            problems.append(f"row {i}, column meeting: the meeting of {r.meeting} has not been "
+                            f"held yet (today is {today.isoformat()}); score it after the "
+                            f"meeting")
+        key = (r.expert_id, r.project_id, r.meeting, r.party)
+        if key in seen:
+            problems.append(f"row {i}: expert {r.expert_id}, document {r.project_id}, meeting "
+                            f"{r.meeting}{', party ' + r.party if r.party else ''} is already "
+                            f"on row {seen[key]}: one row per party")
+        seen.setdefault(key, i)
+        if r.expert_id not in panels.get((r.meeting, r.project_id), set()):
+            text = (f"expert {r.expert_id} is not on the final panel for {r.project_id} at "
+                    f"the meeting of {r.meeting} (not drawn, or declined and replaced)")
+            if allow_off_panel:
+                warnings.append(f"row {i}: {text}")
+            else:
+                problems.append(f"row {i}, column expert_id: {text}; only the experts who sat "
+                                f"on the panel are scored")
+        if four_party and not r.party:
+            problems.append(f"row {i}, column 打分方: the scoring party is missing; a four-party "
+                            f"file names it on every row (审批部门 / 建设单位 / 环评单位 / "
+                            f"技术评估部门)")
+        if r.party and deduction and deduction > 0 and r.party not in deduct:
+            allowed = " / ".join(PARTY_ZH[p] for p in rules.credit.deduct) or "none"
+            problems.append(f"row {i}, column deduction: {PARTY_ZH.get(r.party, r.party)} may "
+                            f"not give deduction points under the rules (scoring.deduct: "
+                            f"{allowed})")
     if problems:
         raise InputFileError(f"{file_name or 'The scores file'}: {len(problems)} problem(s).",
                              problems)
@@ -206,8 +273,9 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
         before = {y: standings(points_frame(store), y, rules.review) for y in years}
         version = store.current_version("scores") + 1
         existing = {tuple(r) for r in store.conn.execute(
-            "SELECT expert_id, project_id, meeting FROM scores")}
-        keys = [(r.expert_id, r.project_id, r.meeting) for r in frame.itertuples(index=False)]
+            "SELECT expert_id, project_id, meeting, party FROM scores")}
+        records = text_records(frame)
+        keys = [(r.expert_id, r.project_id, r.meeting, r.party) for r in records]
         updated = sum(key in existing for key in keys)
         inserted = len(keys) - updated
         import_id = store.record_import("scores", version, file_name=file_name,
@@ -216,13 +284,13 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                                         warnings=warnings)
         now = utc_now()
         written = []
-        for key, r in zip(keys, frame.itertuples(index=False), strict=True):
+        for key, r in zip(keys, records, strict=True):
             values = (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note)
             written.append(list(values))
             store.conn.execute(
-                "INSERT INTO scores (expert_id, project_id, meeting, score, deduction, note, "
-                "import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (expert_id, project_id, meeting) DO UPDATE SET score = "
+                "INSERT INTO scores (expert_id, project_id, meeting, party, score, deduction, "
+                "note, import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (expert_id, project_id, meeting, party) DO UPDATE SET score = "
                 "excluded.score, deduction = excluded.deduction, note = excluded.note, "
                 "import_id = excluded.import_id, recorded_at = excluded.recorded_at",
                 (*values, import_id, now))
@@ -234,20 +302,49 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                                             "encoding": "", "warnings": list(warnings),
                                             "recorded_at": now, "recorded_rows": written},
                          digests={"file": file_sha256, "data": digest})
-        changes = []
-        for y in years:
-            after = standings(points_frame(store), y, rules.review)
-            for expert, s in sorted(after.items()):
-                old = before[y].get(expert)
-                old_state = old.state if old else "good"
-                if s.state != old_state:
-                    change = {"expert_id": expert, "year": y, "points": s.points,
-                              "state": s.state, "previous_state": old_state}
-                    changes.append(change)
-                    store.append_log("expert_state", details=change)
+        changes = log_state_changes(store, before, rules)
     return {"kind": "scores", "version": version, "import_id": import_id, "rows": len(frame),
             "inserted": inserted, "updated": updated, "digest": digest,
             "warnings": warnings, "changes": changes}
+
+
+def log_state_changes(store: Store, before: dict[int, dict[str, Standing]], rules: Rules
+                      ) -> list[dict[str, Any]]:
+    """Log (``expert_state``) and return every expert whose state in one of ``before``'s
+    years differs from now. Runs inside the transaction of the change."""
+    changes = []
+    for y in sorted(before):
+        after = standings(points_frame(store), y, rules.review)
+        for expert, s in sorted(after.items()):
+            old = before[y].get(expert)
+            old_state = old.state if old else "good"
+            if s.state != old_state:
+                change = {"expert_id": expert, "year": y, "points": s.points,
+                          "state": s.state, "previous_state": old_state}
+                changes.append(change)
+                store.append_log("expert_state", details=change)
+    return changes
+
+
+def expert_results(store: Store, rules: Rules) -> list[dict[str, Any]]:
+    """One row per (expert, document, meeting) scored: the parties' scores, the combined
+    score (``scoring.weights``; a file without parties: its one score) and the deduction."""
+    grouped: dict[tuple[str, str, str], list[tuple[str, float | None, float, str]]] = {}
+    for e, p, m, party, score, deduction, note in store.conn.execute(
+            "SELECT expert_id, project_id, meeting, party, score, deduction, note FROM scores "
+            "ORDER BY expert_id, project_id, meeting, party"):
+        grouped.setdefault((e, p, m), []).append((party, score, float(deduction), note))
+    out = []
+    for (e, p, m), rows in grouped.items():
+        by_party = {party: float(score) for party, score, _, _ in rows
+                    if party and score is not None}
+        legacy = [float(score) for party, score, _, _ in rows if not party and score is not None]
+        combined = (rules.credit.combined_score(by_party) if by_party
+                    else (legacy[0] if legacy else None))
+        out.append({"expert_id": e, "project_id": p, "meeting": m, "parties": by_party,
+                    "score": combined, "deduction": sum(d for _, _, d, _ in rows),
+                    "notes": [n for _, _, _, n in rows if n]})
+    return out
 
 
 # --- status ------------------------------------------------------------------------------
@@ -260,7 +357,8 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
     ``load`` is the number of documents the expert sits on (as a member) in the
     current panel draws of ``period`` (default: the latest period with a review
     sample, else the quarter containing ``on``); ``meetings`` the number of
-    those meetings.
+    those meetings; ``lax`` the documents of ``on``'s year the expert signed off
+    that were found 严重质量问题 (把关不严).
     """
     if period is None:
         row = store.conn.execute("SELECT MAX(period) FROM draws WHERE scope IN "
@@ -276,6 +374,12 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
         for expert, _pid in panel_members(output):
             load[expert] = load.get(expert, 0) + 1
             meetings.setdefault(expert, set()).add(meeting)
+    from suiji.data.findings import lax_reviews
+
+    lax: dict[str, list[str]] = {}
+    for x in lax_reviews(store):
+        if x["reviewed_on"][:4] == str(on.year):
+            lax.setdefault(x["expert_id"], []).append(x["project_id"])
     rows = []
     for r in experts.sort_values("expert_id").itertuples(index=False):
         s = points.get(r.expert_id)
@@ -289,5 +393,6 @@ def expert_status(store: Store, rules: Rules, on: date, period: Period | None = 
                      "eligible": eligible, "period": str(period),
                      "load": load.get(r.expert_id, 0),
                      "period_load_cap": review.period_load_cap,
-                     "meetings": len(meetings.get(r.expert_id, ()))})
+                     "meetings": len(meetings.get(r.expert_id, ())),
+                     "lax": sorted(lax.get(str(r.expert_id), []))})
     return rows

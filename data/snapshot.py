@@ -23,6 +23,7 @@ import pandas as pd
 from suiji.data.calendar import working_days
 from suiji.data.canonical import canonical_csv, frame_csv, read_frame_csv
 from suiji.data.commitments import Commitment, SeedSource, check_freeze
+from suiji.data.credit import findings_file, watch_list_file
 from suiji.data.errors import FreezeError
 from suiji.data.period import Period
 from suiji.data.rules import Rules, parse_rules
@@ -32,14 +33,17 @@ from suiji.data.store import LATEST_OUTPUT_SQL, Store, canonical_json, sha256_he
 
 FORMAT = "suiji-snapshot/1"
 
-# A producer returns the canonical bytes and row count of one frozen file.
-Producer = Callable[[Store, Period, Rules], tuple[bytes, int]]
+# A producer returns the canonical bytes and row count of one frozen file, or None
+# when the file is not part of this store's snapshots (the review loop's files
+# before any finding or lead author exists), so older snapshots keep their files.
+Producer = Callable[[Store, Period, Rules], tuple[bytes, int] | None]
 
 
 def directory(kind: str) -> Producer:
     def produce(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
-        frame = store.read(kind)
-        return canonical_csv(KINDS[kind], frame), len(frame)
+        k = KINDS[kind]
+        frame = store.read(kind).drop(columns=list(k.sealed_columns))  # never frozen
+        return canonical_csv(k, frame), len(frame)
     return produce
 
 
@@ -129,6 +133,8 @@ SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
         "rules.toml": rules_file,
         "review-history.csv": review_history_file,
         "expert-points.csv": expert_points_file,
+        "findings.csv": findings_file,
+        "watch-list.csv": watch_list_file,
     },
 }
 
@@ -150,7 +156,8 @@ class Snapshot:
 
     @cached_property
     def rules(self) -> Rules:
-        return parse_rules(self.files["rules.toml"].decode("utf-8"), "frozen rules")
+        return parse_rules(self.files["rules.toml"].decode("utf-8"), "frozen rules",
+                           check_calendar=False)
 
     @cached_property
     def working_days(self) -> list[date]:
@@ -162,8 +169,12 @@ class Snapshot:
 def materialize(store: Store, period: Period, scope: str, rules: Rules) -> dict[str, bytes]:
     if scope not in SCOPE_INPUTS:
         raise FreezeError(f"Unknown scope {scope!r}; use one of {', '.join(SCOPE_INPUTS)}.")
-    return {name: produce(store, period, rules)[0]
-            for name, produce in sorted(SCOPE_INPUTS[scope].items())}
+    files = {}
+    for name, produce in sorted(SCOPE_INPUTS[scope].items()):
+        made = produce(store, period, rules)
+        if made is not None:
+            files[name] = made[0]
+    return files
 
 
 def manifest_for(period: Period, scope: str, files: dict[str, bytes]) -> dict[str, Any]:
@@ -271,15 +282,21 @@ def changed_files(store: Store, snapshot: Snapshot, rules: Rules) -> list[str]:
     """
     period = Period.parse(snapshot.period)
     producers = SCOPE_INPUTS.get(snapshot.scope, {})
+    frozen = snapshot.manifest["files"]
     if _untouched_since_freeze(store, snapshot):
         names = [n for n in _OUTSIDE_DB if n in producers]
-        current = {n: producers[n](store, period, rules)[0] for n in names}
+        current = {}
+        for n in names:
+            made = producers[n](store, period, rules)
+            if made is not None:
+                current[n] = made[0]
     else:
-        names = sorted(set(producers) | set(snapshot.manifest["files"]))
         current = materialize(store, period, snapshot.scope, rules)
-    frozen = snapshot.manifest["files"]
+        names = sorted(set(current) | set(frozen))
     return [n for n in names
-            if n not in current or n not in frozen or sha256_hex(current[n]) != frozen[n]["sha256"]]
+            if (n in current or n in frozen) and (
+                n not in current or n not in frozen
+                or sha256_hex(current[n]) != frozen[n]["sha256"])]
 
 
 def check_intact(store: Store, snapshot: Snapshot) -> None:

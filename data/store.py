@@ -26,10 +26,11 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from suiji.data.errors import StoreError
+from suiji.data import clock
+from suiji.data.errors import ImportRefusedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A draw's output after its events (substitutions, declines), for a query over
 # ``draws d``: the latest event's output, else the draw's own.
@@ -40,8 +41,9 @@ DEFAULT_DB = "suiji.db"
 
 
 def _wall_clock() -> datetime:
-    """The system clock (the test suite replaces this function to fix the record's time)."""
-    return datetime.now(UTC)
+    """The clock of the record (:mod:`suiji.data.clock`; the test suite replaces this
+    function to fix the record's time)."""
+    return clock.now()
 
 
 def utc_now() -> str:
@@ -133,6 +135,29 @@ class LogHead:
         return cls(int(seq), digest)
 
 
+_SCORES_DDL = """CREATE TABLE IF NOT EXISTS {name} (
+        id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
+        party TEXT NOT NULL DEFAULT '', UNIQUE (expert_id, project_id, meeting, party))"""
+
+# The EIA review loop (suiji.data.findings, suiji.data.responses): rows are only ever
+# added, each with the import that brought it, so verify can re-hash every import.
+_LOOP_DDL = [
+    """CREATE TABLE IF NOT EXISTS findings (
+        id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, project_id TEXT NOT NULL,
+        period TEXT NOT NULL, conclusion TEXT NOT NULL, problems TEXT NOT NULL,
+        reviewed_on TEXT NOT NULL, signed_off TEXT NOT NULL, note TEXT NOT NULL,
+        points TEXT NOT NULL, agency_uscc TEXT NOT NULL, lead_author TEXT NOT NULL,
+        lead_author_reg TEXT NOT NULL, lax_points TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS findings_project ON findings (project_id, import_id)""",
+    """CREATE TABLE IF NOT EXISTS responses (
+        id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, expert_id TEXT NOT NULL,
+        meeting TEXT NOT NULL, period TEXT NOT NULL, answer TEXT NOT NULL,
+        reason TEXT NOT NULL, answered_at TEXT NOT NULL, outcome TEXT NOT NULL,
+        event_id INTEGER, recorded_at TEXT NOT NULL)""",
+]
+
 # Tables other than the directories. Draw-specific tables are owned by the
 # modules that fill them but declared here so the schema has one version.
 _DDL = [
@@ -178,15 +203,28 @@ _DDL = [
         note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
         UNIQUE (period, uscc))""",
     # Expert review scores and deduction points.
-    """CREATE TABLE IF NOT EXISTS scores (
-        id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
-        meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
-        note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
-        UNIQUE (expert_id, project_id, meeting))""",
+    # party: the scoring party (approval, developer, agency, assessment), '' in files
+    # from before four-party scoring.
+    _SCORES_DDL.format(name="scores"),
+    *_LOOP_DDL,
 ]
 
 _MIGRATIONS: dict[int, list[str]] = {
     # from_version: statements bringing it to from_version + 1
+    1: [
+        # four-party scores: the party joins the key, so the table is rebuilt
+        _SCORES_DDL.format(name="scores_v2"),
+        "INSERT INTO scores_v2 (id, expert_id, project_id, meeting, score, deduction, note, "
+        "import_id, recorded_at) SELECT id, expert_id, project_id, meeting, score, deduction, "
+        "note, import_id, recorded_at FROM scores",
+        "DROP TABLE scores",
+        "ALTER TABLE scores_v2 RENAME TO scores",
+        *_LOOP_DDL,
+        # late columns (suiji.data.schema.Column.late) of the directories
+        "ALTER TABLE dir_projects ADD COLUMN lead_author TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE dir_projects ADD COLUMN lead_author_reg TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE dir_experts ADD COLUMN phone TEXT NOT NULL DEFAULT ''",
+    ],
 }
 
 
@@ -239,6 +277,17 @@ class Store:
             conn = cls._connect(path)
             store = cls(conn, path)
             store._check_version()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                folder = Path(path).resolve().parent
+                raise StoreError(
+                    f"{path} cannot be written ({text}). suiji records every command in the "
+                    f"database's trail, so it needs to write the file and its folder {folder} "
+                    f"(for the -wal and -shm files beside it). Fix the permissions, or copy "
+                    f"the database to a folder you can write and pass --db with the copy."
+                ) from exc
+            raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a suiji database ({exc}).") from exc
         return store
@@ -276,7 +325,15 @@ class Store:
             return None
         value = self.conn.execute(
             "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(value[0]) if value else None
+        if not value:
+            return None
+        try:
+            return int(str(value[0]).strip())
+        except ValueError:
+            raise StoreError(
+                f"{self.path}: its schema version {str(value[0])[:40]!r} is not a number, so "
+                f"the database was edited by hand or is damaged. Restore it from a backup (or "
+                f"verify a bundle exported before the change).") from None
 
     def _check_version(self) -> None:
         version = self._schema_version()
@@ -408,8 +465,13 @@ class Store:
 
     def replace(self, kind: str, frame: pd.DataFrame, *, file_name: str = "",
                 file_sha256: str = "", encoding: str = "",
-                warnings: tuple[str, ...] = ()) -> ImportSummary:
-        """Make ``frame`` (canonical strings, validated) the current version of ``kind``."""
+                warnings: tuple[str, ...] = (),
+                max_removed_share: float | None = None) -> ImportSummary:
+        """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
+
+        With ``max_removed_share``, an import that would remove more than that share of
+        the current rows is refused (ImportRefusedError) and nothing is written.
+        """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
         k = KINDS[kind]
@@ -425,6 +487,16 @@ class Store:
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())
             new = dict(zip(keys, hashes, strict=True))
             removed = [key for key in current if key not in new]
+            if max_removed_share is not None and current \
+                    and len(removed) > max_removed_share * len(current):
+                raise ImportRefusedError(
+                    f"{file_name or kind}: importing it as {kind} would remove "
+                    f"{len(removed):,} of the {len(current):,} current rows "
+                    f"({len(removed) / len(current):.0%}) and keep {len(current) - len(removed):,}"
+                    f", more than the {max_removed_share:.0%} a re-import may remove "
+                    f"(imports.max_removed_share in the rules). Nothing was written. If it is "
+                    f"the wrong file, import the right one; if the directory really lost "
+                    f"those rows, import it again with --allow-removals.")
             changed = [key for key, h in new.items() if key in current and current[key] != h]
             added = [key for key in new if key not in current]
             closing = removed + changed
@@ -440,7 +512,7 @@ class Store:
             if writing:
                 mask = [key in writing for key in keys]
                 part = frame[mask]
-                cols = list(k.column_names)
+                cols = list(frame.columns)  # less late columns left out while empty
                 placeholders = ", ".join("?" for _ in range(len(cols) + 2))
                 collist = ", ".join(f'"{c}"' for c in cols)
                 rows = zip(*(part[c].tolist() for c in cols),

@@ -6,11 +6,13 @@ Verification of the record is :mod:`suiji.data.verify`.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from suiji.data.errors import ExportError
 from suiji.data.store import LogEntry, LogHead, Store, canonical_json, sha256_hex, utc_now
 
 
@@ -34,12 +36,34 @@ def record_export(store: Store, *, period: str, what: str, data: bytes,
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write to a temporary file beside ``path`` and rename it into place.
+
+    A ``path`` that is a symbolic link or not a regular file is refused, and any
+    failure (a full disk, no permission) raises ExportError: the trail names the
+    file written, and the old file, if any, stays as it was.
+    """
+    if path.is_symlink():
+        raise ExportError(f"{path} is a symbolic link (to {os.readlink(path)}); suiji writes "
+                          f"exports to real files only, so the trail names the file written. "
+                          f"Give the target's own path with -o. Nothing was exported.")
+    if path.exists() and not path.is_file():
+        raise ExportError(f"{path} exists and is not a regular file; give a file name with -o. "
+                          f"Nothing was exported.")
+    parent = path.parent
+    if parent.is_symlink() and not parent.is_dir():
+        raise ExportError(f"the folder {parent} is a symbolic link to {os.readlink(parent)}, "
+                          f"which is not a folder; give another folder. Nothing was exported.")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise ExportError(f"{path} could not be written ({reason}). Nothing was exported and "
+                          f"the trail has no entry for it; any earlier {path.name} is "
+                          f"unchanged. Free some space or choose another folder, and export "
+                          f"again.") from exc
     finally:
         if tmp.exists():
             tmp.unlink()

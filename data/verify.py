@@ -33,6 +33,7 @@ from typing import Any
 
 from suiji.data.canonical import frame_sha256, sort_canonical
 from suiji.data.commitments import commitment_digest
+from suiji.data.credit import WATCH_FILE, recompute_watch_list
 from suiji.data.draws import (
     DrawCompute,
     DrawRecord,
@@ -41,6 +42,7 @@ from suiji.data.draws import (
     output_bytes,
     stored_output,
 )
+from suiji.data.findings import ROW_TABLES, import_rows_digest
 from suiji.data.schema import KINDS
 from suiji.data.snapshot import Snapshot, manifest_digest
 from suiji.data.store import GENESIS, LogEntry, LogHead, Store, parse_utc, sha256_hex
@@ -438,6 +440,13 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                                     f"{entries[-1].seq}"))
         if entries:
             findings += _check_import_entry(subject, row, entries[-1])
+        if kind in ROW_TABLES:  # findings, responses: rows only added, with their import
+            if import_rows_digest(store, kind, _import_id(store, kind, version)) != digest:
+                findings.append(Finding("import", subject,
+                                        "the stored rows no longer hash to the digest "
+                                        "recorded at import (a row was edited, added or "
+                                        "deleted)"))
+            continue
         if kind not in KINDS:  # results and scores: rows are updated in place, not versioned
             continue
         if not isinstance(version, int):
@@ -455,6 +464,12 @@ def _check_imports(store: Store, index: Mapping[tuple[str, str], list[LogEntry]]
                                     f"is recorded in log entry {es[-1].seq} but missing from "
                                     f"the imports table (deleted)"))
     return findings, len(rows)
+
+
+def _import_id(store: Store, kind: str, version: int) -> int:
+    row = store.conn.execute("SELECT id FROM imports WHERE kind = ? AND version = ?",
+                             (kind, version)).fetchone()
+    return int(row[0])
 
 
 def load_snapshot_raw(store: Store, snapshot_id: int) -> tuple[Snapshot, dict[str, str]]:
@@ -511,6 +526,7 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
             findings.append(Finding("snapshot", subject,
                                     f"the recorded row count of {name} is {rows[name]}, the "
                                     f"manifest says {listed[name].get('rows')}"))
+    findings += check_watch_list(snap, subject)
     if entries:
         e = entries[-1]
         if e.digests.get("snapshot") != snap.digest:
@@ -519,6 +535,22 @@ def check_snapshot(snap: Snapshot, recorded: Mapping[str, str] | None = None,
                                     f"published in log entry {e.seq} "
                                     f"({str(e.digests.get('snapshot'))[:16]}…)"))
     return findings
+
+
+def check_watch_list(snap: Snapshot, subject: str) -> list[Finding]:
+    """A frozen derived watch list must equal the rule applied to the other frozen files."""
+    if WATCH_FILE not in snap.files:
+        return []
+    try:
+        fresh = recompute_watch_list(snap.files, snap.period, snap.rules)
+    except Exception as exc:  # noqa: BLE001 - a failed recomputation is a finding
+        return [Finding("snapshot", subject, f"{WATCH_FILE} cannot be recomputed: "
+                                             f"{type(exc).__name__}: {exc}")]
+    if fresh != snap.files[WATCH_FILE]:
+        return [Finding("snapshot", subject, f"{WATCH_FILE} is not what the watch-list rule "
+                                             f"gives from the frozen findings, projects, "
+                                             f"agencies and rules")]
+    return []
 
 
 def check_events(d: DrawRecord, events: Sequence[Mapping[str, Any]], snap: Snapshot | None,
@@ -614,7 +646,7 @@ def _check_import_entry(subject: str, row: Mapping[str, Any], e: LogEntry) -> li
 RECORD_TABLES = {
     # table: (log selector, key columns, value columns)
     "results": (("period", "uscc"), ("date", "outcome", "carried_out", "note")),
-    "scores": (("expert_id", "project_id", "meeting"), ("score", "deduction", "note")),
+    "scores": (("expert_id", "project_id", "meeting", "party"), ("score", "deduction", "note")),
 }
 
 
@@ -644,8 +676,10 @@ def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
             continue
         for row in rows:
             row = list(row)
-            key = (e.period, *row[:1]) if table == "results" else tuple(row[:3])
-            vals = tuple(row[1:]) if table == "results" else tuple(row[3:])
+            if table == "scores" and len(row) == 6:  # written before scores had a party
+                row = [*row[:3], "", *row[3:]]
+            key = (e.period, *row[:1]) if table == "results" else tuple(row[:4])
+            vals = tuple(row[1:]) if table == "results" else tuple(row[4:])
             expected[key] = (vals, int(e.details.get("import_id", 0) or 0),
                              str(e.details.get("recorded_at", "")), e.seq)
     cols = ", ".join((*keys, *values, "import_id", "recorded_at"))
@@ -661,7 +695,8 @@ def check_recorded_rows(store: Store, entries: Sequence[LogEntry], table: str
     def label(key: tuple[Any, ...]) -> str:
         if table == "results":
             return f"result of {key[1]} in {key[0]}"
-        return f"score of expert {key[0]} for {key[1]} at the meeting of {key[2]}"
+        party = f" ({key[3]})" if key[3] else ""
+        return f"score of expert {key[0]}{party} for {key[1]} at the meeting of {key[2]}"
 
     for key in sorted(set(actual) | set(expected), key=lambda k: tuple(map(str, k))):
         if not checkable(key):
@@ -860,14 +895,25 @@ def check_directory_rows(store: Store) -> list[Finding]:
 
         frame = pd.DataFrame([r[:len(cols)] for r in rows], columns=cols, dtype=object)
         frame = frame.fillna("").astype(str)
-        keys, hashes = row_keys(kind, frame), row_hashes(frame)
+        keys = row_keys(kind, frame)
+        # A late column empty in every row of an import was left out of its row hashes
+        # (suiji.data.canonical.sort_canonical): a row whose late columns are empty may
+        # have been hashed without them.
+        late = [c.name for c in kind.columns if c.late]
+        subsets = [tuple(c for i, c in enumerate(late) if mask >> i & 1)
+                   for mask in range(2 ** len(late))]
+        hashes = {left_out: row_hashes(frame[[c for c in cols if c not in left_out]])
+                  for left_out in subsets}
+        empty = {c: frame[c].eq("").tolist() for c in late}
         bad = 0
-        for r, key, h in zip(rows, keys, hashes, strict=True):
+        for i, (r, key) in enumerate(zip(rows, keys, strict=True)):
             stored_key, stored_hash, start, end = r[len(cols):len(cols) + 4]
+            candidates = {hashes[left_out][i] for left_out in subsets
+                          if all(empty[c][i] for c in left_out)}
             problem = ""
             if stored_key != key:
                 problem = f"its key is {_short(stored_key)}, its columns make {_short(key)}"
-            elif stored_hash != h:
+            elif stored_hash not in candidates:
                 problem = "its change hash no longer matches its columns"
             elif not isinstance(start, int) or not 1 <= start <= max(current, 1):
                 problem = f"it is valid from version {_short(start)}, not an imported version"

@@ -80,7 +80,7 @@ OUTCOME_LABEL = {
            "ordered_to_correct": "ordered to correct", "case_opened": "case opened",
            "not_carried_out": "not carried out"},
 }
-PENDING = {"zh": "待录入", "en": "pending"}
+PENDING = {"zh": "待录入结果", "en": "result pending"}
 QUARTER_ZH = {"1": "一", "2": "二", "3": "三", "4": "四"}
 
 
@@ -320,7 +320,10 @@ def render_notice(view: PlanView, as_of: date, lang: str = "zh", authority: str 
              else f"{authority + ': ' if authority else ''}Double-random inspections "
                   f"{view.period}: plan and results")
     total = len(view.items)
-    done = sum(1 for r in rows if r["outcome"])
+    # "已实施" only with a recorded result saying so; a date that has passed is not proof.
+    done = sum(1 for r in rows if r["outcome"] and r["carried_out"] != "no")
+    not_done = sum(1 for r in rows if r["outcome"] and r["carried_out"] == "no")
+    pending = sum(1 for r in rows if not r["outcome"])
     by_cat: dict[str, list[int]] = {}
     for item in view.items:
         c = by_cat.setdefault(str(item.get("category", "")), [0, 0])
@@ -337,14 +340,19 @@ def render_notice(view: PlanView, as_of: date, lang: str = "zh", authority: str 
         lang,
         f"按照“双随机、一公开”监管要求，现将{year}年第{quarter}季度随机抽查计划及检查结果予以公示。"
         f"本季度共随机抽取检查对象 {total} 家，随机选派执法人员实施检查。截至 {as_of.isoformat()}，"
-        f"已实施检查 {len(rows)} 家，列于下表（其中已录入检查结果 {done} 家）"
+        f"检查日期已到的 {len(rows)} 家列于下表，其中已实施检查 {done} 家（已录入检查结果）"
+        + (f"，未实施 {not_done} 家" if not_done else "")
+        + (f"，待录入结果 {pending} 家" if pending else "")
         + (f"；其余 {sealed} 家检查尚未实施，依规定在检查实施前不予公开，实施后再行公示。"
            if sealed else "。"),
         f"Under the double-random, one-public rules, this notice publishes the random "
         f"inspection plan of {view.period} and its results. {total} firms were drawn at random "
-        f"and inspectors assigned at random. As of {as_of.isoformat()}, {len(rows)} inspections "
-        f"have taken place and are listed below ({done} with a recorded result)"
-        + (f"; the other {sealed} stay sealed until they take place and will be published then."
+        f"and inspectors assigned at random. As of {as_of.isoformat()}, the {len(rows)} "
+        f"inspections whose date has passed are listed below: {done} carried out (result "
+        f"recorded)"
+        + (f", {not_done} not carried out" if not_done else "")
+        + (f", {pending} with the result still to be entered" if pending else "")
+        + (f"; the other {sealed} stay sealed until their date and will be published then."
            if sealed else "."))
     facts = [
         (_t(lang, "抽取时间", "Drawn at"), view.draw.created_at[:10], False),
@@ -539,8 +547,14 @@ def render_reviews(store: Store, period: Period | str, fmt: str, *, public: bool
     else:
         title_zh = f"{year}年第{quarter}季度环评文件技术复核抽查（内部）"
         title_en = f"EIA technical review sample {period} (internal)"
+    draw = current_sample(store, period)
     note_zh = "评审专家名单在评审会后公开。" if public else ""
     note_en = "Expert panels are published after each meeting." if public else ""
+    if draw.params.get("before_close"):
+        drawn_on = draw.params.get("drawn_on", "")
+        note_zh = (f"本抽查于季度结束前（{drawn_on}）抽取，仅含当日前已审批的文件。" + note_zh)
+        note_en = (f"Drawn before the quarter closed ({drawn_on}): only documents approved by "
+                   f"then. " + note_en).strip()
     if public:
         extra_zh, extra_en = review_trail_notes(store, str(period), as_of)
         note_zh = " ".join([note_zh, *extra_zh])
@@ -549,7 +563,6 @@ def render_reviews(store: Store, period: Period | str, fmt: str, *, public: bool
     if public:
         table = scrub_table(table)
     rendered = render_table(table, fmt, lang, json_rows=rows)
-    draw = current_sample(store, period)
     details = {"draw": draw.id, "rows": len(rows),
                "sealed": sum(1 for r in rows if r.get("sealed")), "as_of": as_of.isoformat(),
                "lang": lang, "format": fmt, "public": public}

@@ -7,8 +7,10 @@
 * **Personal identifiers.** :func:`scrub_personal` masks PRC resident ID numbers
   (18 characters with a valid check digit and a plausible birth date, and
   15-digit old numbers with a plausible birth date), mobile numbers (``1[3-9]``
-  and 9 digits, optionally ``+86`` and separators) and landlines with an area
-  code (``0571-87654321``, ``(010)62345678``). Public outputs pass every text
+  and 9 digits, optionally ``+86``) and landlines with an area code
+  (``0571-87654321``, ``(010)62345678``), also when letters touch them
+  (``ID3201…``, ``Tel138…``) or single spaces, dashes or dots split them
+  (``320102 19900101 1232``, ``138.1234.5678``). Public outputs pass every text
   cell through it, so no such number is ever published even when an input file
   carried one in a name or a note.
 
@@ -83,12 +85,19 @@ def check_lang(lang: str) -> str:
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－（）＋Ｘｘ", "0123456789-()+Xx")
-_B = r"(?<![0-9A-Za-z])"  # not glued to a longer code on the left
-_E = r"(?![0-9A-Za-z])"  # ... nor on the right
-_ID18 = re.compile(_B + r"\d{17}[0-9Xx]" + _E)
-_ID15 = re.compile(_B + r"\d{15}" + _E)
-_MOBILE = re.compile(_B + r"(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}" + _E)
+# Not inside a longer number (letters may touch: "ID3201…", "Tel138…" are still numbers).
+_B = r"(?<![0-9])"
+_E = r"(?![0-9])"
+_E18 = r"(?![0-9Xx])"
+_SEP = r"[-\s.]?"  # one optional separator: "320102 19900101 1232", "138.1234.5678"
+_ID18 = re.compile(_B + rf"\d{{6}}{_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{3}}[0-9Xx]" + _E18)
+_ID15 = re.compile(_B + rf"\d{{6}}{_SEP}\d{{6}}{_SEP}\d{{3}}" + _E)
+_MOBILE = re.compile(_B + rf"(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d{{4}}){{2}}" + _E)
 _LANDLINE = re.compile(_B + r"(?:\(0\d{2,3}\)|0\d{2,3})[-\s]?[2-9]\d{6,7}" + _E)
+_SEPARATORS = re.compile(r"[-\s.]")
+# A digest (a SHA-256 in hex, a log head's hash) is published whole: digits inside it are
+# not a number, whatever they look like.
+_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 
 
 def id_check_char(first17: str) -> str:
@@ -107,12 +116,17 @@ def _plausible_date(digits: str) -> bool:
 
 def _personal_spans(text: str) -> list[tuple[int, int]]:
     norm = text.translate(_FULLWIDTH)  # same length: spans map back one to one
-    spans = [m.span() for m in _ID18.finditer(norm)
-             if id_check_char(m.group()[:17]) == m.group()[17].upper()
-             and _plausible_date(m.group()[6:14])]
-    spans += [m.span() for m in _ID15.finditer(norm) if _plausible_date(m.group()[6:12])]
+    spans = []
+    for m in _ID18.finditer(norm):
+        digits = _SEPARATORS.sub("", m.group())
+        if id_check_char(digits[:17]) == digits[17].upper() and _plausible_date(digits[6:14]):
+            spans.append(m.span())
+    spans += [m.span() for m in _ID15.finditer(norm)
+              if _plausible_date(_SEPARATORS.sub("", m.group())[6:12])]
     spans += [m.span() for m in _MOBILE.finditer(norm)]
     spans += [m.span() for m in _LANDLINE.finditer(norm)]
+    digests = [m.span() for m in _DIGEST.finditer(norm)]
+    spans = [(a, b) for a, b in spans if not any(x <= a and b <= y for x, y in digests)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

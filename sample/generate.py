@@ -755,7 +755,8 @@ _ENCODINGS = {"companies": "gb18030"}  # as Excel exports on Chinese Windows
 
 
 def _rows(kind: str, records: Iterable[Record]) -> tuple[list[str], list[list[Cell]]]:
-    columns = KINDS[kind].columns
+    # late columns (lead authors, phones) only in the review loop's own files
+    columns = [c for c in KINDS[kind].columns if not c.late]
     return ([c.zh for c in columns],
             [[record.get(c.name) for c in columns] for record in records])
 

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from suiji.data.credit import WATCH_FILE
 from suiji.data.draws import DrawRecord, all_draws, current_draw, latest_output, run_draw
 from suiji.data.errors import SuijiError
 from suiji.data.period import Period
@@ -107,7 +108,19 @@ def population(snapshot: Snapshot, period: Period | None = None) -> pd.DataFrame
     docs["agency_name"] = docs["agency_name"].fillna("")
     docs["known_agency"] = docs["watch"].notna()
     docs["watch"] = docs["watch"].fillna("no") == "yes"
+    if WATCH_FILE in snapshot.files:  # the derived watch list replaces the hand-set flag
+        watched = set(snapshot.frame(WATCH_FILE)["agency_uscc"])
+        docs["watch"] = docs["agency_uscc"].isin(watched)
     return docs.sort_values("project_id", kind="mergesort").reset_index(drop=True)
+
+
+def watch_list(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The derived watch list of a snapshot with its reasons ([] when it has none)."""
+    if WATCH_FILE not in snapshot.files:
+        return []
+    return [{"agency_uscc": r.agency_uscc, "reasons": str(r.reasons).split(";"),
+             "state": r.state, "points": r.points}
+            for r in snapshot.frame(WATCH_FILE).itertuples(index=False)]
 
 
 def build_strata(docs: pd.DataFrame, rules: ReviewRules) -> list[Stratum]:
@@ -158,7 +171,9 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                    progress: Progress | None = None) -> dict[str, Any]:
     """The review sample of a frozen period: a pure function of (snapshot, seed).
 
-    ``params`` is recorded with the draw; the sample takes none (pass ``{}``).
+    ``params`` is recorded with the draw: ``{}``, or the date of the draw and
+    whether it was before the quarter's close (``drawn_on``, ``before_close``);
+    the sample does not depend on them.
     """
     if progress is not None:
         progress.step("抽取评估文件 review sample")
@@ -225,7 +240,7 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     unknown = sorted(set(docs.loc[~docs["known_agency"], "agency_uscc"]))
     notes = [f"agency {u} is not in agencies.csv: treated as not on the watch list"
              for u in unknown]
-    return {
+    out = {
         "algorithm": ALGORITHM, "period": str(period), "seed": seed,
         "snapshot": snapshot.digest,
         "summary": {"approved": len(docs), "ratio": repr(float(rules.ratio)),
@@ -236,6 +251,9 @@ def compute_sample(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                     "expected": _round(float(np.sum(list(probability.values()))))},
         "strata": stratum_rows, "documents": documents, "items": items, "notes": notes,
     }
+    if WATCH_FILE in snapshot.files:  # only then: older snapshots give the same bytes
+        out["watch_list"] = watch_list(snapshot)
+    return out
 
 
 def _number(value: Fraction) -> int | float:
@@ -252,17 +270,32 @@ def _round(value: float) -> float:
 def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = None, *,
                  redraw: bool = False, reason: str = "",
                  progress: Progress | None = None, commitment: str | None = None,
-                 weak_seed: bool = False) -> DrawRecord:
+                 weak_seed: bool = False, today: date | None = None,
+                 before_close: bool = False) -> DrawRecord:
     """Draw the period's review sample from its latest reviews freeze and record it.
 
     All or nothing, through :func:`suiji.data.draws.run_draw`: the freeze
     check, the computation and the record happen in one transaction. One
     current sample per period; a second needs ``redraw`` with a ``reason``.
     ``commitment`` and ``weak_seed`` as in :func:`~suiji.data.draws.run_draw`.
+    With ``today`` (the caller's date; the command line always gives it), a
+    sample drawn before the quarter's last day is refused unless
+    ``before_close``, and the draw's params record ``drawn_on`` and
+    ``before_close`` (the sample itself does not depend on them).
     """
+    params: dict[str, Any] = {}
+    if today is not None:
+        early = today <= period.last_day
+        if early and not before_close:
+            raise SuijiError(
+                f"{period} ends on {period.last_day.isoformat()}: a sample drawn today "
+                f"({today.isoformat()}) would leave out the documents approved until then. "
+                f"Draw it after the quarter, or pass --before-close to draw it now (it is "
+                f"recorded and shown as drawn before the close).")
+        params = {"drawn_on": today.isoformat(), "before_close": early}
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
-                    compute=compute_sample, params={}, seed=seed, redraw=redraw, reason=reason,
-                    what=f"The review sample of {period}", progress=progress,
+                    compute=compute_sample, params=params, seed=seed, redraw=redraw,
+                    reason=reason, what=f"The review sample of {period}", progress=progress,
                     commitment=commitment, weak_seed=weak_seed)
 
 

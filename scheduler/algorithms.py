@@ -19,6 +19,11 @@ REGISTRY = Registry((
     Algorithm(plan.ALGORITHM, plan.compute_plan,
               {"substitution": plan.compute_substitution,  # suiji-substitution/1 (legacy)
                plan.SUBSTITUTION_ALGORITHM: plan.compute_substitution_v2}),
+    Algorithm(plan.ALGORITHM_V2, plan.compute_plan_v2,
+              {"substitution": plan.compute_substitution,
+               plan.SUBSTITUTION_ALGORITHM: plan.compute_substitution_v2}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
+    Algorithm(panels.ALGORITHM_V2, panels.compute_panels_v2,
+              {"decline": panels.compute_decline}),
 ))

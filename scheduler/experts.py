@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -77,6 +78,16 @@ def expert_frame(snapshot: Snapshot, meeting: date, declined: Collection[str],
     meeting_left = rules.meeting_load_cap - experts["meeting_load"]
     experts["capacity"] = np.clip(np.minimum(meeting_left, left), 0, None)
     return experts
+
+
+def document_specialties(industry: str, rules: ReviewRules, industry_names: bool) -> list[str]:
+    """The specialties that qualify an expert for a document of ``industry``: the rules'
+    table (``review.specialties``), and, from ``suiji-panels/2`` on (``industry_names``),
+    the industry's own name (an expert of 食品 reviews a 食品 document)."""
+    names = list(rules.specialties_for(industry))
+    if industry_names and industry and industry not in names:
+        names.append(industry)
+    return names
 
 
 def specialty_match(docs: pd.DataFrame, experts: pd.DataFrame) -> npt.NDArray[np.bool_]:
@@ -155,4 +166,36 @@ def recusals(snapshot: Snapshot, docs: pd.DataFrame, experts: pd.DataFrame, meet
     }
     if not reviewed.empty:
         out["reviewed"][reviewed["d"].to_numpy(), reviewed["e"].to_numpy()] = True
+    return out
+
+
+@dataclass(frozen=True)
+class IndustryCover:
+    """How many eligible experts (before recusal) hold a specialty an industry needs."""
+
+    industry: str
+    documents: int
+    needed: int  # the largest panel of its documents plus review.alternates
+    eligible: int
+    specialties: tuple[str, ...]
+
+    @property
+    def short(self) -> bool:
+        return self.eligible < self.needed
+
+
+def industry_cover(snapshot: Snapshot, documents: pd.DataFrame, rules: ReviewRules,
+                   on: date) -> list[IndustryCover]:
+    """Per industry of ``documents`` (project rows with industry and doc_type), the experts
+    of the frozen library eligible on ``on`` (active, age, not suspended) who hold one of
+    its specialties under ``suiji-panels/2``, against a panel with its alternates."""
+    experts = expert_frame(snapshot, on, (), {}, {}, rules)
+    ok = experts[experts["status"] == "ok"]
+    held = [set(split_specialties(s)) for s in ok["specialties"]]
+    out = []
+    for industry, group in documents.groupby("industry", sort=True):
+        names = tuple(document_specialties(str(industry), rules, True))
+        eligible = sum(1 for h in held if h & set(names))
+        needed = max(rules.panel_size[t] for t in group["doc_type"]) + rules.alternates
+        out.append(IndustryCover(str(industry), len(group), needed, eligible, names))
     return out

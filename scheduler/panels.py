@@ -46,13 +46,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from suiji.data.calendar import is_working_day
 from suiji.data.draws import (
     DrawRecord,
     all_draws,
@@ -63,7 +64,14 @@ from suiji.data.draws import (
     run_draw,
     run_event,
 )
-from suiji.data.errors import BugError, InfeasibleError, LeadTimeError, SuijiError
+from suiji.data.errors import (
+    AlreadyDrawnError,
+    BugError,
+    InfeasibleError,
+    LeadTimeError,
+    SuijiError,
+)
+from suiji.data.holidays import holiday_name
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import ReviewRules, Rules
@@ -71,10 +79,16 @@ from suiji.data.scores import panel_members
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.sampler.tickets import derived_seed, ticket_keys
-from suiji.scheduler.experts import expert_frame, recusals, specialty_match
+from suiji.scheduler.experts import (
+    document_specialties,
+    expert_frame,
+    recusals,
+    specialty_match,
+)
 from suiji.scheduler.flow import AssignResult, FlowStatus, assign, pair_costs
 
 ALGORITHM = "suiji-panels/1"
+ALGORITHM_V2 = "suiji-panels/2"  # alternates capped per meeting; specialty names the industry
 SCOPE = "panels"
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
 # --- parameters ----------------------------------------------------------------------------
@@ -198,7 +212,8 @@ class Model:
         return cand[np.lexsort((cand, self.cost[d, cand]))]
 
 
-def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules) -> pd.DataFrame:
+def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules,
+               industry_names: bool = False) -> pd.DataFrame:
     projects = snapshot.frame("projects.csv")
     agencies = snapshot.frame("agencies.csv").rename(
         columns={"uscc": "agency_uscc", "name": "agency_name"})[["agency_uscc", "agency_name"]]
@@ -210,14 +225,16 @@ def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules) -> pd
                          f"the ids, or import the projects and freeze again.")
     docs = docs.merge(agencies, on="agency_uscc", how="left").fillna({"agency_name": ""})
     docs = docs.sort_values("project_id", kind="mergesort").reset_index(drop=True)
-    docs["specialties"] = [list(rules.specialties_for(i)) for i in docs["industry"]]
+    docs["specialties"] = [document_specialties(i, rules, industry_names)
+                           for i in docs["industry"]]
     docs["size"] = [rules.panel_size[t] for t in docs["doc_type"]]
     return docs
 
 
-def build_model(snapshot: Snapshot, seed: str, basis: Basis) -> Model:
+def build_model(snapshot: Snapshot, seed: str, basis: Basis,
+                industry_names: bool = False) -> Model:
     rules = snapshot.rules.review
-    docs = _documents(snapshot, basis.documents, rules)
+    docs = _documents(snapshot, basis.documents, rules, industry_names)
     experts = expert_frame(snapshot, basis.meeting, basis.declined, basis.prior_load,
                            basis.meeting_load, rules)
     n_d, n_e = len(docs), len(experts)
@@ -329,18 +346,26 @@ def _infeasible(model: Model, rules: ReviewRules, result: AssignResult | None) -
 
 
 def _alternates(model: Model, d: int, members: set[int], load: npt.NDArray[np.int64],
-                k: int, rules: ReviewRules, exclude: Collection[int] = ()) -> list[int]:
+                k: int, rules: ReviewRules, exclude: Collection[int] = (),
+                alt_load: npt.NDArray[np.int64] | None = None) -> list[int]:
+    """The first ``k`` alternates of document ``d`` in pair-cost order. With ``alt_load``
+    (``suiji-panels/2``), an expert already the alternate of ``review.alternate_cap``
+    documents of the meeting is passed over, and the chosen ones are counted in it."""
     out: list[int] = []
     if k <= 0:
         return out
     for e in model.ranking(d).tolist():
         if e in members or e in exclude:
             continue
+        if alt_load is not None and alt_load[e] >= rules.alternate_cap:
+            continue
         if model.meeting_load[e] + load[e] + 1 > rules.meeting_load_cap:
             continue
         if model.prior_load[e] + load[e] + 1 > rules.period_load_cap:
             continue
         out.append(e)
+        if alt_load is not None:
+            alt_load[e] += 1
         if len(out) == k:
             break
     return out
@@ -348,13 +373,29 @@ def _alternates(model: Model, d: int, members: set[int], load: npt.NDArray[np.in
 
 def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                    progress: Progress | None = None) -> dict[str, Any]:
-    """The panels of one meeting: a pure function of (snapshot, seed, params)."""
+    """The panels of one meeting (``suiji-panels/1``): a pure function of (snapshot, seed,
+    params)."""
+    return _compute_panels(snapshot, seed, params, progress, ALGORITHM)
+
+
+def compute_panels_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                      progress: Progress | None = None) -> dict[str, Any]:
+    """``suiji-panels/2``: as ``/1``, but an expert is an alternate for at most
+    ``review.alternate_cap`` documents of the meeting (in document order, each
+    document's alternates in pair-cost order), and an expert whose specialty names the
+    document's industry is eligible for it."""
+    return _compute_panels(snapshot, seed, params, progress, ALGORITHM_V2)
+
+
+def _compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any],
+                    progress: Progress | None, algorithm: str) -> dict[str, Any]:
+    capped = algorithm != ALGORITHM
     if progress is not None:
         progress.step("抽取专家 expert panels")
     p = PanelParams.from_dict(params)
     rules = snapshot.rules.review
     basis = p.basis()
-    model = build_model(snapshot, seed, basis)
+    model = build_model(snapshot, seed, basis, industry_names=capped)
     check_lead_time(model.docs, p.meeting, p.drawn_on, rules)
     if any(int((model.eligible[d] & (model.capacity > 0)).sum()) < model.docs["size"].iloc[d]
            for d in range(len(model.docs))):
@@ -379,8 +420,10 @@ def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
             load[e] += 1
     ids = model.expert_ids
     items = []
+    alt_load = np.zeros(len(model.experts), dtype=np.int64) if capped else None
     for d, doc in enumerate(model.docs.itertuples(index=False)):
-        alts = _alternates(model, d, members[d], load, rules.alternates, rules)
+        alts = _alternates(model, d, members[d], load, rules.alternates, rules,
+                           alt_load=alt_load)
         okm = model.match[d] & (model.experts["status"] == "ok").to_numpy()
         items.append({
             "project_id": doc.project_id, "name": doc.name, "doc_type": doc.doc_type,
@@ -394,7 +437,7 @@ def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
             "recusals": {k: int((okm & v[d]).sum()) for k, v in model.recusal.items()},
             "declined": []})
     return {
-        "algorithm": ALGORITHM, "period": snapshot.period, "meeting": p.meeting.isoformat(),
+        "algorithm": algorithm, "period": snapshot.period, "meeting": p.meeting.isoformat(),
         "seed": seed, "snapshot": snapshot.digest, "drawn_on": p.drawn_on.isoformat(),
         "items": items,
         "basis": basis.as_dict(),
@@ -405,7 +448,8 @@ def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
 
 def compute_decline(snapshot: Snapshot, seed: str, previous_output: dict[str, Any],
                     params: dict[str, Any]) -> dict[str, Any]:
-    """The meeting's panels after ``params["expert_id"]`` declined (a pure function)."""
+    """The meeting's panels after ``params["expert_id"]`` declined (a pure function);
+    under ``suiji-panels/2`` the topped-up alternates keep ``review.alternate_cap``."""
     expert = str(params.get("expert_id", "")).strip()
     reason = str(params.get("reason", "")).strip()
     out = _copy(previous_output)
@@ -421,7 +465,8 @@ def compute_decline(snapshot: Snapshot, seed: str, previous_output: dict[str, An
     basis = Basis.from_output(out)
     basis = Basis(basis.meeting, basis.documents, basis.declined | {expert}, basis.prior_load,
                   basis.prior_reviews, basis.meeting_load)
-    model = build_model(snapshot, seed, basis)
+    model = build_model(snapshot, seed, basis,
+                        industry_names=out.get("algorithm") == ALGORITHM_V2)
     index = {e: i for i, e in enumerate(model.expert_ids)}
     ids = model.expert_ids
     d_index = {pid: i for i, pid in enumerate(model.doc_ids)}
@@ -467,6 +512,12 @@ def compute_decline(snapshot: Snapshot, seed: str, previous_output: dict[str, An
             replacements.append({"project_id": item["project_id"], "replaced_by": ids[chosen],
                                  "source": source})
     # top up the alternate lists that lost someone, in pair-cost order
+    alt_load = None
+    if out.get("algorithm") == ALGORITHM_V2:
+        alt_load = np.zeros(len(ids), dtype=np.int64)
+        for item in out["items"]:
+            for e in item["alternates"]:
+                alt_load[index[e]] += 1
     for item in out["items"]:
         want = rules.alternates - len(item["alternates"])
         if want <= 0 or expert not in item.get("declined", []):
@@ -474,7 +525,8 @@ def compute_decline(snapshot: Snapshot, seed: str, previous_output: dict[str, An
         d = d_index[item["project_id"]]
         members = {index[e] for e in item["experts"]}
         keep = {index[e] for e in item["alternates"]}
-        extra = _alternates(model, d, members, load, want, rules, exclude=keep)
+        extra = _alternates(model, d, members, load, want, rules, exclude=keep,
+                            alt_load=alt_load)
         item["alternates"] = item["alternates"] + [ids[e] for e in extra]
     out["declines"].append({"expert_id": expert, "reason": reason,
                             "replacements": replacements})
@@ -490,29 +542,58 @@ def _copy(value: Any) -> Any:
 # --- orchestration ---------------------------------------------------------------------------
 
 
+def check_meeting(meeting: date, today: date, rules: Rules,
+                  non_working_day: bool = False) -> None:
+    """Refuse a meeting on a day off (unless ``non_working_day``) and a draw more than
+    ``review.max_lead_days`` before the meeting (the panel stays secret for less time)."""
+    if not non_working_day and not is_working_day(meeting, rules):
+        what = "a Saturday or Sunday" if meeting.weekday() >= 5 else "a public holiday"
+        name = holiday_name(meeting)
+        raise SuijiError(
+            f"The meeting of {meeting.isoformat()} falls on {what}"
+            + (f" ({name})" if name else "") + ": experts are not drawn for a day off. Move "
+            "the meeting to a working day, or pass --non-working-day if it really is held "
+            "then.")
+    days = (meeting - today).days
+    if days > rules.review.max_lead_days:
+        raise LeadTimeError(
+            f"Too early to draw the panels of the meeting of {meeting.isoformat()}: today "
+            f"({today.isoformat()}) is {days} days before it, more than the "
+            f"{rules.review.max_lead_days} days of rule review.max_lead_days (the longer a "
+            f"drawn panel is known, the longer it can be approached). Draw on or after "
+            f"{(meeting - timedelta(days=rules.review.max_lead_days)).isoformat()}.")
+
+
 def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today: date,
                 documents: Iterable[str] | None = None, seed: str | None = None, *,
                 redraw: bool = False, reason: str = "",
                 progress: Progress | None = None, commitment: str | None = None,
-                weak_seed: bool = False) -> DrawRecord:
-    """Draw and record the panels of a meeting from the period's latest reviews freeze.
+                weak_seed: bool = False, non_working_day: bool = False) -> DrawRecord:
+    """Draw and record the panels of a meeting (``suiji-panels/2``) from the period's latest
+    reviews freeze.
 
     ``today`` is the date of the draw (the caller's wall clock); it is recorded
-    in the params and checked against the lead-time rule. The documents default
-    to every sampled document of the period without a panel at another meeting;
-    naming a document that already has a panel needs ``redraw`` with a
-    ``reason`` (recorded and published). ``commitment`` and ``weak_seed`` as in
+    in the params and checked against the lead-time rules (at least
+    ``review.lead_days``, at most ``review.max_lead_days`` before the meeting). A
+    meeting on a day off is refused unless ``non_working_day``. The documents default
+    to every sampled document of the period without a panel at another meeting; a
+    document named that already has one needs ``redraw`` with a ``reason`` (recorded
+    and published). ``commitment`` and ``weak_seed`` as in
     :func:`~suiji.data.draws.run_draw` (the commitment of the reviews freeze).
     All or nothing, in one transaction (:func:`suiji.data.draws.run_draw`).
     ``suiji verify`` checks the recorded ``drawn_on`` against the log's time.
     """
     subject = meeting.isoformat()
+    check_meeting(meeting, today, rules, non_working_day)
 
     def params(store: Store, _snapshot: Snapshot) -> dict[str, Any]:
-        return panel_params(store, period, meeting, today, documents, redraw=redraw)
+        values = panel_params(store, period, meeting, today, documents, redraw=redraw)
+        if non_working_day:  # on record: the meeting is on a day off, and that was accepted
+            values["non_working_day"] = True
+        return values
 
-    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
-                    compute=compute_panels, params=params, subject=subject,
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM_V2,
+                    compute=compute_panels_v2, params=params, subject=subject,
                     snapshot_scope="reviews", seed=seed, redraw=redraw, reason=reason,
                     what=f"The panels of the meeting of {subject} ({period})",
                     hint="To replace one expert use `suiji decline`.", progress=progress,
@@ -533,6 +614,7 @@ def panel_params(store: Store, period: Period, meeting: date, today: date,
     prior: list[tuple[str, str, str]] = []
     same_meeting: list[tuple[str, str, str]] = []
     paneled: set[str] = set()
+    paneled_at: dict[str, str] = {}
     declined: set[str] = set()
     for d in all_draws(store):
         if d.scope != SCOPE or (d.period != str(period) and d.subject != subject):
@@ -547,6 +629,7 @@ def panel_params(store: Store, period: Period, meeting: date, today: date,
         if d.status != "current":
             continue
         paneled |= {i["project_id"] for i in output["items"]}
+        paneled_at.update({i["project_id"]: d.subject for i in output["items"]})
         prior.extend((e, pid, d.subject) for e, pid in panel_members(output))
     if documents is None:
         chosen = sorted(set(sampled) - paneled)
@@ -561,13 +644,14 @@ def panel_params(store: Store, period: Period, meeting: date, today: date,
                              f"Panels are drawn for sampled documents only.")
         if not chosen:
             raise SuijiError("--documents names no document.")
-        again = sorted(set(chosen) & paneled)
+        again = [d for d in chosen if d in paneled]
         if again and not redraw:
-            raise SuijiError(
-                f"{', '.join(again)} already {'has a panel' if len(again) == 1 else 'have panels'}"
-                f" drawn for another meeting of {period}. A new panel for a document needs "
-                f"--redraw --reason \"...\" (recorded and published); the earlier panel stays "
-                f"on record.")
+            raise AlreadyDrawnError(
+                "Already paneled: " + ", ".join(f"{d} (meeting of {paneled_at[d]})"
+                                                 for d in again[:10])
+                + f"{' ...' if len(again) > 10 else ''}. A second panel for a document needs "
+                f"--redraw --reason \"...\" (recorded and published); to replace one expert "
+                f"use `suiji decline`.")
     return PanelParams(meeting=meeting, drawn_on=today, documents=tuple(chosen),
                        prior=tuple(sorted(prior)), declined=tuple(sorted(declined)),
                        same_meeting=tuple(sorted(same_meeting))).as_dict()

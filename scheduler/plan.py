@@ -11,20 +11,22 @@ inspector in the pending inspections as a recorded event (through
 :func:`suiji.data.draws.run_event`).
 
 The output format is fixed (``suiji-inspections/1``, ALGORITHM.md): exports,
-reports and ``suiji verify`` read it.
+reports and ``suiji verify`` read it. New plans are ``suiji-inspections/2``
+(:func:`compute_plan_v2`): the same draw on the working days after the day of the
+draw, so no inspection is dated in the past; ``/1`` plans still verify.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from suiji.data.draws import DrawRecord, count_events, current_draw, run_draw, run_event
-from suiji.data.errors import SuijiError, UsageError
+from suiji.data.errors import InfeasibleError, SuijiError, UsageError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import Rules
@@ -33,7 +35,8 @@ from suiji.data.store import Store
 from suiji.sampler.firms import REASONS, FirmDraw, draw_firms
 from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
 
-ALGORITHM = "suiji-inspections/1"
+ALGORITHM = "suiji-inspections/1"  # dates anywhere in the period; still verifies
+ALGORITHM_V2 = "suiji-inspections/2"  # dates from the day after the draw (params start)
 # Substitutions recorded since the seed of the replacement no longer depends on the
 # free --from date; those recorded before (params without "algorithm") stay /1.
 SUBSTITUTION_ALGORITHM = "suiji-substitution/2"
@@ -69,6 +72,75 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     """
     if params:
         raise SuijiError(f"The inspection plan takes no parameters, got {sorted(params)}.")
+    period = Period.parse(snapshot.period)
+    return _plan(snapshot, seed, snapshot.working_days, period.first_day, ALGORITHM, progress)
+
+
+def compute_plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """``suiji-inspections/2``: the plan of ``compute_plan`` on the working days from
+    ``params["start"]`` on (the first day after the draw, or a later start), so no
+    inspection is dated on or before the day it was drawn. ``params["drawn_on"]`` is the
+    date of the draw. The output is the ``/1`` document with ``algorithm`` ``/2`` and
+    ``start`` and ``drawn_on`` added. A pure function."""
+    drawn_on, start = _window_params(params)
+    period = Period.parse(snapshot.period)
+    all_days = snapshot.working_days
+    days = [d for d in all_days if d >= start]
+    if not days:
+        raise InfeasibleError(
+            f"No working day of {period} is left on or after {start.isoformat()} (drawn on "
+            f"{drawn_on.isoformat()}; the period's last working day is "
+            f"{all_days[-1].isoformat() if all_days else 'none'}). An inspection plan is drawn "
+            f"before its dates: draw the next quarter's plan instead.")
+    try:
+        out = _plan(snapshot, seed, days, start, ALGORITHM_V2, progress)
+    except InfeasibleError as exc:
+        if len(days) == len(all_days):
+            raise
+        raise InfeasibleError(
+            f"{exc}\nOnly {len(days)} of the {len(all_days)} working days of {period} remain "
+            f"from {start.isoformat()} (drawn on {drawn_on.isoformat()}), and the inspections "
+            f"must fit into them. Draw the plan earlier in the quarter (or before it), raise "
+            f"the inspectors' capacities, or lower the quotas in the rules.") from exc
+    out["start"] = start.isoformat()
+    out["drawn_on"] = drawn_on.isoformat()
+    return out
+
+
+def _window_params(params: dict[str, Any]) -> tuple[date, date]:
+    if set(params) != {"drawn_on", "start"}:
+        raise SuijiError(f"{ALGORITHM_V2} takes the parameters drawn_on and start, got "
+                         f"{sorted(params)}.")
+    try:
+        drawn_on = date.fromisoformat(str(params["drawn_on"]))
+        start = date.fromisoformat(str(params["start"]))
+    except ValueError as exc:
+        raise SuijiError(f"{ALGORITHM_V2}: drawn_on and start must be dates, got "
+                         f"{params}.") from exc
+    if start <= drawn_on:
+        raise SuijiError(f"{ALGORITHM_V2}: start {start} must be after the draw on {drawn_on}.")
+    return drawn_on, start
+
+
+def plan_start(period: Period, today: date, start: date | None = None) -> date:
+    """The first day a plan drawn on ``today`` may date an inspection: the day after the
+    draw, the period's first day if later, or ``start`` if later still."""
+    first = max(today + timedelta(days=1), period.first_day)
+    if start is not None and start < first:
+        raise UsageError(f"--start {start.isoformat()} is before {first.isoformat()}, the first "
+                         f"day a plan drawn on {today.isoformat()} may use (inspections are "
+                         f"never dated on or before the day of the draw).")
+    chosen = max(first, start) if start is not None else first
+    if chosen > period.last_day:
+        raise InfeasibleError(f"{period} ends on {period.last_day.isoformat()}: a plan drawn on "
+                              f"{today.isoformat()} has no day of it left. Draw the next "
+                              f"quarter's plan instead.")
+    return chosen
+
+
+def _plan(snapshot: Snapshot, seed: str, working_days: list[date], period_start: date,
+          algorithm: str, progress: Progress | None) -> dict[str, Any]:
     rules = snapshot.rules
     period = Period.parse(snapshot.period)
     companies = snapshot.frame("companies.csv")
@@ -84,15 +156,16 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     previous = _frame(snapshot, "previous-teams.csv", ("uscc", "badge", "date", "period"))
     plan = schedule(drawn[["uscc", "name", "district", "city"]].reset_index(drop=True),
                     inspectors, snapshot.frame("inspector-leave.csv"),
-                    snapshot.frame("conflicts.csv"), history, snapshot.working_days,
+                    snapshot.frame("conflicts.csv"), history, working_days,
                     rules.inspection, seed, progress, previous_teams=previous,
-                    period_start=period.first_day)
-    return plan_output(snapshot, seed, firms, plan, info)
+                    period_start=period_start)
+    return plan_output(snapshot, seed, firms, plan, info, algorithm)
 
 
 def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
-                info: pd.DataFrame) -> dict[str, Any]:
-    """The ``suiji-inspections/1`` document (see ALGORITHM.md, "Output format")."""
+                info: pd.DataFrame, algorithm: str = "suiji-inspections/1") -> dict[str, Any]:
+    """The ``suiji-inspections/1`` document (see ALGORITHM.md, "Output format"); ``/2``
+    writes its own id."""
     min_strata = {s.category for s in firms.strata if s.min_per_district and s.method == "srs"}
     teams = {t.uscc: t for t in plan.items}
     # the columns of firms.firms (sorted by USCC), without building a DrawnFirm per firm
@@ -125,7 +198,7 @@ def plan_output(snapshot: Snapshot, seed: str, firms: FirmDraw, plan: Schedule,
         exclusions = []
     stats = plan.stats.as_dict()
     return {
-        "algorithm": ALGORITHM,
+        "algorithm": algorithm,
         "period": snapshot.period,
         "seed": seed,
         "snapshot": snapshot.digest,
@@ -161,19 +234,25 @@ def _columns(info: pd.DataFrame, usccs: list[str], columns: tuple[str, ...]
 def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = None,
               redraw: bool = False, reason: str = "",
               progress: Progress | None = None, commitment: str | None = None,
-              weak_seed: bool = False) -> DrawRecord:
-    """Draw and record the period's plan, all-or-nothing, from its latest freeze.
+              weak_seed: bool = False, *, today: date, start: date | None = None
+              ) -> DrawRecord:
+    """Draw and record the period's plan (``suiji-inspections/2``), all-or-nothing, from
+    its latest freeze.
 
-    Refuses when the inputs (or ``rules``) changed since the freeze, when the
-    period already has a plan (unless ``redraw`` with a ``reason``), and when
-    no plan satisfies the rules. Without ``seed`` one comes from the OS
+    ``today`` is the date of the draw (the caller's clock): inspections are dated from
+    the day after it (or the period's first day, or a later ``start``) to the period's
+    end. Refuses when the inputs (or ``rules``) changed since the freeze, when the
+    period already has a plan (unless ``redraw`` with a ``reason``), and when no plan
+    fits the working days left. Without ``seed`` one comes from the OS
     (``seed_source = "os"``). ``commitment`` and ``weak_seed`` as in
     :func:`~suiji.data.draws.run_draw`.
     """
-    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
-                    compute=compute_plan, params={}, seed=seed, redraw=redraw, reason=reason,
-                    what=f"{period} inspections", progress=progress, commitment=commitment,
-                    weak_seed=weak_seed)
+    first = plan_start(period, today, start)
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM_V2,
+                    compute=compute_plan_v2,
+                    params={"drawn_on": today.isoformat(), "start": first.isoformat()},
+                    seed=seed, redraw=redraw, reason=reason, what=f"{period} inspections",
+                    progress=progress, commitment=commitment, weak_seed=weak_seed)
 
 
 # --- substitution ---------------------------------------------------------------

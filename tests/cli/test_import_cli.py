@@ -137,7 +137,9 @@ def test_scores_go_to_their_recorder(tmp_path: Path, db: str) -> None:
     experts = "专家编号,姓名,专业,工作单位\nZJ1,张三,大气、水,江州市环科院\n"
     assert run(db, "experts", write(tmp_path / "e.csv", experts)).exit_code == 0
     scores = "专家编号,项目编号,会议日期,评分,扣分\nZJ1,P1,2026/11/3,88.0,2\n"
-    res = run(db, "scores", write(tmp_path / "s.csv", scores), "--json")
+    res = run(db, "scores", write(tmp_path / "s.csv", scores))
+    assert res.exit_code == 1 and "not on the final panel for P1" in res.output
+    res = run(db, "scores", write(tmp_path / "s.csv", scores), "--json", "--allow-off-panel")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert set(out) >= KEYS and out["kind"] == "scores" and out["rows"] == 1

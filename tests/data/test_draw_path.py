@@ -48,19 +48,26 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
             monkeypatch.setattr(module, "run_event", spy_event)
     build_real(store)  # plan, substitution, review sample, panels, decline
     assert calls == [
-        ("draw", "suiji-inspections/1", plan.compute_plan),
+        ("draw", "suiji-inspections/2", plan.compute_plan_v2),
         ("event", "substitution", plan.compute_substitution_v2),
         ("draw", "suiji-reviews/1", reviews.compute_sample),
-        ("draw", "suiji-panels/1", panels.compute_panels),
+        ("draw", "suiji-panels/2", panels.compute_panels_v2),
         ("event", "decline", panels.compute_decline),
     ]
     # what each draw ran is what verification recomputes it with
-    assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan
+    assert REGISTRY.draw("suiji-inspections/2") is plan.compute_plan_v2
+    assert REGISTRY.event("suiji-inspections/2", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
+    assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan  # old plans still verify
+    # substitutions recorded before event versions verify with /1, on either plan
     assert REGISTRY.event("suiji-inspections/1", "substitution") is plan.compute_substitution
+    assert REGISTRY.event("suiji-inspections/2", "substitution") is plan.compute_substitution
     assert REGISTRY.event("suiji-inspections/1", "suiji-substitution/2") \
         is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-reviews/1") is reviews.compute_sample
-    assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels
+    assert REGISTRY.draw("suiji-panels/2") is panels.compute_panels_v2
+    assert REGISTRY.event("suiji-panels/2", "decline") is panels.compute_decline
+    assert REGISTRY.draw("suiji-panels/1") is panels.compute_panels  # old panels still verify
     assert REGISTRY.event("suiji-panels/1", "decline") is panels.compute_decline
     assert verify_store(store, REGISTRY).ok
 
@@ -149,36 +156,36 @@ def test_a_tampered_algorithm_id_is_refused_by_name(world: World, tmp_path: Path
     assert res.exit_code == 1 and "suiji-reviews/9" in res.output
 
 
-def _plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+def _plan_v3(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
              progress: Progress | None = None) -> dict[str, Any]:
     """A stand-in for a future plan algorithm: a different output from the same inputs."""
     out = plan.compute_plan(snapshot, seed, params, progress=progress)
-    return {**out, "algorithm": "suiji-inspections/2", "items": out["items"][::-1]}
+    return {**out, "algorithm": "suiji-inspections/3", "items": out["items"][::-1]}
 
 
 def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
     future = Registry((*REGISTRY.algorithms,
-                       Algorithm("suiji-inspections/2", _plan_v2,
+                       Algorithm("suiji-inspections/3", _plan_v3,
                                  {"substitution": plan.compute_substitution})))
     build_real(store)
-    assert verify_store(store, future).ok  # the /1 plan recomputes with the /1 function
+    assert verify_store(store, future).ok  # the /2 plan recomputes with the /2 function
     draws.run_draw(store, period=P, scope="inspections", rules=RULES,
-                   algorithm="suiji-inspections/2", compute=_plan_v2, seed=SEED, redraw=True,
+                   algorithm="suiji-inspections/3", compute=_plan_v3, seed=SEED, redraw=True,
                    reason="新算法")
     report = verify_store(store, future)
     assert report.ok, report.findings
     assert report.checked["draws"] == 4  # both plans, each with its own algorithm
 
-    # a suiji that does not know /2 names it and still verifies the /1 plan
+    # a suiji that does not know /3 names it and still verifies the /2 plan
     old = list(verify_store(store, REGISTRY).findings)
-    assert len(old) == 1 and "'suiji-inspections/2' is not known" in old[0].problem
+    assert len(old) == 1 and "'suiji-inspections/3' is not known" in old[0].problem
 
-    # dispatching the /1 plan to the /2 function would be caught: the id decides
-    swapped = Registry(tuple(Algorithm("suiji-inspections/1", _plan_v2, a.events)
-                             if a.id == "suiji-inspections/1" else a for a in future.algorithms))
+    # dispatching the /2 plan to the /3 function would be caught: the id decides
+    swapped = Registry(tuple(Algorithm("suiji-inspections/2", _plan_v3, a.events)
+                             if a.id == "suiji-inspections/2" else a for a in future.algorithms))
     wrong = verify_store(store, swapped).findings
     assert any(f.check == "recompute" and "inspections, superseded" in f.subject
-               and "differs" in f.problem for f in wrong), wrong
+               and ("differs" in f.problem or "failed" in f.problem) for f in wrong), wrong
 
 
 def test_substitution_reads_no_clock(world: World) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from suiji.data import uscc
@@ -185,6 +185,7 @@ def test_whole_numbers() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False),
        st.sampled_from(["{!r}", "{:.6f}", "{:e}"]))
+@example(360287970190.21875, "{!r}")  # pandas < 3.1 parses it one unit in the last place off
 def test_numbers_parse_to_their_shortest_text(value: float, style: str) -> None:
     col = KINDS["companies"].column("risk")
     text = style.format(value)
@@ -293,8 +294,9 @@ def test_xlsx_formulas_use_the_cached_value(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as z:
         files = {n: z.read(n) for n in z.namelist()}
     sheet = files["xl/worksheets/sheet1.xml"].decode()
-    sheet, n = re.subn(r'<c r="B2"([^>]*)><f>(.*?)</f><v\s*/>', r'<c r="B2" t="str"><f>\2</f>'
-                       r'<v>甲公司</v>', sheet)
+    # an empty cached value is <v/>, or <v></v> when openpyxl writes with lxml
+    sheet, n = re.subn(r'<c r="B2"([^>]*)><f>(.*?)</f><v\s*(?:/>|></v>)',
+                       r'<c r="B2" t="str"><f>\2</f><v>甲公司</v>', sheet)
     assert n == 1
     files["xl/worksheets/sheet1.xml"] = sheet.encode()
     with zipfile.ZipFile(path, "w") as z:
@@ -322,7 +324,8 @@ def test_sheet_selection(tmp_path: Path) -> None:
 def test_reimport_replaces_and_keeps_earlier_versions(tmp_path: Path, store: Store) -> None:
     import_file(store, "companies", write_csv(tmp_path / "v1.csv", RAW))
     second = [COMPANY_HEADER, RAW[1], [C, "东湖涂装", "东湖区", "特殊", "关闭", "30"]]
-    result = import_file(store, "companies", write_csv(tmp_path / "v2.csv", second))
+    result = import_file(store, "companies", write_csv(tmp_path / "v2.csv", second),
+                         allow_removals=True)  # one of three removed: more than 20%
     assert (result["inserted"], result["updated"], result["removed"]) == (0, 1, 1)
     assert result["version"] == 2
     assert store.read("companies")["uscc"].tolist() == [C, A]
@@ -364,7 +367,7 @@ def test_results_and_scores_files_parse(tmp_path: Path) -> None:
     scores = write_csv(tmp_path / "s.csv", [["expert_id", "project_id", "meeting", "score"],
                                              ["ZJ1", "P1", "2026-11-03", "88.0"]])
     frame = read_kind("scores", scores).frame
-    assert frame.iloc[0].tolist() == ["ZJ1", "P1", "2026-11-03", "88", "0", ""]
+    assert frame.iloc[0].tolist() == ["ZJ1", "P1", "2026-11-03", "88", "0", "", ""]
 
 
 # --- rejected files: the row is named and nothing is written ---------------------------

@@ -9,8 +9,11 @@ from click.testing import CliRunner
 from suiji.cli.main import cli
 from suiji.data.calendar import working_days
 from suiji.data.errors import CalendarError, RulesError, SuijiError
+from suiji.data.holidays import parse_notice
 from suiji.data.period import Period
 from suiji.data.rules import PRESETS, load_rules, parse_rules, preset_text
+
+NOTICES = Path(__file__).resolve().parents[1] / "fixtures" / "notices"
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -59,12 +62,13 @@ def test_calendar_uses_library_and_refuses_unknown_year() -> None:
 
 
 def test_calendar_notice_in_rules() -> None:
-    text = preset_text() + ('\n[calendar.2027]\nholidays = ["2027-01-01", "2027-02-08"]\n'
-                            'workdays = ["2027-02-20"]\n')
+    notice = parse_notice((NOTICES / "2027-made-up.txt").read_text("utf-8"))
+    text = preset_text() + "\n" + notice.toml()
     days = working_days(Period.parse("2027Q1"), parse_rules(text))
     assert date(2027, 1, 1) not in days and date(2027, 2, 8) not in days
     assert date(2027, 2, 20) in days  # a Saturday made a working day
-    assert date(2027, 1, 2) not in days  # an ordinary Saturday
+    assert date(2027, 1, 9) not in days  # an ordinary Saturday
+    assert date(2027, 1, 4) in days  # an ordinary Monday
 
 
 def test_period_parsing() -> None:

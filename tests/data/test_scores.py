@@ -43,13 +43,14 @@ def test_points_add_up_per_year_to_warning_and_suspension(store: Store) -> None:
     r = rules()
     first = record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "80", "6"),
                                         ("ZJ0011", "P001", "2026-11-02", "85", "0")),
-                          file_name="a.csv", file_sha256="ab", rules=r)
+                          file_name="a.csv", file_sha256="ab", rules=r, allow_off_panel=True)
     assert first["inserted"] == 2 and first["updated"] == 0 and first["changes"] == []
     second = record_scores(store, scores(("ZJ0010", "P002", "2026-12-01", "70", "4.5")),
-                           rules=r)
+                           rules=r, allow_off_panel=True)
     assert second["changes"] == [{"expert_id": "ZJ0010", "year": 2026, "points": 10.5,
                                   "state": "warning", "previous_state": "good"}]
-    third = record_scores(store, scores(("ZJ0010", "P003", "2026-12-20", "50", "10")), rules=r)
+    third = record_scores(store, scores(("ZJ0010", "P003", "2026-12-20", "50", "10")), rules=r,
+                          allow_off_panel=True)
     assert third["changes"][0]["state"] == "suspended"
     # a new year: the suspension runs through the next year, the points restart
     s2027 = standings(read_frame_csv(expert_points_file(store, PERIOD, r)[0]), 2027, r.review)
@@ -90,12 +91,17 @@ def test_a_bad_file_is_rejected_whole(store: Store) -> None:
 
 def test_reimport_replaces_and_warns_off_panel(store: Store) -> None:
     r = rules()
-    record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "80", "2")), rules=r)
-    again = record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "75", "3")), rules=r)
+    with pytest.raises(InputFileError, match="row 2, column expert_id: expert ZJ0010 is not on "
+                                             "the final panel for P001"):
+        record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "80", "2")), rules=r)
+    record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "80", "2")), rules=r,
+                  allow_off_panel=True)
+    again = record_scores(store, scores(("ZJ0010", "P001", "2026-11-02", "75", "3")), rules=r,
+                          allow_off_panel=True)
     assert again["updated"] == 1 and again["inserted"] == 0 and again["version"] == 2
     row = store.conn.execute("SELECT score, deduction FROM scores").fetchone()
     assert tuple(row) == (75.0, 3.0)
-    assert "not on a drawn panel" in again["warnings"][0]
+    assert "not on the final panel" in again["warnings"][0]
 
 
 def test_frozen_history_and_points(tmp_path: Path) -> None:
@@ -109,7 +115,7 @@ def test_frozen_history_and_points(tmp_path: Path) -> None:
     from suiji.data.snapshot import freeze
     freeze(store, q3, "reviews", r)
     draw_reviews(store, q3, r, "1", weak_seed=True)
-    record = draw_panels(store, q3, r, date(2026, 9, 20), date(2026, 9, 1), None, "2",
+    record = draw_panels(store, q3, r, date(2026, 9, 22), date(2026, 9, 15), None, "2",
                          weak_seed=True)
     members = {(e, i["project_id"]) for i in record.output["items"] for e in i["experts"]}
     q4 = read_frame_csv(review_history_file(store, PERIOD, r)[0])
@@ -117,7 +123,8 @@ def test_frozen_history_and_points(tmp_path: Path) -> None:
     assert set(q4["source"]) == {"panel:2026Q3"}
     q3_history = read_frame_csv(review_history_file(store, q3, r)[0])
     assert q3_history.empty  # the period's own panels travel in the draw params
-    record_scores(store, scores(("ZJ0010", "P001", "2026-09-20", "80", "2.5")), rules=r)
+    record_scores(store, scores(("ZJ0010", "P001", "2026-09-20", "80", "2.5")), rules=r,
+                  allow_off_panel=True)
     points = read_frame_csv(expert_points_file(store, PERIOD, r)[0])
     assert points.to_dict("records") == [{"expert_id": "ZJ0010", "year": "2026",
                                           "points": "2.5", "scored": "1"}]

@@ -140,6 +140,12 @@ def test_a_year_without_calendar_is_refused_with_advice(tmp_path: Path) -> None:
     assert "[calendar.2027]" in res.output and "holidays" in res.output
     rules = tmp_path / "rules.toml"
     rules.write_text(preset_text() + '\n[calendar.2027]\nholidays = ["2027-01-01"]\n'
-                     'workdays = []\n', "utf-8")
+                     'workdays = []\n', "utf-8")  # typed by hand, Spring Festival forgotten
+    res = runner.invoke(cli, ["--db", db, "--rules", str(rules), "freeze", "-p", "2027Q1"])
+    assert res.exit_code == 1 and "春节" in res.output and "calendar import" in res.output
+    notice = Path(__file__).resolve().parents[1] / "fixtures" / "notices" / "2027-made-up.txt"
+    res = runner.invoke(cli, ["--db", db, "--rules", str(rules), "calendar", "import",
+                              str(notice), "--replace"])
+    assert res.exit_code == 0, res.output
     res = runner.invoke(cli, ["--db", db, "--rules", str(rules), "freeze", "-p", "2027Q1"])
     assert res.exit_code == 0, res.output

@@ -45,6 +45,19 @@ def test_id_check_character_of_the_standard_example() -> None:
     ("日期 2026-10-08，金额 12345678 元", []),
     ("代码 91350100M000100Y43", []),
     ("12813812345678", []),  # a longer number, not a mobile
+    # Identifiers touching Latin letters or split by separators (issue 12).
+    ("ID320102199001011232", ["320102199001011232"]),
+    ("Tel13812345678", ["13812345678"]),
+    ("手机138.1234.5678号", ["138.1234.5678"]),
+    ("身份证 320102 19900101 1232", ["320102 19900101 1232"]),
+    ("身份证320102-1990-0101-1232", ["320102-1990-0101-1232"]),
+    ("No.110105491231002x", ["110105491231002"]),
+    ("320102 19900101 1233", []),  # wrong check digit, split or not
+    ("版本 1.2.3，金额 138.12 元", []),
+    # a published digest is not a number, whatever its digits look like
+    ("摘要 5e59e5e3c5be6ed2c6b0abfc0edd14d21f0236392068e0697e792955ec9ff25b", []),
+    ("log head 7:13812345678e0697e792955ec9ff25b5e59e5e3c5be6ed2c6b0abfc0edd14d2", []),
+    ("电话13812345678abcdef", ["13812345678"]),  # hex letters after it, but no digest
 ])
 def test_find_personal(text: str, found: list[str]) -> None:
     assert find_personal(text) == found
@@ -56,6 +69,8 @@ def test_allowed_values_are_not_reported() -> None:
 
 def test_scrub_masks_and_keeps_the_rest() -> None:
     assert scrub_personal("张三 13812345678，010-62345678") == "张三 ***，***"
+    assert scrub_personal("ID320102199001011232 Tel13812345678") == "ID*** Tel***"
+    assert scrub_personal("138.1234.5678 / 320102 19900101 1232") == "*** / ***"
     assert scrub_personal("江州化工有限公司") == "江州化工有限公司"
 
 
@@ -68,8 +83,10 @@ def test_valid_uscc_is_kept_in_its_column_only() -> None:
     assert scrub_value(["a 13812345678", 3], "text") == ["a ***", 3]
 
 
-_digits = st.text(alphabet="0123456789Xx-+() ", min_size=0, max_size=30)
-_mixed = st.lists(st.one_of(_digits, st.sampled_from(["张三", "电话", "，", "A", "身份证"])),
+_digits = st.text(alphabet="0123456789Xx-+(). ", min_size=0, max_size=30)
+_mixed = st.lists(st.one_of(_digits, st.sampled_from(["张三", "电话", "，", "A", "身份证", "ID",
+                                                     "Tel", "320102199001011232",
+                                                     "13812345678"])),
                   max_size=8).map("".join)
 
 

@@ -36,7 +36,7 @@ from suiji.scheduler.panels import compute_decline, compute_panels, decline, dra
 from tests.fixtures.reviews_data import PERIOD, Inputs, frozen, panel_inputs, rules, uscc
 
 MEETING = date(2027, 1, 20)
-EARLY = date(2027, 1, 10)
+EARLY = date(2027, 1, 13)  # at most review.max_lead_days (7) before MEETING
 SEED = "31415926535897932384"
 
 
@@ -358,20 +358,23 @@ def test_draw_panels_defaults_to_the_unpaneled_sample(tmp_path: Path) -> None:
     store, r, sampled = _sampled(tmp_path)
     first = draw_panels(store, PERIOD, r, MEETING, EARLY, sampled[:2], SEED)
     assert first.subject == MEETING.isoformat() and first.params["drawn_on"] == EARLY.isoformat()
-    second = draw_panels(store, PERIOD, r, date(2027, 1, 27), EARLY, None, "2", weak_seed=True)
+    second = draw_panels(store, PERIOD, r, date(2027, 1, 27), date(2027, 1, 20), None, "2",
+                         weak_seed=True)
     assert second.params["documents"] == sorted(sampled[2:])
     members = {(e, i["project_id"]) for i in first.output["items"] for e in i["experts"]}
     assert sorted(map(tuple, second.params["prior"])) == sorted(
         (e, p, MEETING.isoformat()) for e, p in members)
     with pytest.raises(SuijiError, match="already has a panel"):
-        draw_panels(store, PERIOD, r, date(2027, 2, 3), EARLY, None, "3", weak_seed=True)
+        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), None, "3",
+                    weak_seed=True)
     with pytest.raises(SuijiError, match="Not in the review sample"):
-        draw_panels(store, PERIOD, r, date(2027, 2, 3), EARLY, ["NOPE"], "3", weak_seed=True)
+        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), ["NOPE"], "3",
+                    weak_seed=True)
     with pytest.raises(AlreadyDrawnError, match="decline"):
         draw_panels(store, PERIOD, r, MEETING, EARLY, sampled[:2], SEED)
     # the draw date is in the log entry of the draw
     entry = [e for e in store.log_entries() if e.action == "draw"][-1]
-    assert entry.details["params"]["drawn_on"] == EARLY.isoformat()
+    assert entry.details["params"]["drawn_on"] == "2027-01-20"
 
 
 def test_draw_panels_needs_a_sample_and_a_fresh_freeze(tmp_path: Path) -> None:
@@ -381,7 +384,7 @@ def test_draw_panels_needs_a_sample_and_a_fresh_freeze(tmp_path: Path) -> None:
         draw_panels(store, PERIOD, r, MEETING, EARLY, None, SEED)
     draw_reviews(store, PERIOD, r, "1", weak_seed=True)
     scores = frame_scores([("ZJ0010", "P001", "2026-12-01", "80", "2")])
-    record_scores(store, scores, file_name="s.csv", rules=r)
+    record_scores(store, scores, file_name="s.csv", rules=r, allow_off_panel=True)
     with pytest.raises(FreezeError, match="expert-points.csv") as exc:
         draw_panels(store, PERIOD, r, MEETING, EARLY, None, SEED)
     assert "suiji freeze --period 2026Q4 --scope reviews" in str(exc.value)
@@ -404,7 +407,7 @@ def test_suspended_experts_are_never_drawn(tmp_path: Path) -> None:
     warned = ["ZJ0015", "ZJ0016"]
     record_scores(store, frame_scores([(e, "P001", "2027-01-05", "60", "20") for e in bad]
                                       + [(e, "P001", "2027-01-05", "70", "12") for e in warned]),
-                  rules=r)
+                  rules=r, allow_off_panel=True)
     after = freeze(store, PERIOD, "reviews", r)
     drawn_before: set[str] = set()
     drawn_after: set[str] = set()
@@ -498,19 +501,23 @@ def test_cli_panels_decline_and_status(tmp_path: Path, monkeypatch: pytest.Monke
                                        ) -> None:
     from suiji.cli import main as cli_main
 
-    store, _, _ = _sampled(tmp_path)
+    store, r, _ = _sampled(tmp_path)
     db = store.path
     runner = CliRunner()
-    base = ["--db", db, "draw", "panels", "-p", "2026Q4", "--meeting", "2027-01-20",
-            "--seed", SEED]
+    (tmp_path / "rules.toml").write_text(r.text, "utf-8")  # with the 2027 calendar
+    base = ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw", "panels", "-p",
+            "2026Q4", "--meeting", "2027-01-20", "--seed", SEED]
     monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 19))
     res = runner.invoke(cli, [*base, "--json"])
     assert res.exit_code == 1 and "review.lead_days.report = 2" in res.output
     monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 10))
     res = runner.invoke(cli, [*base, "--json"])
+    assert res.exit_code == 1 and "review.max_lead_days" in res.output
+    monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 13))
+    res = runner.invoke(cli, [*base, "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["drawn_on"] == "2027-01-10" and data["solver"]["unique"] is True
+    assert data["drawn_on"] == "2027-01-13" and data["solver"]["unique"] is True
     expert = data["items"][0]["experts"][0]
     res = runner.invoke(cli, ["--db", db, "decline", "--meeting", "2027-01-20", "--expert",
                               expert, "--reason", "出差"])

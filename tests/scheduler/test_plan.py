@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from tests.fixtures.clock import fixed_clock
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
 SEED = "80417263950183746251"
 RULES = parse_rules(preset_text())
+DRAWN_ON = date(2026, 6, 20)  # before both quarters drawn here: every working day is open
 DISTRICTS = ("东区", "西区")
 CATEGORIES = ("key", "general", "special")
 
@@ -81,6 +83,14 @@ def rules_with(**inspection: object) -> Rules:
     return parse_rules(text)
 
 
+@pytest.fixture(autouse=True)
+def _recorded_on_the_day_of_the_draws() -> Iterator[None]:
+    """The plans here are drawn on DRAWN_ON (before both quarters): the record is written
+    then too, so verify finds each ``drawn_on`` on the day of its log entry."""
+    with fixed_clock(f"{DRAWN_ON.isoformat()}T02:00:00"):
+        yield
+
+
 @pytest.fixture
 def frozen(store: Store) -> Store:
     fill(store)
@@ -96,12 +106,14 @@ def log_count(store: Store) -> int:
 
 
 def test_plan_output_has_the_published_shape(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     out = record.output
     assert list(out) == sorted(["algorithm", "period", "seed", "snapshot", "strata", "excluded",
-                                "exclusions", "items", "solver"])
-    assert (out["algorithm"], out["period"], out["seed"]) == ("suiji-inspections/1", "2026Q4",
+                                "exclusions", "items", "solver", "start", "drawn_on"])
+    assert (out["algorithm"], out["period"], out["seed"]) == ("suiji-inspections/2", "2026Q4",
                                                               SEED)
+    assert (out["drawn_on"], out["start"]) == ("2026-06-20", "2026-10-01")
+    assert record.params == {"drawn_on": "2026-06-20", "start": "2026-10-01"}
     assert out["snapshot"] == latest_snapshot(frozen, Q4, "inspections").digest
     assert out["excluded"] == {"status": 1, "positive_list": 1, "annual_cap": 1}
     assert out["exclusions"] == [
@@ -139,9 +151,9 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
 
 
 def test_recorded_plan_recomputes_byte_for_byte_from_the_registry(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
-    assert record.algorithm == "suiji-inspections/1"
-    assert REGISTRY.draw(record.algorithm) is compute_plan
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
+    assert record.algorithm == "suiji-inspections/2"
+    assert REGISTRY.draw(record.algorithm) is plan_module.compute_plan_v2
     fn = REGISTRY.draw(record.algorithm)
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     again = output_bytes(fn(snapshot, SEED, dict(record.params)))
@@ -157,25 +169,25 @@ def test_plan_does_not_depend_on_input_row_order(tmp_path: Path) -> None:
         store = Store.init(tmp_path / f"{k}.db")
         fill(store, order=order)
         freeze(store, Q4, "inspections", RULES)
-        outputs.append(output_bytes(draw_plan(store, Q4, RULES, seed=SEED).output))
+        outputs.append(output_bytes(draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON).output))
         store.close()
     assert outputs[0] == outputs[1]
 
 
 def test_without_a_seed_one_comes_from_the_os(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES)
+    record = draw_plan(frozen, Q4, RULES, today=DRAWN_ON)
     assert record.seed_source == "os" and len(record.seed) == 20 and record.seed.isdigit()
     assert record.output["seed"] == record.seed
 
 
 def test_one_plan_per_period_and_the_redraw_path(frozen: Store) -> None:
-    first = draw_plan(frozen, Q4, RULES, seed=SEED)
+    first = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
-        draw_plan(frozen, Q4, RULES, seed="1" * 20)
+        draw_plan(frozen, Q4, RULES, seed="1" * 20, today=DRAWN_ON)
     with pytest.raises(SuijiError, match="reason"):
-        draw_plan(frozen, Q4, RULES, seed="1" * 20, redraw=True)
+        draw_plan(frozen, Q4, RULES, seed="1" * 20, redraw=True, today=DRAWN_ON)
     second = draw_plan(frozen, Q4, RULES, seed="11223344556677889900", redraw=True,
-                       reason="名录录入错误")
+                       reason="名录录入错误", today=DRAWN_ON)
     assert current_draw(frozen, "2026Q4", "inspections") == second
     statuses = frozen.conn.execute("SELECT id, status, reason FROM draws ORDER BY id").fetchall()
     assert statuses == [(first.id, "superseded", ""), (second.id, "current", "名录录入错误")]
@@ -190,9 +202,9 @@ def test_a_draw_on_changed_inputs_is_refused_naming_the_file(frozen: Store) -> N
     frozen.replace("companies", changed)
     before = log_count(frozen)
     with pytest.raises(FreezeError, match="companies.csv"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(FreezeError, match="rules.toml"):
-        draw_plan(frozen, Q4, parse_rules(preset_text("chizhou")), seed=SEED)
+        draw_plan(frozen, Q4, parse_rules(preset_text("chizhou")), seed=SEED, today=DRAWN_ON)
     assert log_count(frozen) == before
     assert current_draw(frozen, "2026Q4", "inspections") is None
 
@@ -200,7 +212,7 @@ def test_a_draw_on_changed_inputs_is_refused_naming_the_file(frozen: Store) -> N
 def test_no_freeze_no_plan(store: Store) -> None:
     fill(store)
     with pytest.raises(FreezeError, match="suiji freeze --period 2026Q4"):
-        draw_plan(store, Q4, RULES, seed=SEED)
+        draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON)
 
 
 def test_a_failing_scheduler_leaves_no_draw_and_no_log_entry(
@@ -212,7 +224,7 @@ def test_a_failing_scheduler_leaves_no_draw_and_no_log_entry(
 
     monkeypatch.setattr(plan_module, "schedule", broken)
     with pytest.raises(InfeasibleError, match="企业1"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     assert log_count(frozen) == before
     assert frozen.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
 
@@ -229,7 +241,7 @@ def test_a_failure_while_recording_rolls_everything_back(
 
     monkeypatch.setattr(Store, "append_log", fail_on_draw)
     with pytest.raises(RuntimeError, match="disk full"):
-        draw_plan(frozen, Q4, RULES, seed=SEED)
+        draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     monkeypatch.undo()
     assert log_count(frozen) == before
     assert frozen.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
@@ -239,7 +251,7 @@ def test_too_few_inspectors_is_infeasible_with_advice(store: Store) -> None:
     fill(store, n_inspectors=1)
     freeze(store, Q4, "inspections", RULES)
     with pytest.raises(InfeasibleError, match="Try"):
-        draw_plan(store, Q4, RULES, seed=SEED)
+        draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON)
     assert store.conn.execute("SELECT COUNT(*) FROM draws").fetchone()[0] == 0
 
 
@@ -254,14 +266,14 @@ def test_compute_plan_takes_no_params(frozen: Store) -> None:
 def test_earlier_plans_count_toward_the_cap_unless_not_carried_out(store: Store) -> None:
     fill(store)
     freeze(store, Q3, "inspections", RULES)
-    q3 = draw_plan(store, Q3, RULES, seed=SEED).output["items"]
+    q3 = draw_plan(store, Q3, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     skipped = q3[0]["uscc"]
     result = record_results(store, pd.DataFrame([
         {"uscc": skipped, "outcome": "not_carried_out", "date": "", "reason": "企业停产检修",
          "period": ""}]), period="2026Q3", file_name="r.csv", file_sha256="0" * 64)
     assert result["recorded"] == 1 and result["period"] == "2026Q3"
     freeze(store, Q4, "inspections", RULES)
-    q4 = draw_plan(store, Q4, RULES, seed=SEED).output
+    q4 = draw_plan(store, Q4, RULES, seed=SEED, today=DRAWN_ON).output
     capped = {e["uscc"] for e in q4["exclusions"] if e["reason"] == "annual_cap"}
     assert capped == ({i["uscc"] for i in q3} - {skipped}) | {uscc(8)}
     assert not capped & {i["uscc"] for i in q4["items"]}
@@ -271,11 +283,11 @@ def test_avoid_last_inspector_uses_the_frozen_previous_teams(store: Store) -> No
     rules = rules_with(avoid_last_inspector=True, annual_cap=2)
     fill(store)
     freeze(store, Q3, "inspections", rules)
-    q3 = draw_plan(store, Q3, rules, seed=SEED).output["items"]
+    q3 = draw_plan(store, Q3, rules, seed=SEED, today=DRAWN_ON).output["items"]
     snap = freeze(store, Q4, "inspections", rules)
     previous = snap.frame("previous-teams.csv")
     assert len(previous) == 2 * len(q3) and set(previous["period"]) == {"2026Q3"}
-    q4 = draw_plan(store, Q4, rules, seed=SEED).output["items"]
+    q4 = draw_plan(store, Q4, rules, seed=SEED, today=DRAWN_ON).output["items"]
     last = {i["uscc"]: set(i["inspectors"]) for i in q3}
     both = [i for i in q4 if i["uscc"] in last]
     assert both  # with a cap of 2, key and general firms can be drawn in both quarters
@@ -288,7 +300,7 @@ def test_avoid_last_inspector_uses_the_frozen_previous_teams(store: Store) -> No
 
 
 def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> None:
-    record = draw_plan(frozen, Q4, RULES, seed=SEED)
+    record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     items = record.output["items"]
     badge = items[len(items) // 2]["inspectors"][0]
     start = items[len(items) // 2]["date"]
@@ -323,7 +335,7 @@ def test_substitution_errors(frozen: Store) -> None:
     today = date(2026, 10, 1)
     with pytest.raises(SuijiError, match="no inspection plan"):
         substitute_inspector(frozen, Q4, "B001", "病假", from_date="2026-10-01", today=today)
-    draw_plan(frozen, Q4, RULES, seed=SEED)
+    draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(SuijiError, match="nothing to substitute"):
         substitute_inspector(frozen, Q4, "B999", "病假", from_date="2026-10-01", today=today)
     with pytest.raises(SuijiError, match="reason"):
@@ -334,7 +346,7 @@ def test_substitution_errors(frozen: Store) -> None:
 
 
 def test_substitution_defaults_to_today(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     badge = items[0]["inspectors"][0]
     after = date.fromisoformat(items[-1]["date"]) + timedelta(days=1)
     with pytest.raises(SuijiError, match="nothing to substitute"):
@@ -354,7 +366,7 @@ def _results(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def test_results_match_the_unique_plan_and_replace_earlier_ones(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     first, second = items[0], items[1]
     out = record_results(frozen, _results([
         {"uscc": first["uscc"], "outcome": "issue_found"},
@@ -376,7 +388,7 @@ def test_results_match_the_unique_plan_and_replace_earlier_ones(frozen: Store) -
 
 
 def test_bad_results_are_rejected_with_row_numbers_and_nothing_written(frozen: Store) -> None:
-    items = draw_plan(frozen, Q4, RULES, seed=SEED).output["items"]
+    items = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON).output["items"]
     before = log_count(frozen)
     with pytest.raises(InputFileError) as err:
         record_results(frozen, _results([
@@ -400,9 +412,9 @@ def test_a_uscc_in_two_plans_needs_a_period(store: Store) -> None:
     rules = rules_with(annual_cap=2)
     fill(store)
     freeze(store, Q3, "inspections", rules)
-    q3 = {i["uscc"] for i in draw_plan(store, Q3, rules, seed=SEED).output["items"]}
+    q3 = {i["uscc"] for i in draw_plan(store, Q3, rules, seed=SEED, today=DRAWN_ON).output["items"]}
     freeze(store, Q4, "inspections", rules)
-    q4 = {i["uscc"] for i in draw_plan(store, Q4, rules, seed=SEED).output["items"]}
+    q4 = {i["uscc"] for i in draw_plan(store, Q4, rules, seed=SEED, today=DRAWN_ON).output["items"]}
     both = sorted(q3 & q4)[0]
     with pytest.raises(InputFileError, match="2026Q3, 2026Q4"):
         record_results(store, _results([{"uscc": both}]), period=None, file_name="",

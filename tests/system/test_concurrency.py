@@ -28,6 +28,7 @@ from suiji.data.schema import KINDS
 from suiji.data.snapshot import latest_snapshot
 from suiji.data.store import Store
 from tests.fixtures.city import frozen_city, renamed_companies
+from tests.fixtures.clock import suiji_on
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
@@ -51,9 +52,13 @@ def fresh(city: dict[str, Path], tmp_path: Path) -> Path:
     return db
 
 
-def start(db: Path, *args: str, cwd: Path) -> subprocess.Popen[str]:
+def start(db: Path, *args: str, cwd: Path, today: str = "2026-09-25"
+          ) -> subprocess.Popen[str]:
+    """``suiji`` in a new process, on the day ``today`` (tests/fixtures/clock.py): by
+    default before the quarter, so a plan may use all of it."""
     env = {k: v for k, v in os.environ.items() if k != "SUIJI_DB"}
-    return subprocess.Popen([SUIJI, "--db", str(db), *args], cwd=cwd, env=env, text=True,
+    return subprocess.Popen([*suiji_on(today), "--db", str(db), *args], cwd=cwd, env=env,
+                            text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
 
@@ -111,8 +116,9 @@ def test_two_draws_of_one_period_give_exactly_one_plan(city: dict[str, Path], tm
     db = fresh(city, tmp_path)
     seeds = ("11111111112222222222", "33333333334444444444")
     with WriteLock(db):
+        today = "2027-01-04" if scope == "reviews" else "2026-09-25"  # after the close
         procs = [start(db, "draw", scope, "--period", PERIOD, "--seed", s, "--json",
-                       cwd=tmp_path) for s in seeds]
+                       cwd=tmp_path, today=today) for s in seeds]
         wait_until_connected(procs, db)
         assert all(p.poll() is None for p in procs)  # both blocked on the lock
     results = [finish(p) for p in procs]

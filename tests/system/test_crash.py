@@ -44,6 +44,7 @@ from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
 from suiji.scheduler.algorithms import REGISTRY
 from tests.fixtures.city import INSPECTION_KINDS, frozen_city, renamed_companies
+from tests.fixtures.clock import suiji_on
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
@@ -206,7 +207,9 @@ def _kill(proc: subprocess.Popen[bytes], db: Path, rng: random.Random, timing: T
 
 def _start(db: Path, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SUIJI_DB"}
-    return subprocess.Popen([SUIJI, "--db", str(db), "-q", *args], cwd=cwd, env=env,
+    # on 2026-09-25 (tests/fixtures/clock.py), before the quarter: the plan may use all of it
+    return subprocess.Popen([*suiji_on("2026-09-25"), "--db", str(db), "-q", *args], cwd=cwd,
+                            env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
@@ -465,6 +466,29 @@ def test_the_hidden_today_is_gone(db: str, sampled: str) -> None:
     result = CliRunner().invoke(cli, ["--db", db, *base, "--json"],
                                 env={"SUIJI_TODAY": "2026-09-01"})
     assert result.exit_code == 0 and json.loads(result.stdout)["drawn_on"] == "2026-10-01"
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()
+              ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _commands(sub, (*path, name))
+
+
+def test_no_command_has_an_option_or_a_variable_that_sets_today() -> None:
+    """No hidden option and no environment variable on any command (draw, substitute,
+    experts status, export, import, agencies status, ...) changes "today": the only
+    variables are the database and the rules file, and nothing is hidden."""
+    found = []
+    for path, command in _commands(cli):
+        for param in command.params:
+            opts = {*param.opts, *param.secondary_opts}
+            envvar = getattr(param, "envvar", None)
+            if "--today" in opts or getattr(param, "hidden", False) \
+                    or envvar not in (None, "SUIJI_DB", "SUIJI_RULES"):
+                found.append((" ".join(path), sorted(opts), envvar))
+    assert found == []
 
 
 def test_a_backdated_drawn_on_is_caught_by_verify(store: Store) -> None:
