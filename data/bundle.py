@@ -23,11 +23,15 @@ event byte for byte.
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 import os
 import re
 import shutil
+import site
+import sys
+import sysconfig
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,13 +78,40 @@ class BundleSummary:
                 "notes": list(self.notes)}
 
 
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the repository, in a source checkout
+SPEC_DIR = "share/suiji"  # where setup.cfg's data_files install ALGORITHM.md and the vectors
+
+
+def shipped_file(name: str) -> Path | None:
+    """A file suiji ships beside its code (``ALGORITHM.md``, ``vectors/…``), whatever the install.
+
+    A source checkout or editable install has it at the repository root
+    (``tests/vectors/`` for the vectors); an installed wheel under
+    ``share/suiji/`` of its prefix: the virtual environment, the system or user
+    prefix, or a ``pip install --target`` folder. Found through the installed
+    file list (importlib.metadata), then the usual prefixes. None if absent.
+    """
+    source = SOURCE_ROOT / (f"tests/{name}" if name.startswith("vectors/") else name)
+    candidates = [source]
+    try:
+        dist = importlib.metadata.distribution("suiji")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        wanted = f"{SPEC_DIR}/{name}"
+        candidates += [Path(str(dist.locate_file(f))) for f in dist.files or ()
+                       if f.as_posix().endswith(wanted)]
+        candidates.append(Path(str(dist.locate_file(""))) / wanted)  # pip install --target
+    for prefix in (sys.prefix, site.USER_BASE, sysconfig.get_path("data")):
+        if prefix:
+            candidates.append(Path(prefix) / SPEC_DIR / name)
+    return next((c.resolve() for c in candidates if c.is_file()), None)
+
+
 def algorithm_spec() -> bytes | None:
-    """ALGORITHM.md of this suiji (the repository root of a source or editable install)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "ALGORITHM.md", here / "ALGORITHM.md"):
-        if candidate.is_file():
-            return candidate.read_bytes()
-    return None
+    """ALGORITHM.md of this suiji, from the source tree or the installed copy."""
+    path = shipped_file("ALGORITHM.md")
+    return path.read_bytes() if path is not None else None
 
 
 def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:

@@ -245,7 +245,8 @@ def current_periods(store: Store, scope: str, subject: str) -> list[str]:
 ParamsSource = Mapping[str, Any] | Callable[[Store, Snapshot], Mapping[str, Any]]
 
 
-def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules, algorithm: str,
+def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules,
+             algorithm: str | Callable[[Any], str],
              compute: DrawCompute, params: ParamsSource | None = None, subject: str = "",
              snapshot_scope: str | None = None, seed: str | None = None, redraw: bool = False,
              reason: str = "", what: str = "", hint: str = "",
@@ -260,7 +261,9 @@ def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules, al
     the store and the snapshot that reads what the draw depends on), then the
     pure ``compute(snapshot, seed, params, progress=progress)`` and the record
     with its log entry. Without ``seed`` one comes from the OS (``os``).
-    ``what`` and ``hint`` word the "already drawn" refusal.
+    ``what`` and ``hint`` word the "already drawn" refusal. ``algorithm`` is the
+    id recorded, or a function of the output that names it (a plan is recorded
+    under ``suiji-inspections/3`` only when its date search ran).
 
     The seed is normalised (:func:`suiji.data.seeds.normalize_seed`); one with
     fewer than 20 digits is refused unless ``weak_seed``. When the frozen
@@ -296,8 +299,9 @@ def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules, al
         if fulfils is not None and fulfils.commitment is not None:
             seed_source = fulfils.commitment.seed_source.describe()
             facts["commitment"] = fulfils.commitment_digest
+        recorded = algorithm(output) if callable(algorithm) else algorithm
         return record_draw(store, scope=scope, snapshot=snapshot, seed=seed,
-                           seed_source=seed_source, algorithm=algorithm, output=output,
+                           seed_source=seed_source, algorithm=recorded, output=output,
                            params=values, subject=subject, redraw=redraw, reason=reason,
                            seed_facts=facts)
 

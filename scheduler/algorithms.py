@@ -16,10 +16,14 @@ from suiji.sampler import reviews
 from suiji.scheduler import panels, plan
 
 REGISTRY = Registry((
+    # /1 and /2 plans recorded before the date search may have CP-SAT dates: their own path
     Algorithm(plan.ALGORITHM, plan.compute_plan,
               {"substitution": plan.compute_substitution,  # suiji-substitution/1 (legacy)
                plan.SUBSTITUTION_ALGORITHM: plan.compute_substitution_v2}),
     Algorithm(plan.ALGORITHM_V2, plan.compute_plan_v2,
+              {"substitution": plan.compute_substitution,
+               plan.SUBSTITUTION_ALGORITHM: plan.compute_substitution_v2}),
+    Algorithm(plan.ALGORITHM_V3, plan.compute_plan_v3,
               {"substitution": plan.compute_substitution,
                plan.SUBSTITUTION_ALGORITHM: plan.compute_substitution_v2}),
     Algorithm(reviews.ALGORITHM, reviews.compute_sample),

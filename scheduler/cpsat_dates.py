@@ -1,7 +1,13 @@
-"""The CP-SAT fallback for inspection dates, used when the greedy repair cannot place a firm.
+"""The legacy CP-SAT fallback for inspection dates: verification of old plans only.
 
-:func:`cpsat_dates` is the one place CP-SAT enters the team scheduler: the
-min-cost flow still chooses the teams on the dates it returns.
+Earlier versions of suiji called :func:`cpsat_dates` when the greedy repair
+could not place a firm, and recorded such plans as ``suiji-inspections/1`` or
+``/2`` (``solver.method`` ``min-cost-flow+cp-sat-dates``). Their dates depend on
+the OR-Tools version and on a 30 s time limit, so no new draw comes here: new
+plans use the exact date search (:mod:`suiji.scheduler.search`,
+``suiji-inspections/3``). It stays so that those recorded plans still verify
+(``schedule(..., legacy_cpsat=True)`` through
+:func:`suiji.scheduler.plan.compute_plan` and ``compute_plan_v2``).
 """
 
 from __future__ import annotations

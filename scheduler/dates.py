@@ -6,10 +6,16 @@
    (:func:`spread_dates`).
 2. **Repair.** Firms the team flow cannot staff on their day move to the
    first day, in ticket order under ``seed|teams:redate``, where a team is
-   still free (:func:`redate`). Firms that fit nowhere go to the CP-SAT
-   fallback (:mod:`suiji.scheduler.cpsat_dates`): first for their own dates
-   (:func:`solve_stuck_dates`), then for every firm of the component
-   (:func:`solve_all_dates`), which fails only when no plan exists.
+   still free (:func:`redate`).
+3. **Date search.** When that fails, :func:`search_component_dates` runs the
+   exact date search of :mod:`suiji.scheduler.search` (ALGORITHM.md step 6,
+   ``suiji-inspections/3``): days for every firm of the component, the proof
+   that no plan exists, or a refusal after a fixed count of tries.
+
+``suiji-inspections/1`` and ``/2`` plans recorded before the date search existed used a
+CP-SAT fallback instead (:mod:`suiji.scheduler.cpsat_dates`, through
+:func:`solve_stuck_dates` and :func:`solve_all_dates`); it is kept for
+verifying those plans only and decides no new draw.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import numpy.typing as npt
 from suiji.data.errors import InfeasibleError
 from suiji.sampler.tickets import derived_seed, pool_keys, ticket_keys, ticket_order
 from suiji.scheduler.cpsat_dates import CPSAT_TIME_LIMIT, cpsat_dates
-from suiji.scheduler.diagnosis import stuck_message
+from suiji.scheduler.diagnosis import search_message, stuck_message
 from suiji.scheduler.eligibility import I64, Instance
+from suiji.scheduler.search import MAX_TRIES, SearchStatus, search_dates
 
 _OFFSET_BITS = 20
 
@@ -111,14 +118,49 @@ def redate(inst: Instance, firms: I64, pidx: I64, dates: I64, cost: I64,
     return np.array(moved, dtype=np.int64), np.array(stuck, dtype=np.int64)
 
 
+def search_component_dates(inst: Instance, firms: I64, pidx: I64, dates: I64, short: I64,
+                           seed: str, max_tries: int = MAX_TRIES) -> None:
+    """Days for every firm of a component by the exact date search, in place.
+
+    The firms short in the last solve come first, then the others, each group
+    in ticket order under ``seed|teams:redate``; each firm tries its current
+    day, then the other days by their ``uscc|day`` key under the same seed
+    (ALGORITHM.md, "Teams and dates", step 6). Raises InfeasibleError when no
+    days admit teams, or when the search stops after ``max_tries`` tries.
+    """
+    rseed = derived_seed(seed, "teams:redate")
+    by_ticket = firms[ticket_order(list(inst.uscc[firms]), rseed)]
+    is_short = np.isin(by_ticket, short)
+    order = np.concatenate([by_ticket[is_short], by_ticket[~is_short]])
+    pf, pj = inst.pair_f[pidx], inst.pair_j[pidx]
+    iso = [d.isoformat() for d in inst.days]
+    inspectors, candidates = [], []
+    for f in order.tolist():
+        inspectors.append(pj[pf == f].tolist())
+        keys = ticket_keys([f"{inst.uscc[f]}|{d}" for d in iso], rseed)
+        others = [d for d in np.lexsort((np.arange(len(iso)), keys)).tolist() if d != dates[f]]
+        candidates.append([int(dates[f]), *others])
+    result = search_dates(inspectors, candidates, inst.avail.tolist(), inst.daily.tolist(),
+                          inst.cap.tolist(), inst.team_size, max_tries)
+    if result.status is SearchStatus.FOUND:
+        dates[order] = result.days
+        return
+    raise InfeasibleError(search_message(inst, np.sort(short),
+                                         result.status is SearchStatus.NO_PLAN, result.tries))
+
+
 def solve_stuck_dates(inst: Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
                       seed: str) -> str:
+    """Legacy (``suiji-inspections/1`` verification only): CP-SAT for the stuck firms' days."""
     return cpsat_dates(inst, firms, pidx, dates, stuck, seed, CPSAT_TIME_LIMIT)
 
 
 def solve_all_dates(inst: Instance, firms: I64, pidx: I64, dates: I64, stuck: I64,
                     seed: str) -> None:
-    """Dates of every firm of the component by CP-SAT, or InfeasibleError when none exist."""
+    """Legacy (``suiji-inspections/1`` verification only): every firm's day by CP-SAT.
+
+    Raises InfeasibleError when the model has no answer.
+    """
     status = cpsat_dates(inst, firms, pidx, dates, stuck, seed, CPSAT_TIME_LIMIT, free=True)
     if status not in ("OPTIMAL", "FEASIBLE"):
         if status != "INFEASIBLE":

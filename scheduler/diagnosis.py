@@ -146,3 +146,28 @@ def stuck_message(inst: Instance, stuck: I64, status: str) -> str:
             f"{stuck.size} inspection(s) ({status}):\n" + "\n".join(lines) + more
             + f"\nTheir inspectors' daily or period capacity is used up on every day they "
             f"are not on leave. {_FIX_HINT}.")
+
+
+def search_message(inst: Instance, short: I64, no_plan: bool, tries: int) -> str:
+    """Why the exact date search found no days (ALGORITHM.md, "Teams and dates", step 6)."""
+    lines = []
+    for f in short[:5]:
+        js = inst.pair_j[inst.pair_f == f]
+        names = ", ".join(str(b) for b in inst.badge[js][:8])
+        lines.append(f"  {describe_firm(inst, f)}: eligible inspectors {names}"
+                     f"{' …' if js.size > 8 else ''} (period {_caps(inst.cap[js])}; "
+                     f"daily {_caps(inst.daily[js])})")
+    more = f"\n  ... and {short.size - 5} more" if short.size > 5 else ""
+    if no_plan:
+        head = (f"No plan exists: no choice of working days gives every inspection that "
+                f"shares these inspectors a team of {inst.team_size} within the daily and "
+                f"period capacities (the date search of ALGORITHM.md tried every choice). "
+                f"The inspections that found no day:")
+    else:
+        head = (f"suiji found no working days on which every inspection that shares these "
+                f"inspectors gets a team of {inst.team_size}: the date search of ALGORITHM.md "
+                f"stopped after {tries} tries (a fixed count, the same on every machine). A "
+                f"plan may exist, but a recorded draw's dates are never left to a solver. "
+                f"The inspections that found no day:")
+    return head + "\n" + "\n".join(lines) + more + f"\n{_FIX_HINT}."
+

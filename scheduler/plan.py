@@ -13,7 +13,12 @@ inspector in the pending inspections as a recorded event (through
 The output format is fixed (``suiji-inspections/1``, ALGORITHM.md): exports,
 reports and ``suiji verify`` read it. New plans are ``suiji-inspections/2``
 (:func:`compute_plan_v2`): the same draw on the working days after the day of the
-draw, so no inspection is dated in the past; ``/1`` plans still verify.
+draw, so no inspection is dated in the past; ``/1`` plans still verify. A new
+plan whose dates needed the exact date search (where the greedy repair fails,
+ALGORITHM.md "Teams and dates" step 6) is ``suiji-inspections/3``
+(:func:`compute_plan_v3`, what :func:`draw_plan` runs): ``/1`` and ``/2`` plans
+recorded with the CP-SAT date fallback of earlier versions still verify, with
+that fallback, through :func:`compute_plan` and :func:`compute_plan_v2`.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ ALGORITHM_V2 = "suiji-inspections/2"  # dates from the day after the draw (param
 # Substitutions recorded since the seed of the replacement no longer depends on the
 # free --from date; those recorded before (params without "algorithm") stay /1.
 SUBSTITUTION_ALGORITHM = "suiji-substitution/2"
+# /2 with the exact date search where the greedy repair fails, no CP-SAT (ALGORITHM.md,
+# "Which algorithm id covers what"): recorded only for the plans where the search ran
+ALGORITHM_V3 = "suiji-inspections/3"
 SCOPE = "inspections"
 SOLVER_KEYS = ("status", "method", "unique", "objective", "arcs", "components")
 # Rounding of the reported inclusion probabilities of min_per_district strata,
@@ -68,12 +76,15 @@ def compute_plan(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
 
     ``params`` is recorded with the draw; the plan takes none (pass ``{}``).
     Raises :class:`~suiji.data.errors.InfeasibleError` when no team and date
-    assignment satisfies the rules.
+    assignment satisfies the rules. Where the greedy repair fails it replays
+    the CP-SAT date fallback ``/1`` plans were drawn with (OR-Tools-version
+    dependent, ALGORITHM.md): for verifying them only; no new draw calls it.
     """
     if params:
         raise SuijiError(f"The inspection plan takes no parameters, got {sorted(params)}.")
     period = Period.parse(snapshot.period)
-    return _plan(snapshot, seed, snapshot.working_days, period.first_day, ALGORITHM, progress)
+    return _plan(snapshot, seed, snapshot.working_days, period.first_day, ALGORITHM, progress,
+                 legacy_cpsat=True)
 
 
 def compute_plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
@@ -82,7 +93,31 @@ def compute_plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
     ``params["start"]`` on (the first day after the draw, or a later start), so no
     inspection is dated on or before the day it was drawn. ``params["drawn_on"]`` is the
     date of the draw. The output is the ``/1`` document with ``algorithm`` ``/2`` and
-    ``start`` and ``drawn_on`` added. A pure function."""
+    ``start`` and ``drawn_on`` added. A pure function. Like :func:`compute_plan` it
+    replays the legacy CP-SAT date fallback: for verifying ``/2`` plans only."""
+    return _window_plan(snapshot, seed, params, progress, legacy_cpsat=True)
+
+
+def compute_plan_v3(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """What a new plan draws: :func:`compute_plan_v2` with the exact date search.
+
+    Where the greedy repair fails, the exact date search of ALGORITHM.md chooses
+    the days (no CP-SAT, no time limit), and the output's ``algorithm`` is
+    ``suiji-inspections/3``; every other plan is the ``suiji-inspections/2``
+    document, byte for byte. Raises InfeasibleError when no plan exists or the
+    search gives up (a fixed count of tries).
+    """
+    return _window_plan(snapshot, seed, params, progress, legacy_cpsat=False)
+
+
+def algorithm_of(output: dict[str, Any]) -> str:
+    """The algorithm id a plan output is recorded under (``/2``, or ``/3`` if searched)."""
+    return str(output["algorithm"])
+
+
+def _window_plan(snapshot: Snapshot, seed: str, params: dict[str, Any],
+                 progress: Progress | None, *, legacy_cpsat: bool) -> dict[str, Any]:
     drawn_on, start = _window_params(params)
     period = Period.parse(snapshot.period)
     all_days = snapshot.working_days
@@ -94,7 +129,8 @@ def compute_plan_v2(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
             f"{all_days[-1].isoformat() if all_days else 'none'}). An inspection plan is drawn "
             f"before its dates: draw the next quarter's plan instead.")
     try:
-        out = _plan(snapshot, seed, days, start, ALGORITHM_V2, progress)
+        out = _plan(snapshot, seed, days, start, ALGORITHM_V2, progress,
+                    legacy_cpsat=legacy_cpsat)
     except InfeasibleError as exc:
         if len(days) == len(all_days):
             raise
@@ -140,7 +176,7 @@ def plan_start(period: Period, today: date, start: date | None = None) -> date:
 
 
 def _plan(snapshot: Snapshot, seed: str, working_days: list[date], period_start: date,
-          algorithm: str, progress: Progress | None) -> dict[str, Any]:
+          algorithm: str, progress: Progress | None, *, legacy_cpsat: bool) -> dict[str, Any]:
     rules = snapshot.rules
     period = Period.parse(snapshot.period)
     companies = snapshot.frame("companies.csv")
@@ -158,7 +194,9 @@ def _plan(snapshot: Snapshot, seed: str, working_days: list[date], period_start:
                     inspectors, snapshot.frame("inspector-leave.csv"),
                     snapshot.frame("conflicts.csv"), history, working_days,
                     rules.inspection, seed, progress, previous_teams=previous,
-                    period_start=period_start)
+                    period_start=period_start, legacy_cpsat=legacy_cpsat)
+    if plan.stats.method.endswith("+date-search"):
+        algorithm = ALGORITHM_V3  # the only difference: the search chose some days
     return plan_output(snapshot, seed, firms, plan, info, algorithm)
 
 
@@ -248,8 +286,8 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     :func:`~suiji.data.draws.run_draw`.
     """
     first = plan_start(period, today, start)
-    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM_V2,
-                    compute=compute_plan_v2,
+    return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=algorithm_of,
+                    compute=compute_plan_v3,
                     params={"drawn_on": today.isoformat(), "start": first.isoformat()},
                     seed=seed, redraw=redraw, reason=reason, what=f"{period} inspections",
                     progress=progress, commitment=commitment, weak_seed=weak_seed)

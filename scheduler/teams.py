@@ -16,12 +16,13 @@ formula):
    unique (:mod:`suiji.scheduler.flow`), so any correct solver gives the same
    teams.
 4. **Repair** (:mod:`suiji.scheduler.dates`): firms the flow cannot staff on
-   their day are moved and the flow is solved again. Only if that fails is a
-   small CP-SAT model asked for the dates of the stuck firms
-   (:mod:`suiji.scheduler.cpsat_dates`), and the plan says so; if even that
-   has no answer, or the repair does not converge, CP-SAT chooses the dates of
-   every firm of the component (the complete problem), and the flow then the
-   teams.
+   their day are moved and the flow is solved again. Only if that fails does
+   the exact date search (:mod:`suiji.scheduler.search`) choose the days of
+   every firm of the component, and the plan says so (``+date-search``); it
+   ends with days, with the proof that no plan exists, or with a refusal after
+   a fixed count of tries. No solver time limit and no CP-SAT decide a new
+   plan; the CP-SAT fallback of earlier versions is kept only to verify their
+   plans (``legacy_cpsat``).
 
 When no plan exists, :class:`~suiji.data.errors.InfeasibleError` names the
 binding district, day or inspector group and what to change
@@ -46,7 +47,13 @@ from suiji.data.errors import BugError, InfeasibleError
 from suiji.data.progress import Progress
 from suiji.data.rules import InspectionRules
 from suiji.sampler.tickets import derived_seed, pool_keys
-from suiji.scheduler.dates import redate, solve_all_dates, solve_stuck_dates, spread_dates
+from suiji.scheduler.dates import (
+    redate,
+    search_component_dates,
+    solve_all_dates,
+    solve_stuck_dates,
+    spread_dates,
+)
 from suiji.scheduler.diagnosis import check_capacity, check_firms, describe_firm
 from suiji.scheduler.eligibility import I64, Instance, prepare
 from suiji.scheduler.flow import COST_BITS, FlowResult, distinct, min_cost_flow, pair_costs
@@ -225,21 +232,60 @@ def _cheapest(vt: I64, costs: I64, n_f: int, k: int) -> npt.NDArray[np.bool_]:
     return rank < k
 
 
-def _schedule_component(inst: Instance, firms: I64, pidx: I64, dates: I64, cost: I64,
-                        seed: str) -> tuple[_Solved, int, int, bool]:
-    """Solve, repair dates, solve again. Returns (solution, rounds, moved, used_cpsat).
+DATE_SEARCH = "date-search"  # solver.method suffix of suiji-inspections/3 (ALGORITHM.md)
+CPSAT_DATES = "cp-sat-dates"  # ... of the legacy CP-SAT fallback of suiji-inspections/1
 
-    When the greedy repair and the CP-SAT model for the stuck firms' dates
-    fail, or the repair does not converge, CP-SAT chooses the dates of all
-    the component's firms (complete: it fails only when no plan exists); the
-    min-cost flow then fixes the teams on those dates.
+
+def _schedule_component(inst: Instance, firms: I64, pidx: I64, dates: I64, cost: I64,
+                        seed: str) -> tuple[_Solved, int, int, str]:
+    """Solve, repair dates, solve again. Returns (solution, rounds, moved, fallback).
+
+    When the greedy repair leaves a firm without a day, or does not converge,
+    the exact date search chooses the days of every firm of the component
+    (``fallback`` is :data:`DATE_SEARCH`; it proves when no plan exists) and
+    the min-cost flow then fixes the teams on those days.
+    """
+    moved_total: set[int] = set()
+    for rounds in range(1, _REPAIR_ROUNDS + 2):
+        solved = _solve_component(inst, firms, pidx, dates, cost)
+        if not np.any(solved.shortfall):
+            return solved, rounds, len(moved_total), ""
+        if rounds > _REPAIR_ROUNDS:
+            break
+        moved, stuck = redate(inst, firms, pidx, dates, cost, solved.used, solved.shortfall,
+                              seed)
+        moved_total.update(moved.tolist())
+        if stuck.size:
+            break
+    short = firms[solved.shortfall > 0]  # the firms short in the last solve
+    before = dates.copy()
+    check_capacity(inst, firms)
+    search_component_dates(inst, firms, pidx, dates, short, seed)
+    moved_total.update(np.flatnonzero(before != dates).tolist())
+    solved = _solve_component(inst, firms, pidx, dates, cost)
+    if np.any(solved.shortfall):  # the searched days admit teams: the flow must find them
+        raise BugError("internal error: the team flow disagrees with the date search; "
+                       "please report this")
+    return solved, rounds + 1, len(moved_total), DATE_SEARCH
+
+
+def _schedule_component_cpsat(inst: Instance, firms: I64, pidx: I64, dates: I64, cost: I64,
+                              seed: str) -> tuple[_Solved, int, int, str]:
+    """:func:`_schedule_component` as ``suiji-inspections/1`` drew it, with CP-SAT dates.
+
+    For verifying plans recorded before the date search existed only: when the
+    greedy repair and the CP-SAT model for the stuck firms' dates fail, or
+    the repair does not converge, CP-SAT chooses the dates of all the
+    component's firms; the min-cost flow then fixes the teams on those dates.
+    Such dates depend on the OR-Tools version and a time limit (ALGORITHM.md,
+    "Which algorithm id covers what"); no new draw comes here.
     """
     moved_total: set[int] = set()
     used_cpsat = False
     for rounds in range(1, _REPAIR_ROUNDS + 2):
         solved = _solve_component(inst, firms, pidx, dates, cost)
         if not np.any(solved.shortfall):
-            return solved, rounds, len(moved_total), used_cpsat
+            return solved, rounds, len(moved_total), CPSAT_DATES if used_cpsat else ""
         if rounds > _REPAIR_ROUNDS:
             break
         moved, stuck = redate(inst, firms, pidx, dates, cost, solved.used, solved.shortfall,
@@ -264,7 +310,7 @@ def _schedule_component(inst: Instance, firms: I64, pidx: I64, dates: I64, cost:
     if np.any(solved.shortfall):  # CP-SAT found teams on these dates: the flow must too
         raise BugError("internal error: the team flow disagrees with the CP-SAT dates; "
                        "please report this")
-    return solved, rounds + 1, len(moved_total), True
+    return solved, rounds + 1, len(moved_total), CPSAT_DATES
 
 
 # --- entry points ---------------------------------------------------------------
@@ -288,7 +334,7 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
              conflicts: pd.DataFrame, history: pd.DataFrame, working_days: Sequence[date],
              rules: InspectionRules, seed: str, progress: Progress | None = None, *,
              previous_teams: pd.DataFrame | None = None,
-             period_start: date | None = None) -> Schedule:
+             period_start: date | None = None, legacy_cpsat: bool = False) -> Schedule:
     """Give every inspection a working day and a team of ``rules.team_size`` inspectors.
 
     ``inspections``: uscc, name, district, city (may be empty). The other
@@ -297,6 +343,11 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
     the teams of earlier plans, for ``avoid_last_inspector``. Conflicts whose
     ``until`` lies before ``period_start`` (default: the first working day)
     are ignored. Raises :class:`InfeasibleError` naming what binds.
+
+    When the greedy repair fails, the exact date search chooses the days
+    (``suiji-inspections/3``, ``solver.method`` ``min-cost-flow+date-search``).
+    ``legacy_cpsat`` replays the CP-SAT date fallback of
+    ``suiji-inspections/1`` and ``/2`` instead: for verifying plans recorded with it only.
     """
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -336,12 +387,13 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
     used = np.zeros(inst.pair_f.size, dtype=bool)
     objective = arcs = nodes = moved = tie_breaks = max_rounds = 0
     unique = True
-    cpsat = False
+    fallback = ""
+    solve = _schedule_component_cpsat if legacy_cpsat else _schedule_component
     for k in range(labels.size):
         # a stable argsort keeps each component's firms and pairs in increasing order
         firms = f_order[f_bounds[k]: f_bounds[k + 1]]
         pidx = p_order[p_bounds[k]: p_bounds[k + 1]]
-        solved, rounds, n_moved, used_cpsat = _schedule_component(
+        solved, rounds, n_moved, kind = solve(
             inst, firms, pidx, dates, cost, seed)
         used[pidx] = solved.used
         fr = solved.flow
@@ -352,13 +404,13 @@ def schedule(inspections: pd.DataFrame, inspectors: pd.DataFrame, leave: pd.Data
         unique &= fr.unique
         tie_breaks += int(fr.tie_break_rounds > 0)
         max_rounds = max(max_rounds, rounds)
-        cpsat |= used_cpsat
+        fallback = fallback or kind
         if progress is not None:
             progress.advance()
     lap("teams")
     items = _items(inst, dates, used)
     lap("items")
-    stats = SolverStats(status="optimal", method=METHOD + ("+cp-sat-dates" if cpsat else ""),
+    stats = SolverStats(status="optimal", method=METHOD + (f"+{fallback}" if fallback else ""),
                         objective=objective, unique=unique, tie_breaks=tie_breaks, arcs=arcs,
                         nodes=nodes, components=int(labels.size), moved=moved,
                         rounds=max_rounds)

@@ -35,8 +35,9 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     calls: list[tuple[str, str, Any]] = []
 
     def spy_draw(*args: Any, **kwargs: Any) -> draws.DrawRecord:
-        calls.append(("draw", kwargs["algorithm"], kwargs["compute"]))
-        return draws.run_draw(*args, **kwargs)
+        record = draws.run_draw(*args, **kwargs)
+        calls.append(("draw", record.algorithm, kwargs["compute"]))  # the id recorded
+        return record
 
     def spy_event(*args: Any, **kwargs: Any) -> draws.EventRecord:
         calls.append(("event", kwargs["kind"], kwargs["compute"]))
@@ -48,13 +49,17 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
             monkeypatch.setattr(module, "run_event", spy_event)
     build_real(store)  # plan, substitution, review sample, panels, decline
     assert calls == [
-        ("draw", "suiji-inspections/2", plan.compute_plan_v2),
+        ("draw", "suiji-inspections/2", plan.compute_plan_v3),
         ("event", "substitution", plan.compute_substitution_v2),
         ("draw", "suiji-reviews/1", reviews.compute_sample),
         ("draw", "suiji-panels/2", panels.compute_panels_v2),
         ("event", "decline", panels.compute_decline),
     ]
-    # what each draw ran is what verification recomputes it with
+    # what each draw ran is what verification recomputes it with: a /2 plan (no date
+    # search) by the /2 path, which differs from compute_plan_v3 only where the search runs
+    assert REGISTRY.draw("suiji-inspections/3") is plan.compute_plan_v3
+    assert REGISTRY.event("suiji-inspections/3", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-inspections/2") is plan.compute_plan_v2
     assert REGISTRY.event("suiji-inspections/2", "suiji-substitution/2") \
         is plan.compute_substitution_v2
@@ -156,21 +161,21 @@ def test_a_tampered_algorithm_id_is_refused_by_name(world: World, tmp_path: Path
     assert res.exit_code == 1 and "suiji-reviews/9" in res.output
 
 
-def _plan_v3(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
+def _plan_v9(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
              progress: Progress | None = None) -> dict[str, Any]:
     """A stand-in for a future plan algorithm: a different output from the same inputs."""
     out = plan.compute_plan(snapshot, seed, params, progress=progress)
-    return {**out, "algorithm": "suiji-inspections/3", "items": out["items"][::-1]}
+    return {**out, "algorithm": "suiji-inspections/9", "items": out["items"][::-1]}
 
 
 def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
     future = Registry((*REGISTRY.algorithms,
-                       Algorithm("suiji-inspections/3", _plan_v3,
+                       Algorithm("suiji-inspections/9", _plan_v9,
                                  {"substitution": plan.compute_substitution})))
     build_real(store)
     assert verify_store(store, future).ok  # the /2 plan recomputes with the /2 function
     draws.run_draw(store, period=P, scope="inspections", rules=RULES,
-                   algorithm="suiji-inspections/3", compute=_plan_v3, seed=SEED, redraw=True,
+                   algorithm="suiji-inspections/9", compute=_plan_v9, seed=SEED, redraw=True,
                    reason="新算法")
     report = verify_store(store, future)
     assert report.ok, report.findings
@@ -178,10 +183,10 @@ def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
 
     # a suiji that does not know /3 names it and still verifies the /2 plan
     old = list(verify_store(store, REGISTRY).findings)
-    assert len(old) == 1 and "'suiji-inspections/3' is not known" in old[0].problem
+    assert len(old) == 1 and "'suiji-inspections/9' is not known" in old[0].problem
 
     # dispatching the /2 plan to the /3 function would be caught: the id decides
-    swapped = Registry(tuple(Algorithm("suiji-inspections/2", _plan_v3, a.events)
+    swapped = Registry(tuple(Algorithm("suiji-inspections/2", _plan_v9, a.events)
                              if a.id == "suiji-inspections/2" else a for a in future.algorithms))
     wrong = verify_store(store, swapped).findings
     assert any(f.check == "recompute" and "inspections, superseded" in f.subject

@@ -153,7 +153,10 @@ def test_plan_output_has_the_published_shape(frozen: Store) -> None:
 def test_recorded_plan_recomputes_byte_for_byte_from_the_registry(frozen: Store) -> None:
     record = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     assert record.algorithm == "suiji-inspections/2"
+    # a /2 record is verified with the /2 path (which keeps the legacy CP-SAT fallback for
+    # plans recorded with it); a plan that needed no date search is the same either way
     assert REGISTRY.draw(record.algorithm) is plan_module.compute_plan_v2
+    assert REGISTRY.draw("suiji-inspections/3") is plan_module.compute_plan_v3
     fn = REGISTRY.draw(record.algorithm)
     snapshot = latest_snapshot(frozen, Q4, "inspections")
     again = output_bytes(fn(snapshot, SEED, dict(record.params)))
@@ -421,3 +424,57 @@ def test_a_uscc_in_two_plans_needs_a_period(store: Store) -> None:
                        file_sha256="")
     assert record_results(store, _results([{"uscc": both}]), period="2026Q3", file_name="",
                           file_sha256="")["period"] == "2026Q3"
+
+
+# --- the date search and the legacy CP-SAT plans (ALGORITHM.md, "Which algorithm id ...") ---
+
+
+def _tight_store(store: Store) -> Rules:
+    """Six firms that B01+B02 alone may staff two of; everyone on leave but on 2 and 3 Nov."""
+    rules = parse_rules(preset_text().replace('ratio = 0.25', 'ratio = 1.0', 1))
+    store.replace("companies", pd.DataFrame([
+        {"uscc": uscc(k), "name": f"企业{k}", "district": "甲区", "city": "", "category": "key",
+         "industry": "", "status": "active", "risk": ""} for k in range(6)]))
+    store.replace("inspectors", pd.DataFrame([
+        {"badge": f"B0{j}", "name": f"人{j}", "unit": "支队", "district": "甲区", "city": "",
+         "active": "yes", "capacity": "", "daily_capacity": "2"} for j in range(3)]))
+    store.replace("inspector-leave", pd.DataFrame([
+        {"badge": f"B0{j}", "start": start, "end": end} for j in range(3)
+        for start, end in (("2026-10-01", "2026-10-31"), ("2026-11-04", "2026-12-31"))]))
+    store.replace("conflicts", pd.DataFrame([
+        {"person": "B00", "counterpart": uscc(k), "reason": "亲属", "until": ""}
+        for k in (0, 1)]))
+    freeze(store, Q4, "inspections", rules)
+    return rules
+
+
+def test_legacy_cp_sat_plans_still_verify_and_a_new_plan_is_recorded_as_v3(
+        store: Store) -> None:
+    rules = _tight_store(store)
+    window = {"drawn_on": DRAWN_ON.isoformat(), "start": "2026-10-01"}
+    snapshot = latest_snapshot(store, Q4, "inspections")
+    seed = next(s for s in map(str, range(50))
+                if plan_module.compute_plan_v3(snapshot, s, window)["algorithm"]
+                == "suiji-inspections/3")
+    # plans as suiji-inspections/1 and /2 recorded them before the date search: CP-SAT dates
+    for algorithm, compute, params in (("suiji-inspections/1", compute_plan, {}),
+                                       ("suiji-inspections/2", plan_module.compute_plan_v2,
+                                        window)):
+        legacy = draws.run_draw(store, period=Q4, scope="inspections", rules=rules,
+                                algorithm=algorithm, compute=compute, params=params, seed=seed,
+                                redraw=algorithm.endswith("/2"), reason="legacy",
+                                weak_seed=True)
+        assert legacy.output["solver"]["method"] == "min-cost-flow+cp-sat-dates"
+        assert legacy.output["algorithm"] == algorithm
+        assert verify_store(store, REGISTRY).ok
+    # today's draw of the same inputs: the date search, recorded under its own id
+    record = draw_plan(store, Q4, rules, seed=seed, redraw=True, reason="date search",
+                       today=DRAWN_ON, weak_seed=True)
+    assert record.algorithm == record.output["algorithm"] == "suiji-inspections/3"
+    assert record.output["solver"]["method"] == "min-cost-flow+date-search"
+    assert record.params == window
+    report = verify_store(store, REGISTRY)
+    assert report.ok, report
+    # each draw was recomputed with the function of its own id
+    assert {d.algorithm for d in draws.all_draws(store, str(Q4))} == {
+        "suiji-inspections/1", "suiji-inspections/2", "suiji-inspections/3"}

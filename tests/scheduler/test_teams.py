@@ -224,11 +224,12 @@ def test_substitute_without_replacement_names_the_inspection():
                    DAYS[0])
 
 
-def test_cp_sat_fallback_when_the_greedy_move_is_blocked():
+@pytest.mark.parametrize("legacy", [False, True], ids=["date-search", "legacy-cp-sat"])
+def test_date_search_when_the_greedy_move_is_blocked(legacy):
     """u may only go with A1+A2; A2 is away on day 1; on day 2 the flow gave A1 to w.
 
-    The greedy move finds no free pair for u, CP-SAT moves u to day 2 and w
-    takes A4+A6 instead.
+    The greedy move finds no free pair for u; the date search (or, replaying
+    suiji-inspections/1, CP-SAT) moves u to day 2 and w takes A4+A6 instead.
     """
     staff = inspectors(("A1", "甲区", "", "yes"), ("A2", "甲区", "", "yes"),
                        ("A4", "甲区", "", "yes"), ("A6", "甲区", "", "yes"))
@@ -239,13 +240,12 @@ def test_cp_sat_fallback_when_the_greedy_move_is_blocked():
     methods = set()
     for seed in map(str, range(30)):
         plan = run(firms(("U", "甲区", ""), ("W", "甲区", "")), staff, leave=leave,
-                   conflicts=conflicts, seed=seed, days=DAYS[:2])
+                   conflicts=conflicts, seed=seed, days=DAYS[:2], legacy_cpsat=legacy)
         by = {i.uscc: i for i in plan.items}
         assert by["U"] == TeamAssignment("U", "2026-10-13", ("A1", "A2"))
         assert "A1" not in by["W"].badges or by["W"].date == "2026-10-12"
         methods.add(plan.stats.method)
-    assert "min-cost-flow+cp-sat-dates" in methods
-
+    assert ("min-cost-flow+cp-sat-dates" if legacy else "min-cost-flow+date-search") in methods
 
 
 # F00 and F01 may only go with B01+B02 (B00 in conflict) and daily capacity 2 lets
@@ -276,39 +276,75 @@ def _check_six(plan: Schedule) -> None:
 def test_all_dates_move_when_moving_the_stuck_firm_alone_cannot_help():
     """The hypothesis example: with seed "0" the spread puts F00 and F01 on one day.
 
-    Moving only the stuck one has no free team; CP-SAT on every firm's date finds
-    the plan (this raised InfeasibleError before).
+    Moving only the stuck one has no free team; the date search over every
+    firm's day finds the plan (this raised InfeasibleError before CP-SAT, and
+    needed CP-SAT until the date search).
     """
     plan = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV)
     _check_six(plan)
-    assert plan.stats.method == "min-cost-flow+cp-sat-dates" and plan.stats.moved > 0
+    assert plan.stats.method == "min-cost-flow+date-search" and plan.stats.moved > 0
     assert run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV) == plan
     for seed in map(str, range(1, 12)):
         _check_six(run(SIX, THREE, conflicts=_barred("F00", "F01"), seed=seed, days=NOV))
+    legacy = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV,
+                 legacy_cpsat=True)
+    _check_six(legacy)
+    assert legacy.stats.method == "min-cost-flow+cp-sat-dates"
 
 
-def test_dates_of_all_firms_when_the_repair_does_not_converge(monkeypatch):
+@pytest.mark.parametrize("legacy", [False, True], ids=["date-search", "legacy-cp-sat"])
+def test_dates_of_all_firms_when_the_repair_does_not_converge(monkeypatch, legacy):
     import suiji.scheduler.teams as teams
 
-    monkeypatch.setattr(teams, "_REPAIR_ROUNDS", 0)  # the first shortfall goes to CP-SAT
+    monkeypatch.setattr(teams, "_REPAIR_ROUNDS", 0)  # the first shortfall goes to the fallback
     methods = set()
     for seed in map(str, range(12)):
-        plan = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed=seed, days=NOV)
+        plan = run(SIX, THREE, conflicts=_barred("F00", "F01"), seed=seed, days=NOV,
+                   legacy_cpsat=legacy)
         _check_six(plan)
         methods.add(plan.stats.method)
-    assert "min-cost-flow+cp-sat-dates" in methods
+    assert ("min-cost-flow+cp-sat-dates" if legacy else "min-cost-flow+date-search") in methods
 
 
 def test_no_plan_when_the_days_bind_but_the_period_capacity_would_do():
     """Three inspectors with daily capacity 1 staff one team of 2 a day: 2 days, 3 firms.
 
-    Without days the capacity suffices (6 slots for 6), so the complete CP-SAT
-    model on every firm's date is what proves that no plan exists.
+    Without days the capacity suffices (6 slots for 6), so the complete date
+    search is what proves that no plan exists (CP-SAT's INFEASIBLE in /1).
     """
     staff = THREE.assign(daily_capacity="1")
-    with pytest.raises(InfeasibleError, match=r"\(INFEASIBLE\)"):
+    with pytest.raises(InfeasibleError, match=r"(?s)^No plan exists: .*tried every choice.*"
+                                              r"F0\d.*eligible inspectors B00, B01, B02"):
         run(SIX[:3], staff, seed="0", days=NOV)
+    with pytest.raises(InfeasibleError, match=r"\(INFEASIBLE\)"):
+        run(SIX[:3], staff, seed="0", days=NOV, legacy_cpsat=True)
 
+
+def test_the_date_search_gives_up_after_a_count_of_tries(monkeypatch):
+    """A search cut short refuses the draw, saying so: never an answer that depends on time."""
+    import suiji.scheduler.teams as teams
+
+    original = teams.search_component_dates
+
+    def short_search(*args, **kwargs):
+        return original(*args, **kwargs, max_tries=3)
+
+    monkeypatch.setattr(teams, "search_component_dates", short_search)
+    with pytest.raises(InfeasibleError, match=r"stopped after 3 tries \(a fixed count"):
+        run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV)
+
+
+def test_no_new_plan_uses_cp_sat(monkeypatch):
+    """CP-SAT decides nothing in a new plan: with it unavailable, every fallback still works."""
+    import suiji.scheduler.dates as dates
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("CP-SAT called outside the legacy /1 verification path")
+
+    monkeypatch.setattr(dates, "cpsat_dates", forbidden)
+    _check_six(run(SIX, THREE, conflicts=_barred("F00", "F01"), seed="0", days=NOV))
+    with pytest.raises(InfeasibleError, match="No plan exists"):
+        run(SIX[:3], THREE.assign(daily_capacity="1"), seed="0", days=NOV)
 
 
 def test_bench_quick_runs_the_city_scale():

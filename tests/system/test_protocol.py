@@ -46,6 +46,7 @@ from tests.fixtures.clock import Clock, fixed_clock
 from tests.fixtures.real_world import build_real
 
 TODAY = date(2026, 10, 1)
+PANEL_DAY = date(2026, 10, 14)  # within review.max_lead_days (7) of the meetings of 20, 21 Oct
 OTHER_SEED = "11223344556677889900"
 DICE = ("--seed-source", "dice", "--on", TODAY.isoformat(), "--place", "江州市生态环境局三楼会议室",
         "--witness", "纪检组 王敏", "--witness", "公证处 刘洋")
@@ -168,7 +169,7 @@ def test_a_commitment_needs_a_future_public_source(db: str) -> None:
     run(db, "freeze", "-p", "2026Q4", "--scope", "reviews")
     assert "no published commitment" in run(
         db, "draw", "reviews", "-p", "2026Q4", "--seed", SEED, "--commitment", "ab" * 32,
-        code=1).output
+        "--before-close", code=1).output
 
 
 # --- 2. seeds that cannot be shopped --------------------------------------------------------
@@ -200,7 +201,8 @@ def test_seeds_are_normalised_before_they_are_used_and_recorded(db: str, tmp_pat
     entry = [e for e in store.log_entries() if e.action == "draw"][-1]
     assert entry.details["seed_given"] == typed.strip() and entry.details["commitment"] == c
     # the same draw as with the ASCII digits, byte for byte
-    other = plan_module.compute_plan(latest_snapshot(store, P, "inspections"), SEED, {})
+    other = REGISTRY.draw(record.algorithm)(latest_snapshot(store, P, "inspections"), SEED,
+                                            dict(record.params))
     assert record.output == json.loads(canonical_json(other))
     # the bundle shows the declared source beside the seed
     run(db, "audit-bundle", "-p", "2026Q4", "-o", str(tmp_path / "bundle"))
@@ -439,10 +441,19 @@ def test_old_substitutions_verify_under_their_own_algorithm_and_a_backdated_one_
         f"(2026-12-01)"]
 
 
+def to_panel_day(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
+    """Move the command line's today and the record's clock to PANEL_DAY."""
+    monkeypatch.setattr(cli_main, "today", lambda: PANEL_DAY)
+    clock.at(f"{PANEL_DAY.isoformat()}T01:00:00")
+
+
 @pytest.fixture
-def sampled(db: str) -> str:
+def sampled(db: str, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The review sample drawn on TODAY (before the close), then PANEL_DAY."""
     c = commitment_of(run(db, "freeze", "-p", "2026Q4", "--scope", "reviews", *DICE))
-    run(db, "draw", "reviews", "-p", "2026Q4", "--seed", REVIEW_SEED, "--commitment", c)
+    run(db, "draw", "reviews", "-p", "2026Q4", "--seed", REVIEW_SEED, "--commitment", c,
+        "--before-close")
+    to_panel_day(monkeypatch, clock)
     return c
 
 
@@ -451,12 +462,13 @@ def test_a_document_with_a_panel_gets_another_only_with_redraw_and_reason(db: st
     base = ("draw", "panels", "-p", "2026Q4", "--seed", PANEL_SEED, "--commitment", sampled)
     first = json.loads(run(db, *base, "--meeting", "2026-10-20", "--json").stdout)
     doc = first["items"][0]["project_id"]
-    out = run(db, *base, "--meeting", "2026-10-27", "--documents", doc, code=1).output
-    assert "already has a panel" in out and "--redraw --reason" in out
-    again = json.loads(run(db, *base, "--meeting", "2026-10-27", "--documents", doc,
+    out = run(db, *base, "--meeting", "2026-10-21", "--documents", doc, code=1).output
+    assert f"Already paneled: {doc} (meeting of 2026-10-20)" in out
+    assert "--redraw --reason" in out
+    again = json.loads(run(db, *base, "--meeting", "2026-10-21", "--documents", doc,
                            "--redraw", "--reason", "会议改期", "--json").stdout)
     assert [i["project_id"] for i in again["items"]] == [doc]
-    assert again["drawn_on"] == TODAY.isoformat()
+    assert again["drawn_on"] == PANEL_DAY.isoformat()
 
 
 def test_the_hidden_today_is_gone(db: str, sampled: str) -> None:
@@ -465,7 +477,8 @@ def test_the_hidden_today_is_gone(db: str, sampled: str) -> None:
     assert "No such option" in run(db, *base, "--today", "2026-09-01", code=2).output
     result = CliRunner().invoke(cli, ["--db", db, *base, "--json"],
                                 env={"SUIJI_TODAY": "2026-09-01"})
-    assert result.exit_code == 0 and json.loads(result.stdout)["drawn_on"] == "2026-10-01"
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["drawn_on"] == PANEL_DAY.isoformat()
 
 
 def _commands(command: click.Command, path: tuple[str, ...] = ()
@@ -493,15 +506,15 @@ def test_no_command_has_an_option_or_a_variable_that_sets_today() -> None:
 
 def test_a_backdated_drawn_on_is_caught_by_verify(store: Store) -> None:
     build_real(store)
-    with fixed_clock("2026-12-05T01:00:00"):  # a redraw on 5 December that claims 20 November
-        draw_panels(store, P, RULES, date(2026, 12, 10), date(2026, 11, 20), seed=OTHER_SEED,
+    with fixed_clock("2026-12-08T01:00:00"):  # a redraw on 8 December that claims 3 December
+        draw_panels(store, P, RULES, date(2026, 12, 10), date(2026, 12, 3), seed=OTHER_SEED,
                     redraw=True, reason="会议改期")
     problems = [f.problem for f in verify_store(store, REGISTRY).findings]
-    assert any(p.startswith("drawn_on is 2026-11-20, before the day log entry") for p in problems)
+    assert any(p.startswith("drawn_on is 2026-12-03, before the day log entry") for p in problems)
 
 
 def test_declines_are_limited_per_meeting_and_published_with_reasons(
-        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
     rules = tmp_path / "rules.toml"
     text = (Path(__file__).resolve().parents[2] / "data" / "presets" / "default.toml").read_text(
         "utf-8")
@@ -515,7 +528,9 @@ def test_declines_are_limited_per_meeting_and_published_with_reasons(
         return result
 
     c = commitment_of(go("freeze", "-p", "2026Q4", "--scope", "reviews", *DICE))
-    go("draw", "reviews", "-p", "2026Q4", "--seed", REVIEW_SEED, "--commitment", c)
+    go("draw", "reviews", "-p", "2026Q4", "--seed", REVIEW_SEED, "--commitment", c,
+       "--before-close")
+    to_panel_day(monkeypatch, clock)
     panel = json.loads(go("draw", "panels", "-p", "2026Q4", "--meeting", "2026-10-20",
                           "--seed", PANEL_SEED, "--commitment", c, "--json").stdout)
     first, second = panel["items"][0]["experts"][:2]
