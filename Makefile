@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench serve clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +18,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli sample
+	$(BIN)/mypy data sampler scheduler reports cli sample web
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy data sampler scheduler reports cli sample
+	$(BIN)/mypy data sampler scheduler reports cli sample web
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/web.py
+
+# The workbench on the demo's database (run `make demo` first).
+serve: $(STAMP)
+	@test -f demo-out/suiji.db || { echo "No demo-out/suiji.db: run 'make demo' first."; exit 1; }
+	$(BIN)/suiji --db demo-out/suiji.db --rules demo-out/rules.toml serve
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -122,7 +122,10 @@ def _measure(name: str, run: Callable[[], dict[str, Any]],
 
 
 def run_reviews_bench(documents: int = 1000, experts: int = 2000) -> list[dict[str, Any]]:
+    import floors
+
     from suiji.sampler.reviews import compute_sample
+    from suiji.scheduler import panels
     from suiji.scheduler.panels import compute_panels
 
     rows = []
@@ -130,10 +133,30 @@ def run_reviews_bench(documents: int = 1000, experts: int = 2000) -> list[dict[s
     docs = sorted(snap.frame("projects.csv")["project_id"])
     params = {"meeting": "2027-01-20", "drawn_on": "2027-01-10", "documents": docs,
               "prior": [], "declined": []}
-    rows.append(_measure(
-        f"panels {documents:,} docs x {experts:,} experts, 3 each, 2% conflicts",
-        lambda: compute_panels(snap, "27182818284590452353", params),
-        lambda o: (o["solver"]["status"], bool(o["solver"]["unique"]))))
+    seed = "27182818284590452353"
+    row = _measure(f"panels {documents:,} docs x {experts:,} experts, 3 each, 2% conflicts",
+                   lambda: compute_panels(snap, seed, params),
+                   lambda o: (o["solver"]["status"], bool(o["solver"]["unique"])))
+    # CPU and wall, min of 5; then the plain flow on the same arcs (all eligible pairs)
+    cpu, wall, _ = floors.timed(lambda: compute_panels(snap, seed, params), 5)
+    calls: list[tuple[Any, ...]] = []
+    real = panels.assign
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    panels.assign = spy  # type: ignore[assignment]
+    try:
+        compute_panels(snap, seed, params)
+    finally:
+        panels.assign = real
+    graph = floors.assign_graph(*calls[0])
+    f_cpu, f_wall, (status, _) = floors.timed(lambda: floors.plain_flow(*graph, False), 5)
+    row.update({"cpu_s": cpu, "wall_s": wall, "plain_flow_cpu_s": f_cpu,
+                "plain_flow_wall_s": f_wall, "plain_flow_status": status,
+                "arcs": int(len(graph[1])), "peer": floors.OPENREVIEW})
+    rows.append(row)
 
     big = instance(documents=20000, experts=50, agencies=2000)
     rows.append(_measure(

@@ -343,7 +343,8 @@ def timed_step(args: list[str], log: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"bench/scale.py: `suiji {' '.join(args)}` failed "
                          f"(exit {proc.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
-    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024,
+    return {"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": usage.ru_maxrss / 1024,
             "stdout": stdout.decode("utf-8", errors="replace")}
 
 
@@ -352,7 +353,29 @@ def db_size(db: Path) -> int:
     return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
 
 
-def run(spec: Spec, work: Path, verify: bool = False) -> dict[str, Any]:
+def in_process_plan(db: Path, repeat: int) -> dict[str, Any]:
+    """compute_plan on the latest inspections snapshot of ``db``: CPU and wall, min of N."""
+    import gc
+
+    from suiji.data.period import Period
+    from suiji.data.snapshot import latest_snapshot
+    from suiji.data.store import Store
+    from suiji.scheduler.plan import compute_plan
+
+    store = Store.open(str(db))
+    snapshot = latest_snapshot(store, Period.parse(PERIOD), "inspections")
+    walls, cpus = [], []
+    for _ in range(repeat):
+        gc.collect()
+        c0, w0 = time.process_time(), time.perf_counter()
+        compute_plan(snapshot, SEED, {})
+        cpus.append(time.process_time() - c0)
+        walls.append(time.perf_counter() - w0)
+    return {"plan_wall_s": min(walls), "plan_cpu_s": min(cpus), "repeat": repeat}
+
+
+def run(spec: Spec, work: Path, verify: bool = False, draw_repeat: int = 1,
+        plan_repeat: int = 1) -> dict[str, Any]:
     """Generate, then time every step; returns the result document."""
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
@@ -375,7 +398,7 @@ def run(spec: Spec, work: Path, verify: bool = False) -> dict[str, Any]:
     def step(name: str, args: list[str], rows: int | None = None) -> dict[str, Any]:
         print(f"bench/scale: {name}…", file=sys.stderr, flush=True)
         result = timed_step(["--db", str(db), *args], work / f"{name.replace(' ', '_')}.log")
-        row = {"step": name, "seconds": result["seconds"],
+        row = {"step": name, "seconds": result["seconds"], "cpu_s": result["cpu_s"],
                "peak_rss_mib": result["peak_rss_mib"], "rows": rows,
                "db_bytes": db_size(db)}
         steps.append(row)
@@ -387,10 +410,27 @@ def run(spec: Spec, work: Path, verify: bool = False) -> dict[str, Any]:
             rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b"")) - 1
         step(f"import {kind}", ["import", kind, str(path), "--json"], rows)
     step("freeze", ["freeze", "--period", PERIOD, "--json"])
-    drawn = step("draw inspections", ["draw", "inspections", "--period", PERIOD, "--seed", SEED,
-                                      "--json"])
+    frozen = work / "frozen.db"
+    shutil.copyfile(db, frozen)  # the state after the freeze, for the repeated draws
+    draw_args = ["draw", "inspections", "--period", PERIOD, "--seed", SEED, "--json"]
+    drawn = step("draw inspections", draw_args)
     summary = json.loads(drawn["stdout"])
     steps[-1]["rows"] = int(summary["inspections"])
+    # the same draw again from the same frozen state (min of draw_repeat), and the
+    # in-process plan on the same snapshot in a fresh process (min of plan_repeat)
+    draw_walls, draw_cpus = [steps[-1]["seconds"]], [steps[-1]["cpu_s"]]
+    for _ in range(draw_repeat - 1):
+        shutil.copyfile(frozen, db)
+        again = timed_step(["--db", str(db), *draw_args], work / "draw_again.log")
+        draw_walls.append(again["seconds"])
+        draw_cpus.append(again["cpu_s"])
+    frozen.unlink()
+    plan = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--plan", str(db),
+                           "--repeat", str(plan_repeat)], capture_output=True, text=True,
+                          check=False)
+    if plan.returncode != 0:
+        raise SystemExit(f"bench/scale.py: the in-process plan failed:\n{plan.stderr}")
+    in_process = json.loads(plan.stdout.strip().splitlines()[-1])
     if verify:
         step("verify", ["verify", "--period", PERIOD])
     imports = [s for s in steps if s["step"].startswith("import ")]
@@ -405,37 +445,58 @@ def run(spec: Spec, work: Path, verify: bool = False) -> dict[str, Any]:
         "import_total_s": sum(s["seconds"] for s in imports),
         "import_peak_rss_mib": max(s["peak_rss_mib"] for s in imports),
         "draw_s": draw["seconds"], "draw_peak_rss_mib": draw["peak_rss_mib"],
+        "draw_min_wall_s": min(draw_walls), "draw_min_cpu_s": min(draw_cpus),
+        "draw_repeat": draw_repeat, "in_process": in_process,
+        "import_freeze_draw_s": sum(s["seconds"] for s in imports)
+        + steps[[s["step"] for s in steps].index("freeze")]["seconds"] + min(draw_walls),
         "drawn": draw["rows"], "solver": summary["solver"],
         "db_bytes": db_size(db),
     }
+
+
+def draw_ratio(result: dict[str, Any]) -> float:
+    """CLI `draw inspections` wall time over the in-process plan's, same snapshot."""
+    return float(result["draw_min_wall_s"] / result["in_process"]["plan_wall_s"])
+
+
+def pipeline_ratio(result: dict[str, Any]) -> float:
+    """CLI imports + freeze + draw over the in-process plan."""
+    return float(result["import_freeze_draw_s"] / result["in_process"]["plan_wall_s"])
 
 
 def targets(result: dict[str, Any]) -> dict[str, bool]:
     national = result["spec"]["firms"] >= 1_400_000
     out = {f"imports < {IMPORT_TARGET_S:.0f} s": result["import_total_s"] < IMPORT_TARGET_S,
            f"draw < {DRAW_TARGET_S:.0f} s": result["draw_s"] < DRAW_TARGET_S,
-           "draw peak < 4 GiB": result["draw_peak_rss_mib"] < DRAW_PEAK_TARGET_MIB}
-    return out if national else {k: v for k, v in out.items() if "peak" in k}
+           "draw peak < 4 GiB": result["draw_peak_rss_mib"] < DRAW_PEAK_TARGET_MIB,
+           "CLI draw ≤ 1.15× in-process plan": draw_ratio(result) <= 1.15,
+           "import + freeze + draw ≤ 2× in-process plan": pipeline_ratio(result) <= 2.0}
+    if national:
+        return out
+    return {k: v for k, v in out.items() if "peak" in k or k.startswith("CLI draw")}
 
 
 def render_markdown(result: dict[str, Any]) -> list[str]:
     """The BENCHMARKS.md section of a result (lines, no trailing blank)."""
     spec = result["spec"]
     lines = [
-        "## National scale through the command line", "",
+        f"## {'National' if spec['firms'] >= 1_400_000 else 'Province'} scale through the "
+        f"command line", "",
         f"`bench/scale.py`: {spec['firms']:,} firms in {spec['cities']:,} cities "
         f"({spec['districts']:,} districts), {spec['inspectors']:,} inspectors, "
         f"{spec['history_quarters']} quarters of inspection history, generated as CSV "
         f"({result['input_bytes'] / MIB:,.0f} MiB; companies in GB18030, every USCC valid) in "
         f"{result['generate_s']:.1f} s, then each step run as its own `suiji` process. "
         f"Peak RSS is the step's own process (wait4).", "",
-        "| step | rows | seconds | peak RSS | database after |",
-        "|---|---:|---:|---:|---:|"]
+        "| step | rows | wall s | CPU s | peak RSS | database after |",
+        "|---|---:|---:|---:|---:|---:|"]
     for s in result["steps"]:
         rows = f"{s['rows']:,}" if s["rows"] is not None else ""
         lines.append(f"| `suiji {s['step']}` | {rows} | {s['seconds']:.1f} | "
-                     f"{s['peak_rss_mib']:,.0f} MiB | {s['db_bytes'] / MIB:,.0f} MiB |")
+                     f"{s['cpu_s']:.1f} | {s['peak_rss_mib']:,.0f} MiB | "
+                     f"{s['db_bytes'] / MIB:,.0f} MiB |")
     solver = result["solver"]
+    ip = result["in_process"]
     tg = "; ".join(f"{k}: {'PASS' if ok else 'FAIL'}" for k, ok in targets(result).items())
     lines += ["",
               f"All imports: {result['import_total_s']:.1f} s (peak "
@@ -443,7 +504,16 @@ def render_markdown(result: dict[str, Any]) -> list[str]:
               f"inspections in {result['draw_s']:.1f} s (peak "
               f"{result['draw_peak_rss_mib']:,.0f} MiB; teams {solver['status']}, unique "
               f"{'yes' if solver['unique'] else 'no'}, {solver['components']:,} components, "
-              f"{solver['arcs']:,} arcs). Database: {result['db_bytes'] / MIB:,.0f} MiB. "
+              f"{solver['arcs']:,} arcs). Database: {result['db_bytes'] / MIB:,.0f} MiB.",
+              "",
+              f"Same snapshot, in-process `compute_plan` in a fresh process: "
+              f"{ip['plan_wall_s']:.2f} s wall, {ip['plan_cpu_s']:.2f} s CPU (min of "
+              f"{ip['repeat']}). CLI `draw inspections` (whole process: start-up, imports, "
+              f"freeze check, plan, record): {result['draw_min_wall_s']:.2f} s wall, "
+              f"{result['draw_min_cpu_s']:.2f} s CPU (min of {result['draw_repeat']}) = "
+              f"**{draw_ratio(result):.2f}×** the in-process plan. Imports + freeze + draw: "
+              f"{result['import_freeze_draw_s']:.1f} s = **{pipeline_ratio(result):.2f}×** "
+              f"the in-process plan.", "",
               f"Targets: {tg}."]
     return lines
 
@@ -458,19 +528,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, default=None,
                     help="work in this folder and keep it (default: a temporary one)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--draw-repeat", type=int, default=1,
+                    help="draw this many times from the frozen state (min is reported)")
+    ap.add_argument("--plan-repeat", type=int, default=1)
+    ap.add_argument("--plan", type=Path, metavar="DB", help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--generate", type=Path, metavar="DIR",
                     help="only write the CSV files into DIR and print their paths as JSON")
     args = ap.parse_args(argv)
     spec = Spec(firms=args.firms, inspectors=args.inspectors, cities=args.cities,
                 seed=args.seed,
                 inspections_per_year=Spec.inspections_per_year * args.firms // Spec.firms)
+    if args.plan is not None:
+        print(json.dumps(in_process_plan(args.plan, args.repeat)))
+        return 0
     if args.generate is not None:
         paths = generate_national(args.generate, spec)
         print(json.dumps({k: str(v) for k, v in paths.items()}))
         return 0
     work = args.keep or Path(tempfile.mkdtemp(prefix="suiji-scale-"))
     try:
-        result = run(spec, work, verify=args.verify)
+        result = run(spec, work, verify=args.verify, draw_repeat=args.draw_repeat,
+                     plan_repeat=args.plan_repeat)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -25,7 +25,9 @@ from suiji.cli.main import (
 )
 from suiji.cli.types import DATE
 from suiji.data.period import Period
-from suiji.reports.exports import Exported
+
+if TYPE_CHECKING:
+    from suiji.reports.exports import Exported
 
 
 def _as_of(as_of: date | None, public: bool) -> date:

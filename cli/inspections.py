@@ -18,7 +18,6 @@ from suiji.cli.main import (
     seed_lines,
 )
 from suiji.cli.types import DATE, SEED
-from suiji.data.draws import draw_facts
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 
@@ -63,6 +62,7 @@ def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str
       suiji draw inspections --period 2026Q4 --seed 80417263950183746251 --commitment 5f2c…
       suiji draw inspections -p 2026Q4 --seed 11223344556677889900 --redraw --reason "名录有误"
     """
+    from suiji.data.draws import draw_facts
     from suiji.scheduler.plan import draw_plan
 
     if reason and not redraw:

@@ -20,19 +20,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from suiji.cli import __version__
 from suiji.cli.types import DATE, PERIOD
 from suiji.data import clock
-from suiji.data.draws import DrawRecord
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
-from suiji.data.rules import Rules, load_rules
 from suiji.data.store import DEFAULT_DB, LogHead, Store
+
+if TYPE_CHECKING:
+    from suiji.data.draws import DrawRecord
+    from suiji.data.rules import Rules
+
+# Only light modules load here and in the command modules: pandas, numpy and OR-Tools
+# load inside the commands that use them, so `suiji --help` and `--version` are quick
+# (tests/cli/test_lazy_imports.py).
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BUG_EXIT_CODE = 70  # EX_SOFTWARE: suiji itself is wrong, not the user's input
@@ -76,6 +82,8 @@ class Env:
                        f"still holds everything up to it)", err=True)
 
     def rules(self) -> Rules:
+        from suiji.data.rules import load_rules
+
         return load_rules(self.rules_path)
 
     def info(self, message: str) -> None:
@@ -452,6 +460,6 @@ def export() -> None:
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
 for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
-              "demo"):
+              "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

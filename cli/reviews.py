@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,8 +24,10 @@ from suiji.cli.main import (
     seed_lines,
 )
 from suiji.cli.types import DATE, PERIOD, SEED
-from suiji.data.draws import DrawRecord, draw_facts
 from suiji.data.period import Period
+
+if TYPE_CHECKING:
+    from suiji.data.draws import DrawRecord
 
 DOC_TYPE_ZH = {"report": "报告书", "form": "报告表"}
 REASON_ZH = {"watch_list": "重点监督单位报告书", "certainty": "必抽", "sampled": "抽中"}
@@ -94,6 +96,7 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment:
       suiji freeze --period 2026Q4 --scope reviews
       suiji draw reviews --period 2026Q4 --seed 27182818284590452353
     """
+    from suiji.data.draws import draw_facts
     from suiji.sampler.reviews import draw_reviews
 
     with domain_errors():
@@ -177,6 +180,7 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
       suiji draw panels --period 2026Q4 --meeting 2027-01-20 --seed 31415926535897932384
       suiji draw panels -p 2026Q4 --meeting 2027-01-27 --documents JZHP-2026-0012,JZHP-2026-0040
     """
+    from suiji.data.draws import draw_facts
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None

@@ -214,7 +214,8 @@ def bundle_files(store: Store, period: str, registry: Registry | None = None
 
 def write_bundle(store: Store, period: str, out: Path, *,
                  registry: Registry | None = None,
-                 progress: Callable[[str], None] | None = None) -> BundleSummary:
+                 progress: Callable[[str], None] | None = None,
+                 name: str | None = None) -> BundleSummary:
     """Write the bundle of ``period`` into ``out`` (which must not exist or be empty),
     and record it in the trail.
 
@@ -224,7 +225,9 @@ def write_bundle(store: Store, period: str, out: Path, *,
 
     The ``export`` entry (``what: audit-bundle``) commits to the SHA-256 of
     SHA256SUMS and is written in the same transaction as the folder: if the
-    write fails there is no entry, and no bundle.
+    write fails there is no entry, and no bundle. ``name`` is what the entry
+    calls the bundle (default: the folder's path; the workbench names the zip
+    it hands out instead of its temporary folder).
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -250,7 +253,7 @@ def write_bundle(store: Store, period: str, out: Path, *,
     if progress is not None:
         progress(f"writing {out}")
     record_export(store, period=period, what="audit-bundle", data=files[SUMS], write=write,
-                  public=False, details={"file": str(out), "digest_of": "SHA256SUMS"})
+                  public=False, details={"file": name or str(out), "digest_of": "SHA256SUMS"})
     return BundleSummary(out, period, len(files), len(manifest["draws"]), manifest["_events"],
                          sha256_hex(files[SUMS]), tuple(manifest["notes"]))
 

@@ -78,12 +78,13 @@ def refuse_if_drawn(store: Store, period: str, scope: str, subject: str = "", *,
     """
     if redraw and not reason.strip():
         raise UsageError("A redraw needs a reason: --reason \"...\" (it is published).")
-    previous = current_draw(store, period, scope, subject)
+    previous = _current_head(store, period, scope, subject)
     if previous is not None and not redraw:
+        draw_id, created_at, seed = previous
         label = what or f"{period} {scope}" + (f" {subject}" if subject else "")
         raise AlreadyDrawnError(
-            f"{label} was already drawn (draw {previous.id}, {previous.created_at}, seed "
-            f"{previous.seed}). A second draw needs --redraw --reason \"...\"; the earlier "
+            f"{label} was already drawn (draw {draw_id}, {created_at}, seed "
+            f"{seed}). A second draw needs --redraw --reason \"...\"; the earlier "
             f"one stays on record.{' ' + hint if hint else ''}")
 
 
@@ -99,6 +100,15 @@ _COLS = ("id, period, scope, subject, snapshot_id, seed, seed_source, algorithm,
 def _record(row: tuple[Any, ...]) -> DrawRecord:
     return DrawRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                       json.loads(row[8]), json.loads(row[9]), row[10], row[11], row[12], row[13])
+
+
+def _current_head(store: Store, period: str, scope: str, subject: str
+                  ) -> tuple[int, str, str] | None:
+    """(id, created_at, seed) of the current draw, without reading its (large) output."""
+    row = store.conn.execute(
+        "SELECT id, created_at, seed FROM draws WHERE period = ? AND scope = ? AND subject = ? "
+        "AND status = 'current'", (period, scope, subject)).fetchone()
+    return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
 
 def current_draw(store: Store, period: str, scope: str, subject: str = "") -> DrawRecord | None:
@@ -125,6 +135,9 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
     freeze there (so nothing can change between the check and the write).
     ``seed_facts`` (the seed as given, whether it is weak, the commitment it
     fulfils) go into the log entry beside the seed.
+    The record returned is built in memory (its output decoded from the bytes
+    just stored, so it is exactly what reading the row gives): the row just
+    written is not read back from the database.
     """
     params = dict(params or {})
     period = snapshot.period
@@ -133,18 +146,19 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
     label = f"{period} {scope}" + (f" {subject}" if subject else "")
     with store.transaction():
         refuse_if_drawn(store, period, scope, subject, redraw=redraw, reason=reason)
-        previous = current_draw(store, period, scope, subject)
+        previous = _current_head(store, period, scope, subject)
         if previous is not None:
             store.conn.execute("UPDATE draws SET status = 'superseded' WHERE id = ?",
-                               (previous.id,))
-        now = utc_now()
+                               (previous[0],))
+        params_text = canonical_json(params)
+        created_at = utc_now()
         try:
             cur = store.conn.execute(
                 "INSERT INTO draws (period, scope, subject, snapshot_id, seed, seed_source, "
                 "algorithm, params, output, output_sha256, status, reason, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?, ?)",
                 (period, scope, subject, snapshot.id, seed, seed_source, algorithm,
-                 canonical_json(params), data.decode("utf-8"), digest, reason, now))
+                 params_text, data.decode("utf-8"), digest, reason, created_at))
         except sqlite3.IntegrityError as exc:  # a concurrent draw won the race
             raise AlreadyDrawnError(f"{label} was drawn by another process just now.") from exc
         draw_id = int(cur.lastrowid or 0)
@@ -152,13 +166,13 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
                          details={"scope": scope, "subject": subject, "draw": draw_id,
                                   "seed": seed, "seed_source": seed_source,
                                   "algorithm": algorithm, "params": params,
-                                  "supersedes": previous.id if previous else None,
-                                  "reason": reason, "created_at": now,
+                                  "supersedes": previous[0] if previous else None,
+                                  "reason": reason, "created_at": created_at,
                                   **dict(seed_facts or {})},
                          digests={"snapshot": snapshot.digest, "output": digest})
-    record = current_draw(store, period, scope, subject)
-    assert record is not None
-    return record
+    return DrawRecord(draw_id, period, scope, subject, snapshot.id, seed, seed_source, algorithm,
+                      json.loads(params_text), json.loads(data), digest, "current", reason,
+                      created_at)
 
 
 def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, Any],

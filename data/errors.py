@@ -59,6 +59,24 @@ class ImportRefusedError(SuijiError):
     directory, or it is another kind of file); the message names the flag to force it."""
 
 
+class RemovalsNotConfirmedError(ImportRefusedError):
+    """A directory import that would remove rows the caller wanted to confirm first.
+
+    Nothing was written. ``removed`` is how many current rows the file lacks,
+    ``keys`` the first of them (their key values), ``inserted`` and ``updated``
+    what else the import would do: what a confirmation page shows.
+    """
+
+    def __init__(self, message: str, *, kind: str, removed: int, keys: list[str],
+                 inserted: int, updated: int) -> None:
+        self.kind = kind
+        self.removed = removed
+        self.keys = list(keys)
+        self.inserted = inserted
+        self.updated = updated
+        super().__init__(message)
+
+
 class RulesError(SuijiError):
     """The rules file is invalid; the message names the key."""
 

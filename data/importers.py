@@ -21,6 +21,7 @@ chunk size plus the canonical result.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -126,8 +127,17 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                 sheet: str | None = None, period: str | None = None,
                 rules: Rules | None = None, progress: bool = False,
                 allow_removals: bool = False, force_kind: bool = False,
-                today: date | None = None, allow_off_panel: bool = False) -> dict[str, Any]:
+                today: date | None = None, allow_off_panel: bool = False,
+                confirm_removals: bool = False, file_name: str | None = None
+                ) -> dict[str, Any]:
     """Read, check and record a file; return the summary ``suiji import --json`` prints.
+
+    With ``confirm_removals`` (and not ``allow_removals``) a directory file that
+    would remove any current row raises
+    :class:`~suiji.data.errors.RemovalsNotConfirmedError` with the counts (nothing
+    written), so an interface can ask before removing, then import with
+    ``allow_removals``. ``file_name`` is the name recorded in the trail instead
+    of ``path``'s (an upload's original name).
 
     Directory kinds become the kind's new current version (earlier versions
     stay readable); ``results`` (with ``period``, e.g. ``"2026Q4"``, or None),
@@ -161,6 +171,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                          "their points): pass rules=load_rules(...).")
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
                        progress=progress)
+    if file_name is not None:
+        parsed = dataclasses.replace(parsed, file_name=file_name)
     base: dict[str, Any] = {"kind": kind, "file": parsed.file_name, "rows": parsed.rows,
                             "inserted": None, "updated": None, "removed": None,
                             "warnings": list(parsed.warnings), "version": None, "digest": None}
@@ -172,7 +184,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
             summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings,
-                                    max_removed_share=None if allow_removals else share)
+                                    max_removed_share=(None if allow_removals else
+                                                       0.0 if confirm_removals else share))
         base.update(inserted=summary.inserted, updated=summary.updated,
                     removed=summary.removed, version=summary.version, digest=summary.digest)
         if kind == "experts" and rules is not None:

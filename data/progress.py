@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TextIO
 
 _ENABLED = True
+_LOCAL = threading.local()
+
+Observer = Callable[[str, int, "int | None"], None]
+"""Told (label, done, total) on every update of a Progress in the observing thread."""
+
+
+@contextmanager
+def observe(observer: Observer) -> Iterator[None]:
+    """Report every Progress made in this thread to ``observer``, terminal or not.
+
+    An interface that is not a terminal (the web workbench) shows the same
+    progress the CLI draws on stderr: ``with observe(job.update): import_file(...)``.
+    """
+    previous = getattr(_LOCAL, "observer", None)
+    _LOCAL.observer = observer
+    try:
+        yield
+    finally:
+        _LOCAL.observer = previous
 
 
 def set_quiet(quiet: bool) -> None:
@@ -29,6 +51,7 @@ class Progress:
         self.enabled = shown and (force or (_ENABLED and self.stream.isatty()))
         self._last = 0.0
         self._start = time.monotonic()
+        self._observer: Observer | None = getattr(_LOCAL, "observer", None)
 
     def __enter__(self) -> Progress:
         self._show(force=True)
@@ -43,6 +66,8 @@ class Progress:
         self._show(force=True)
 
     def _show(self, force: bool = False) -> None:
+        if self._observer is not None:
+            self._observer(self.label, self.done, self.total)
         if not self.enabled:
             return
         now = time.monotonic()

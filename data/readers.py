@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -315,7 +315,7 @@ def _check_expanded_size(path: Path) -> None:
 def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...]) -> Source:
     _check_expanded_size(path)
     wb = _workbook(path)
-    names = [ws.title for ws in wb.worksheets]
+    names = _sheet_names(wb)
     if not names:
         _close(wb)
         raise _reject(path, "the workbook has no worksheets.")
@@ -334,9 +334,61 @@ def _open_xlsx(path: Path, digest: str, sheet: str | None, notes: tuple[str, ...
     return Source(path, digest, "xlsx", "xlsx", sheet=chosen, notes=notes, workbook=wb)
 
 
+# XLSX is read by calamine (Rust, about ten times openpyxl's speed) when it gives
+# exactly the cells openpyxl gives. It does not for error cells (#N/A: calamine
+# reads them as empty) and for whole numbers of 16 digits or more written without
+# an exponent (openpyxl keeps them as int): such workbooks, or the rest of such a
+# sheet, are read by openpyxl as before.
+_ERROR_CELL = (b' t="e"', b" t='e'")
+_EXACT_FLOAT_LIMIT = 1e15  # number_text writes integral floats below it as integers
+
+
+@dataclass
+class _CalamineBook:
+    """A calamine workbook with the file it reads (closed together)."""
+
+    book: Any
+    handle: Any
+
+    def close(self) -> None:
+        self.book.close()
+        self.handle.close()
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether any worksheet of the workbook has an error cell (t="e")."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with z.open(info) as f:
+                        tail = b""
+                        while block := f.read(BLOCK):
+                            seam = tail + block[:8]  # a mark cut in two by the block edge
+                            if any(m in block or m in seam for m in _ERROR_CELL):
+                                return True
+                            tail = block[-8:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError):
+        return True  # let openpyxl open it and word the error as before
+    return False
+
+
 def _workbook(path: Path) -> Any:
-    """Open read-only from a file object, so a workbook named .csv or without a suffix
-    still opens (openpyxl refuses file names it does not know)."""
+    """Open from a file object, so a workbook named .csv or without a suffix still opens
+    (openpyxl refuses file names it does not know); calamine unless the workbook has
+    error cells."""
+    if not _has_error_cells(path):
+        from python_calamine import CalamineWorkbook
+
+        handle = path.open("rb")
+        try:
+            return _CalamineBook(CalamineWorkbook.from_filelike(handle), handle)
+        except Exception:  # openpyxl words the refusal of a damaged file, as before
+            handle.close()
+    return _openpyxl_workbook(path)
+
+
+def _openpyxl_workbook(path: Path) -> Any:
     from openpyxl import load_workbook
 
     handle = path.open("rb")
@@ -355,6 +407,15 @@ def _workbook(path: Path) -> Any:
     return wb
 
 
+def _sheet_names(wb: Any) -> list[str]:
+    """The worksheets' names in workbook order (chart sheets are not tables)."""
+    if isinstance(wb, _CalamineBook):
+        from python_calamine import SheetTypeEnum
+
+        return [m.name for m in wb.book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    return [ws.title for ws in wb.worksheets]
+
+
 def _close(wb: Any) -> None:
     wb.close()
     handle = getattr(wb, "_suiji_handle", None)
@@ -365,12 +426,18 @@ def _close(wb: Any) -> None:
 def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
     wb = source.workbook if source.workbook is not None else _workbook(source.path)
     try:
+        row = 1
+        if isinstance(wb, _CalamineBook):
+            row = yield from _calamine_chunks(source, wb, size)
+            if row == 0:
+                return
+            _close(wb)  # a number calamine cannot give exactly: openpyxl from that row on
+            wb = _openpyxl_workbook(source.path)
         ws = wb[source.sheet]
         ws.reset_dimensions()  # stale <dimension> tags would otherwise cut the sheet short
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rows_iter = ws.iter_rows(values_only=True)
-            row = 1
+            rows_iter = ws.iter_rows(min_row=row, values_only=True)
             while True:
                 try:
                     raw = _bounded_rows(source, rows_iter, row, size)
@@ -388,11 +455,65 @@ def _xlsx_chunks(source: Source, size: int) -> Iterator[tuple[int, Rows]]:
         _close(wb)
 
 
-def _bounded_rows(source: Source, rows_iter: Iterator[tuple[Any, ...]], first: int,
-                  size: int) -> list[tuple[Any, ...]]:
+def _calamine_chunks(source: Source, wb: _CalamineBook, size: int
+                     ) -> Generator[tuple[int, Rows], None, int]:
+    """Yield the sheet's chunks read by calamine; return 0 when done, or the row number
+    from which openpyxl must read on (a whole number calamine gives only as a float)."""
+    try:
+        ws = wb.book.get_sheet_by_name(source.sheet)
+        start = ws.start
+    except Exception as exc:
+        raise _reject(source.path, f"sheet {source.sheet!r} is damaged ({type(exc).__name__}: "
+                                   f"{str(exc)[:200]}); {SAVE_AS}.") from None
+    if start is None:  # no cell
+        return 0
+    # calamine's rows begin at row 1 but at the first used column: pad the columns before
+    pad = [""] * int(start[1])
+    rows_iter = ws.iter_rows()
+    row = 1
+    while True:
+        try:
+            raw = _bounded_rows(source, rows_iter, row, size, blank="")
+        except InputFileError:
+            raise
+        except Exception as exc:
+            raise _reject(source.path, f"sheet {source.sheet!r} is damaged near row "
+                                       f"{row} ({type(exc).__name__}: "
+                                       f"{str(exc)[:200]}); {SAVE_AS}.") from None
+        if not raw:
+            return 0
+        try:
+            rows: Rows = [[v if type(v) is str else _calamine_text(v) for v in r] for r in raw]
+        except _Inexact:  # rows before the inexact one are exact: yield them, then stop
+            rows = []
+            for r in raw:
+                try:
+                    rows.append([v if type(v) is str else _calamine_text(v) for v in r])
+                except _Inexact:
+                    break
+            if rows:
+                yield row, [pad + r for r in rows] if pad else rows
+            return row + len(rows)
+        yield row, [pad + r for r in rows] if pad else rows
+        row += len(rows)
+
+
+class _Inexact(Exception):
+    """A whole number of 16 digits or more: openpyxl may give it otherwise."""
+
+
+def _calamine_text(value: object) -> str:
+    """cell_text of a calamine value; _Inexact for a float openpyxl may read otherwise."""
+    if type(value) is float and value.is_integer() and abs(value) >= _EXACT_FLOAT_LIMIT:
+        raise _Inexact
+    return cell_text(value)
+
+
+def _bounded_rows(source: Source, rows_iter: Iterator[Any], first: int,
+                  size: int, blank: object = None) -> list[Any]:
     """Up to ``size`` rows, fewer when they reach CHUNK_CELLS cells; a row wider than
-    MAX_XLSX_COLUMNS (after its trailing empty cells) or beyond MAX_XLSX_ROWS is refused
-    as it is read."""
+    MAX_XLSX_COLUMNS (after its trailing empty cells, ``blank``: openpyxl's None,
+    calamine's "") or beyond MAX_XLSX_ROWS is refused as it is read."""
     out: list[tuple[Any, ...]] = []
     cells = 0
     for r in rows_iter:
@@ -403,7 +524,7 @@ def _bounded_rows(source: Source, rows_iter: Iterator[tuple[Any, ...]], first: i
                                        f"hold: the file was not written by Excel or WPS. "
                                        f"Import the table as CSV.")
         width = len(r)
-        while width and r[width - 1] is None:
+        while width and (r[width - 1] is None or r[width - 1] == blank):
             width -= 1
         if width > MAX_XLSX_COLUMNS:
             raise _reject(source.path, f"row {row} of sheet {source.sheet!r} has {width:,} "

@@ -20,15 +20,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from suiji.data import clock
-from suiji.data.errors import ImportRefusedError, StoreError
+from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
+
+if TYPE_CHECKING:  # pandas and sqlite-utils load when used: `suiji --help` stays fast
+    import pandas as pd
+    import sqlite_utils
 
 SCHEMA_VERSION = 2
 
@@ -234,8 +236,14 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a ``sqlite_utils.Database`` (loaded on first use)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # --- opening -----------------------------------------------------------
 
@@ -460,6 +468,8 @@ class Store:
             sql = (f'SELECT {cols} FROM "{k.table}" WHERE _from <= ? '
                    f'AND (_to IS NULL OR _to > ?) ORDER BY _key')
             args = (version, version)
+        import pandas as pd
+
         rows = self.conn.execute(sql, args).fetchall()
         return pd.DataFrame(rows, columns=list(k.column_names), dtype=object)
 
@@ -470,7 +480,10 @@ class Store:
         """Make ``frame`` (canonical strings, validated) the current version of ``kind``.
 
         With ``max_removed_share``, an import that would remove more than that share of
-        the current rows is refused (ImportRefusedError) and nothing is written.
+        the current rows is refused and nothing is written: a
+        :class:`~suiji.data.errors.RemovalsNotConfirmedError` (an ``ImportRefusedError``)
+        with the counts and the first keys it would remove. ``0`` refuses any removal
+        (an interface that asks before removing).
         """
         from suiji.data.canonical import frame_sha256, row_hashes, row_keys, sort_canonical
 
@@ -487,18 +500,20 @@ class Store:
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())
             new = dict(zip(keys, hashes, strict=True))
             removed = [key for key in current if key not in new]
+            changed = [key for key, h in new.items() if key in current and current[key] != h]
+            added = [key for key in new if key not in current]
             if max_removed_share is not None and current \
                     and len(removed) > max_removed_share * len(current):
-                raise ImportRefusedError(
+                raise RemovalsNotConfirmedError(
                     f"{file_name or kind}: importing it as {kind} would remove "
                     f"{len(removed):,} of the {len(current):,} current rows "
                     f"({len(removed) / len(current):.0%}) and keep {len(current) - len(removed):,}"
                     f", more than the {max_removed_share:.0%} a re-import may remove "
                     f"(imports.max_removed_share in the rules). Nothing was written. If it is "
                     f"the wrong file, import the right one; if the directory really lost "
-                    f"those rows, import it again with --allow-removals.")
-            changed = [key for key, h in new.items() if key in current and current[key] != h]
-            added = [key for key in new if key not in current]
+                    f"those rows, import it again with --allow-removals.",
+                    kind=kind, removed=len(removed), keys=sorted(removed)[:20],
+                    inserted=len(added), updated=len(changed))
             closing = removed + changed
             if closing:
                 self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _closing (_key TEXT)")

@@ -116,11 +116,12 @@ def export_reviews(store: Store, period: Period | str, fmt: str, dest: Destinati
 
 
 def write_report(store: Store, period: Period | str, folder: Path, *,
-                 lang: str = "zh") -> WrittenReport:
+                 lang: str = "zh", name: str | None = None) -> WrittenReport:
     """Write report.html and report.xlsx into ``folder`` and record them (an ``export``).
 
     The entry commits to the canonical JSON of ``{file name: SHA-256}`` and
-    lists each file's digest.
+    lists each file's digest. ``name`` is what the entry calls the report
+    (default: the folder's path).
     """
     report = build_report(store, period, lang=lang)
     files = report.files()
@@ -133,7 +134,8 @@ def write_report(store: Store, period: Period | str, folder: Path, *,
 
     entry = record_export(store, period=str(period), what="report", data=index, write=write,
                           public=False,
-                          details={"file": str(folder), "lang": lang, "files": sorted(files),
+                          details={"file": name or str(folder), "lang": lang,
+                                   "files": sorted(files),
                                    "digest_of": "canonical JSON of {file: sha256}"},
                           digests={n: sha256_hex(d) for n, d in files.items()})
     return WrittenReport(folder, digests, tuple(report.notes), entry)

@@ -43,7 +43,13 @@ from suiji.data.rules import CATEGORIES, InspectionRules, Quota
 from suiji.sampler.district_minimum import draw_with_district_minimum
 from suiji.sampler.pps import pps_systematic
 from suiji.sampler.rational import exact
-from suiji.sampler.tickets import Objects, pool_tickets, smallest_positions, ticket_from_digest
+from suiji.sampler.tickets import (
+    Objects,
+    digest_at,
+    pool_tickets,
+    smallest_positions,
+    ticket_from_digest,
+)
 
 _LISTED = 1 << 40  # added to a firm's routine count when it is on the positive list
 
@@ -323,7 +329,7 @@ def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd
     pool_risk = (parse_risk(companies["risk"].astype(str).to_numpy(dtype=object)[pool_pos])
                  if rules.risk_weighting else np.empty(0))
     pool_ids: Objects = uscc[pool_pos]
-    keys, digests = pool_tickets(pool_ids.tolist(), seed)
+    keys, digests = pool_tickets(list(itertools.compress(uscc_list, eligible)), seed)
     pool_codes = codes[pool_pos]
 
     strata: list[StratumDraw] = []
@@ -367,7 +373,7 @@ def draw_firms(companies: pd.DataFrame, positive_list: pd.DataFrame, history: pd
     picked = np.concatenate(chosen_all)
     names = np.asarray(CATEGORIES, dtype=object)
     drawn_digests = np.empty(picked.size, dtype=object)
-    drawn_digests[:] = [digests[i] for i in picked.tolist()]
+    drawn_digests[:] = [digest_at(digests, i) for i in picked.tolist()]
     out = np.flatnonzero(~eligible)
     frames = np.concatenate(frame_all)
     return FirmDraw(

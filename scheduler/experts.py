@@ -43,6 +43,13 @@ def normalize(name: object) -> str:
     return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
 
 
+def _normalized(values: pd.Series) -> list[str]:
+    """:func:`normalize` of each value, computed once per distinct value."""
+    items = values.tolist()
+    table = {v: normalize(v) for v in set(items)}
+    return [table[v] for v in items]
+
+
 def split_specialties(text: str) -> list[str]:
     return [s for s in _SPLIT.split(str(text).strip()) if s]
 
@@ -72,8 +79,9 @@ def expert_frame(snapshot: Snapshot, meeting: date, declined: Collection[str],
     is_declined = experts["expert_id"].isin(declined).to_numpy()
     status[(status == "ok") & is_declined] = "declined"
     experts["status"] = status
-    experts["prior_load"] = [int(prior_load.get(e, 0)) for e in experts["expert_id"]]
-    experts["meeting_load"] = [int(meeting_load.get(e, 0)) for e in experts["expert_id"]]
+    ids = experts["expert_id"].tolist()
+    experts["prior_load"] = [int(prior_load.get(e, 0)) for e in ids]
+    experts["meeting_load"] = [int(meeting_load.get(e, 0)) for e in ids]
     left = rules.period_load_cap - experts["prior_load"]
     meeting_left = rules.meeting_load_cap - experts["meeting_load"]
     experts["capacity"] = np.clip(np.minimum(meeting_left, left), 0, None)
@@ -93,26 +101,39 @@ def document_specialties(industry: str, rules: ReviewRules, industry_names: bool
 def specialty_match(docs: pd.DataFrame, experts: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """D x E: the expert holds one of the specialties the document's industry needs."""
     shape = (len(docs), len(experts))
-    exp_specs = [split_specialties(s) for s in experts["specialties"]]
-    names = sorted({s for ss in exp_specs for s in ss} | {s for ss in docs["specialties"]
-                                                          for s in ss})
+    exp_specs = [split_specialties(s) for s in experts["specialties"].tolist()]
+    doc_specs = docs["specialties"].tolist()
+    names = sorted({s for ss in exp_specs for s in ss} | {s for ss in doc_specs for s in ss})
+    if not names:
+        return np.zeros(shape, dtype=bool)
     s_index = {s: i for i, s in enumerate(names)}
-    em = np.zeros((shape[1], len(names)), dtype=np.float32)
-    dm = np.zeros((shape[0], len(names)), dtype=np.float32)
-    for i, ss in enumerate(exp_specs):
-        em[i, [s_index[s] for s in ss]] = 1
-    for i, ss in enumerate(docs["specialties"]):
-        dm[i, [s_index[s] for s in ss]] = 1
-    return (dm @ em.T) > 0 if names else np.zeros(shape, dtype=bool)
+
+    def incidence(rows: list[list[str]]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(rows), len(names)), dtype=np.float32)
+        r = [i for i, ss in enumerate(rows) for _ in ss]
+        c = [s_index[x] for ss in rows for x in ss]
+        out[r, c] = 1
+        return out
+
+    return (incidence(doc_specs) @ incidence(exp_specs).T) > 0
 
 
 def _pairs(left: pd.DataFrame, right: pd.DataFrame, on: str, shape: tuple[int, int]
            ) -> npt.NDArray[np.bool_]:
+    """D x E: some row of ``left`` (d, on) and some row of ``right`` (e, on) share ``on``."""
     out = np.zeros(shape, dtype=bool)
     if left.empty or right.empty:
         return out
-    m = left.merge(right, on=on)
-    out[m["d"].to_numpy(np.intp), m["e"].to_numpy(np.intp)] = True
+    docs_of: dict[object, list[int]] = {}
+    for d, key in zip(left["d"].tolist(), left[on].tolist(), strict=True):
+        docs_of.setdefault(key, []).append(int(d))
+    rows: list[int] = []
+    cols: list[int] = []
+    for e, key in zip(right["e"].tolist(), right[on].tolist(), strict=True):
+        for d in docs_of.get(key, ()):
+            rows.append(d)
+            cols.append(int(e))
+    out[rows, cols] = True
     return out
 
 
@@ -126,16 +147,19 @@ def recusals(snapshot: Snapshot, docs: pd.DataFrame, experts: pd.DataFrame, meet
     ``prior_reviews`` the (expert, project) pairs of the period's earlier panels.
     """
     shape = (len(docs), len(experts))
-    e_index = {e: i for i, e in enumerate(experts["expert_id"])}
-    d_index = {p: i for i, p in enumerate(docs["project_id"])}
+    e_index = {e: i for i, e in enumerate(experts["expert_id"].tolist())}
+    d_index = {p: i for i, p in enumerate(docs["project_id"].tolist())}
 
     # organisations tied to each document
     doc_orgs = pd.DataFrame(
-        [(i, normalize(v)) for i, r in enumerate(docs.itertuples(index=False))
-         for v in (r.agency_uscc, r.agency_name, r.developer) if str(v).strip()],
+        [(i, normalize(v)) for i, values in enumerate(zip(
+            docs["agency_uscc"].tolist(), docs["agency_name"].tolist(),
+            docs["developer"].tolist(), strict=True))
+         for v in values if str(v).strip()],
         columns=["d", "org"]).drop_duplicates()
     conflict_keys = pd.concat([doc_orgs, pd.DataFrame(
-        [(i, normalize(p)) for i, p in enumerate(docs["project_id"])], columns=["d", "org"])])
+        [(i, normalize(p)) for i, p in enumerate(docs["project_id"].tolist())],
+        columns=["d", "org"])])
 
     # employers now and within recusal_years before the meeting
     cutoff = years_before(meeting, rules.recusal_years).isoformat()
@@ -143,15 +167,15 @@ def recusals(snapshot: Snapshot, docs: pd.DataFrame, experts: pd.DataFrame, meet
     recent = history[(history["end"] == "") | (history["end"] >= cutoff)]
     employers = pd.concat([experts[["expert_id", "employer"]],
                            recent[["expert_id", "employer"]]])
-    employers = pd.DataFrame({"e": employers["expert_id"].map(e_index),
-                              "org": employers["employer"].map(normalize)}).dropna()
+    employers = pd.DataFrame({"e": [e_index.get(e) for e in employers["expert_id"].tolist()],
+                              "org": _normalized(employers["employer"])}).dropna()
     employers = employers[employers["org"] != ""].drop_duplicates()
 
     conflicts = snapshot.frame("conflicts.csv")
     day = meeting.isoformat()
     conflicts = conflicts[(conflicts["until"] == "") | (conflicts["until"] >= day)]
-    declared = pd.DataFrame({"e": conflicts["person"].map(e_index),
-                             "org": conflicts["counterpart"].map(normalize)}).dropna()
+    declared = pd.DataFrame({"e": [e_index.get(p) for p in conflicts["person"].tolist()],
+                             "org": _normalized(conflicts["counterpart"])}).dropna()
 
     reviewed_rows = [(r.expert_id, r.project_id)
                      for r in snapshot.frame("review-history.csv").itertuples(index=False)]

@@ -587,7 +587,8 @@ class AssignResult:
 
 def assign(demand: npt.ArrayLike, capacity: npt.ArrayLike, arc_task: npt.ArrayLike,
            arc_person: npt.ArrayLike, arc_cost: npt.ArrayLike, *,
-           allow_shortfall: bool = False) -> AssignResult:
+           allow_shortfall: bool = False, candidates: npt.ArrayLike | None = None
+           ) -> AssignResult:
     """Give task ``t`` exactly ``demand[t]`` distinct people at least total cost.
 
     Person ``p`` takes at most ``capacity[p]`` tasks; arc ``a`` lets person
@@ -595,6 +596,8 @@ def assign(demand: npt.ArrayLike, capacity: npt.ArrayLike, arc_task: npt.ArrayLi
     1, so people in one task are distinct as long as (task, person) pairs are
     not repeated). Network: task -> person (cap 1) -> sink (cap capacity).
     With ``allow_shortfall`` as many seats as possible are filled first.
+    ``candidates`` (bool per arc, optional): a guess of the arcs the optimum
+    uses, see :func:`min_cost_flow`.
     """
     d = np.asarray(demand, dtype=np.int64)
     cap = np.asarray(capacity, dtype=np.int64)
@@ -614,8 +617,10 @@ def assign(demand: npt.ArrayLike, capacity: npt.ArrayLike, arc_task: npt.ArrayLi
     caps = np.concatenate([np.ones(at.size, np.int64), cap])
     costs = np.concatenate([ac, np.zeros(n_p, np.int64)])
     supplies = np.concatenate([d, np.zeros(n_p, np.int64), [-int(d.sum())]])
+    guess = None if candidates is None else np.concatenate(
+        [np.asarray(candidates, dtype=bool), np.ones(n_p, dtype=bool)])
     res = min_cost_flow(n_t + n_p + 1, tails, heads, caps, costs, supplies,
-                        max_flow=allow_shortfall)
+                        max_flow=allow_shortfall, candidates=guess)
     used = res.flow[: at.size] > 0
     shortfall = res.unrouted[:n_t].copy() if res.optimal else d.copy()
     return AssignResult(res, _frozen(used), _frozen(shortfall))

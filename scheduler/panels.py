@@ -196,7 +196,7 @@ class Model:
     capacity: npt.NDArray[np.int64]  # E: documents the expert may still take at this meeting
     prior_load: npt.NDArray[np.int64]  # E: documents in the period's earlier panels
     meeting_load: npt.NDArray[np.int64]  # E: documents at this meeting in other periods' panels
-    cost: npt.NDArray[np.int64]  # D x E pair costs (all pairs)
+    cost: npt.NDArray[np.int64]  # D x E pair costs of the eligible pairs (0 elsewhere)
 
     @property
     def expert_ids(self) -> list[str]:
@@ -208,8 +208,8 @@ class Model:
 
     def ranking(self, d: int) -> npt.NDArray[np.intp]:
         """Experts eligible for document d, in pair-cost order (ties: smaller id)."""
-        cand = np.flatnonzero(self.eligible[d])
-        return cand[np.lexsort((cand, self.cost[d, cand]))]
+        cand = np.flatnonzero(self.eligible[d])  # increasing: a stable sort keeps id order
+        return cand[np.argsort(self.cost[d, cand], kind="stable")]
 
 
 def _documents(snapshot: Snapshot, ids: Iterable[str], rules: ReviewRules,
@@ -247,7 +247,10 @@ def build_model(snapshot: Snapshot, seed: str, basis: Basis,
 
     doc_keys = ticket_keys(list(docs["project_id"]), derived_seed(seed, "documents"))
     exp_keys = ticket_keys(list(experts["expert_id"]), derived_seed(seed, "experts"))
-    cost = pair_costs(np.repeat(doc_keys, n_e), np.tile(exp_keys, n_d)).reshape(shape)
+    # pair costs where a pair is eligible (the only ones ranked or assigned), 0 elsewhere
+    cost = np.zeros(shape, dtype=np.int64)
+    pd_, pe = np.nonzero(eligible)
+    cost[pd_, pe] = pair_costs(doc_keys[pd_], exp_keys[pe])
     return Model(docs=docs, experts=experts, match=match, recusal=recusal, eligible=eligible,
                  capacity=experts["capacity"].to_numpy(np.int64),
                  prior_load=experts["prior_load"].to_numpy(np.int64),
@@ -371,6 +374,49 @@ def _alternates(model: Model, d: int, members: set[int], load: npt.NDArray[np.in
     return out
 
 
+_GUESS_PER_SEAT = 4  # the first solve's arcs: each document's 4 x panel-size cheapest
+
+
+def _cheapest_arcs(cost: npt.NDArray[np.int64], usable: npt.NDArray[np.bool_],
+                   arc_d: npt.NDArray[np.intp], arc_e: npt.NDArray[np.intp], k: int
+                   ) -> npt.NDArray[np.bool_]:
+    """Per arc: among its document's ``k`` cheapest usable arcs (ties at the k-th: all)."""
+    if k >= cost.shape[1]:
+        return np.ones(arc_d.size, dtype=bool)
+    masked = np.where(usable, cost, np.iinfo(np.int64).max)
+    kth = np.partition(masked, k - 1, axis=1)[:, k - 1]
+    return np.asarray(cost[arc_d, arc_e] <= kth[arc_d], dtype=bool)
+
+
+def _first_alternates(model: Model, members: dict[int, set[int]],
+                      load: npt.NDArray[np.int64], k: int, rules: ReviewRules
+                      ) -> list[list[int]]:
+    """:func:`_alternates` of every document at once (nothing excluded), as a matrix sort.
+
+    Each document's eligible non-members who fit both load caps, in (pair cost,
+    expert) order, the first ``k``: the same lists as calling ``_alternates``
+    per document, since the loads do not change while alternates are listed.
+    """
+    n_d, n_e = model.eligible.shape
+    if k <= 0 or n_e == 0:
+        return [[] for _ in range(n_d)]
+    fits = ((model.meeting_load + load + 1 <= rules.meeting_load_cap)
+            & (model.prior_load + load + 1 <= rules.period_load_cap))
+    allowed = model.eligible & fits[None, :]
+    for d, ms in members.items():
+        allowed[d, list(ms)] = False
+    never = np.iinfo(np.int64).max
+    # pair costs are below 2^36 (pair_costs), expert indices below 2^26: the key orders
+    # by cost, then by expert index, and stays far below 2^63
+    if n_e >= 1 << 26 or int(model.cost.max(initial=0)) >= 1 << 36:
+        return [_alternates(model, d, members[d], load, k, rules) for d in range(n_d)]
+    key = np.where(allowed, model.cost * n_e + np.arange(n_e, dtype=np.int64)[None, :], never)
+    if k < n_e:
+        key = np.partition(key, k - 1, axis=1)[:, :k]
+    key.sort(axis=1)
+    return [[int(x % n_e) for x in row if x != never] for row in key.tolist()]
+
+
 def compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any], *,
                    progress: Progress | None = None) -> dict[str, Any]:
     """The panels of one meeting (``suiji-panels/1``): a pure function of (snapshot, seed,
@@ -397,15 +443,22 @@ def _compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any],
     basis = p.basis()
     model = build_model(snapshot, seed, basis, industry_names=capped)
     check_lead_time(model.docs, p.meeting, p.drawn_on, rules)
-    if any(int((model.eligible[d] & (model.capacity > 0)).sum()) < model.docs["size"].iloc[d]
-           for d in range(len(model.docs))):
-        raise _infeasible(model, rules, None)
-    arc_d, arc_e = np.nonzero(model.eligible & (model.capacity > 0)[None, :])
+    usable = model.eligible & (model.capacity > 0)[None, :]
     demand = model.docs["size"].to_numpy(np.int64)
-    result = assign(demand, model.capacity, arc_d, arc_e, model.cost[arc_d, arc_e])
+    if (usable.sum(axis=1) < demand).any():
+        raise _infeasible(model, rules, None)
+    arc_d, arc_e = np.nonzero(usable)
+    arc_cost = model.cost[arc_d, arc_e]
+    # First on a guess, each document's cheapest arcs (the others priced out, which
+    # proves the flow optimal on all arcs): a unique optimum is the same flow however
+    # it was found. Ties, infeasibility and failures are decided on all arcs as before.
+    result = assign(demand, model.capacity, arc_d, arc_e, arc_cost,
+                    candidates=_cheapest_arcs(model.cost, usable, arc_d, arc_e,
+                                              _GUESS_PER_SEAT * int(demand.max())))
+    if not (result.flow.optimal and result.flow.unique):
+        result = assign(demand, model.capacity, arc_d, arc_e, arc_cost)
     if result.status is FlowStatus.INFEASIBLE:
-        explain = assign(demand, model.capacity, arc_d, arc_e, model.cost[arc_d, arc_e],
-                         allow_shortfall=True)
+        explain = assign(demand, model.capacity, arc_d, arc_e, arc_cost, allow_shortfall=True)
         raise _infeasible(model, rules, explain if explain.flow.optimal else None)
     if not result.flow.reproducible:
         raise BugError(f"The panel assignment could not be proven unique (solver status "
@@ -419,22 +472,32 @@ def _compute_panels(snapshot: Snapshot, seed: str, params: dict[str, Any],
         for e in ms:
             load[e] += 1
     ids = model.expert_ids
+    # per-document counts, whole matrices at once
+    okm = model.match & (model.experts["status"] == "ok").to_numpy()[None, :]
+    recused = {k: (okm & v).sum(axis=1).tolist() for k, v in model.recusal.items()}
+    eligible_counts = model.eligible.sum(axis=1).tolist()
+    specialties = model.docs["specialties"].tolist()
+    sizes = demand.tolist()
     items = []
     alt_load = np.zeros(len(model.experts), dtype=np.int64) if capped else None
+    # uncapped (suiji-panels/1): every document's alternates at once; capped: in document
+    # order, since each choice counts against the cap of the next documents
+    alternates = None if capped else _first_alternates(model, members, load,
+                                                       rules.alternates, rules)
     for d, doc in enumerate(model.docs.itertuples(index=False)):
-        alts = _alternates(model, d, members[d], load, rules.alternates, rules,
-                           alt_load=alt_load)
-        okm = model.match[d] & (model.experts["status"] == "ok").to_numpy()
+        alts = (alternates[d] if alternates is not None else
+                _alternates(model, d, members[d], load, rules.alternates, rules,
+                            alt_load=alt_load))
         items.append({
             "project_id": doc.project_id, "name": doc.name, "doc_type": doc.doc_type,
             "industry": doc.industry, "agency_uscc": doc.agency_uscc,
             "agency_name": doc.agency_name, "developer": doc.developer,
-            "specialties": list(model.docs["specialties"].iloc[d]),
-            "panel_size": int(model.docs["size"].iloc[d]),
+            "specialties": list(specialties[d]),
+            "panel_size": int(sizes[d]),
             "experts": sorted(ids[e] for e in members[d]),
             "alternates": [ids[e] for e in alts],
-            "eligible": int(model.eligible[d].sum()),
-            "recusals": {k: int((okm & v[d]).sum()) for k, v in model.recusal.items()},
+            "eligible": int(eligible_counts[d]),
+            "recusals": {k: int(v[d]) for k, v in recused.items()},
             "declined": []})
     return {
         "algorithm": algorithm, "period": snapshot.period, "meeting": p.meeting.isoformat(),

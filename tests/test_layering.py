@@ -25,7 +25,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "sampler": frozenset({"data"}),
     "scheduler": frozenset({"sampler", "data"}),
     "reports": frozenset({"scheduler", "sampler", "data"}),
-    "cli": frozenset({"reports", "scheduler", "sampler", "data", "sample"}),
+    "cli": frozenset({"web", "reports", "scheduler", "sampler", "data", "sample"}),
     "web": frozenset({"reports", "scheduler", "sampler", "data", "sample"}),
     "sample": frozenset({"data"}),
 }

@@ -128,6 +128,29 @@ def test_run_draw_passes_progress_and_params_to_the_pure_compute(world: World) -
     assert record.params == {"n": record.snapshot_id} and record.reason == "test"
 
 
+def test_the_record_a_draw_returns_is_the_row_it_stored(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """record_draw keeps the output in memory: it must equal the stored row decoded."""
+    returned: list[draws.DrawRecord] = []
+
+    def keep(*args: Any, **kwargs: Any) -> draws.DrawRecord:
+        returned.append(draws.run_draw(*args, **kwargs))
+        return returned[-1]
+
+    for module in (plan, reviews, panels):
+        monkeypatch.setattr(module, "run_draw", keep)
+    build_real(store)  # plan, review sample, panels
+    assert [r.algorithm for r in returned] == ["suiji-inspections/2", "suiji-reviews/1",
+                                               "suiji-panels/2"]
+    for record in returned:
+        stored = next(d for d in draws.all_draws(store) if d.id == record.id)
+        assert record == stored
+        assert draws.canonical_json(record.output) == draws.canonical_json(stored.output)
+        assert repr(record.output) == repr(stored.output)  # the same key order and types
+        assert draws.output_bytes(record.output) == draws.stored_output(store, record.id) \
+            .encode("utf-8")
+
+
 # --- verification by algorithm id ----------------------------------------------------------
 
 def test_registry_refuses_unknown_ids_and_kinds_by_name() -> None:

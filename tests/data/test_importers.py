@@ -268,6 +268,14 @@ def test_csv_round_trip_in_each_encoding(tmp_path: Path, store: Store, encoding:
     assert parsed.frame.index.tolist() == [2, 3, 4]
 
 
+def test_an_upload_records_its_original_name(tmp_path: Path, store: Store) -> None:
+    path = write_csv(tmp_path / "upload-3f2a.csv", RAW)
+    result = import_file(store, "companies", path, file_name="企业名录.csv")
+    assert result["file"] == "企业名录.csv"
+    assert store.versions("companies")[-1]["file_name"] == "企业名录.csv"
+    assert store.log_entries()[-1].details["file"] == "企业名录.csv"
+
+
 def test_xlsx_round_trip_with_typed_cells(tmp_path: Path, store: Store) -> None:
     rows: list[list[object]] = [list(r) for r in RAW]
     rows[1][5] = 85.5  # a number cell

@@ -226,3 +226,18 @@ def test_draw_verify_and_bundle_are_silent_when_piped(city: dict[str, Path],
             assert code == 1 and "already drawn" in err  # errors still speak when quiet
             continue
         assert code == 0 and err == "", (args, err)
+
+
+def test_an_observer_sees_every_progress_of_its_thread_without_a_terminal() -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    stream = _Stream(tty=False)
+    with (progress_module.observe(lambda label, done, total: seen.append((label, done, total))),
+          Progress("导入 companies", total=4, stream=stream) as p):
+        p.advance(2)
+        p.step("写入 writing")
+    with Progress("after", stream=stream) as p:
+        p.advance()
+    assert stream.getvalue() == ""
+    assert seen[0] == ("导入 companies", 0, 4)
+    assert ("写入 writing", 2, 4) in seen
+    assert all(label != "after" for label, _, _ in seen)

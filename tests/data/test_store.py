@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suiji.data.errors import StoreError
+from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.store import SCHEMA_VERSION, LogEntry, Store
 
 
@@ -48,6 +48,21 @@ def test_replace_keeps_earlier_versions(store: Store) -> None:
     s3 = store.replace("companies", companies(("A", "甲公司", "一区"), ("C", "丙", "三区")))
     assert (s3.inserted, s3.updated, s3.removed) == (0, 0, 0)
     assert s3.digest == s2.digest
+
+
+def test_removals_can_be_refused_until_confirmed(store: Store) -> None:
+    store.replace("companies", companies(("A", "甲", "一区"), ("B", "乙", "二区")))
+    entries = len(store.log_entries())
+    with pytest.raises(RemovalsNotConfirmedError, match="would remove 1 of the 2") as caught:
+        store.replace("companies", companies(("A", "甲公司", "一区"), ("C", "丙", "三区")),
+                      max_removed_share=0.0)
+    assert (caught.value.removed, caught.value.keys) == (1, ["B"])
+    assert (caught.value.inserted, caught.value.updated) == (1, 1)
+    assert store.current_version("companies") == 1
+    assert len(store.log_entries()) == entries
+    grown = store.replace("companies", companies(("A", "甲", "一区"), ("B", "乙", "二区"),
+                                                 ("C", "丙", "三区")), max_removed_share=0.0)
+    assert (grown.version, grown.inserted, grown.removed) == (2, 1, 0)
 
 
 def test_failed_transaction_leaves_nothing(store: Store) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import random
 
 import numpy as np
@@ -90,3 +91,47 @@ def test_pps_inclusion_frequencies_match_stated_probabilities() -> None:
     sd = np.sqrt(probs * (1 - probs) / runs)
     # 4.5 standard deviations (plus a floor for certainty units with sd 0)
     assert np.all(np.abs(freq - probs) <= 4.5 * sd + 1e-9)
+
+
+def test_pool_tickets_on_several_processes_equal_one_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tickets, "_BLOCK_IDS", 1000)  # several blocks per process
+    ids = [f"9132{i:014d}" for i in range(5003)] + ["甲乙", "AB-130"]
+    keys, one = tickets.pool_tickets(ids, "s", workers=1)
+    assert len(one) == 32 * len(ids)
+    assert np.array_equal(keys, tickets.ticket_keys(ids, "s"))
+    assert tickets.digest_at(one, len(ids) - 1) == hashlib.sha256(
+        (tickets.sha256_hex("s") + "AB-130").encode()).digest()
+    if tickets.ticket_workers() == 1:  # no fork here: the default must not try one
+        assert tickets.pool_tickets(ids, "s")[1] == one
+        return
+    for workers in (2, 3):
+        got_keys, got = tickets.pool_tickets(ids, "s", workers=workers)
+        assert got == one and np.array_equal(got_keys, keys)
+    # a helper that dies without answering: its chunk is done here, same result
+    monkeypatch.setattr(tickets, "_helper", lambda conn, prefix, chunk: conn.close())
+    got_keys, got = tickets.pool_tickets(ids, "s", workers=2)
+    assert got == one and np.array_equal(got_keys, keys)
+
+
+def test_large_pools_use_the_other_cores_by_default(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seen: list[int] = []
+    monkeypatch.setattr(tickets, "PARALLEL_MIN_IDS", 1000)
+    monkeypatch.setattr(tickets.mp.context.ForkProcess, "start",
+                        lambda self, _start=tickets.mp.context.ForkProcess.start:
+                        (seen.append(1), _start(self))[1])
+    ids = [f"id{i}" for i in range(2000)]
+    assert tickets.pool_tickets(ids, "s")[1] == tickets.pool_tickets(ids, "s", workers=1)[1]
+    assert len(seen) == tickets.ticket_workers() - 1
+    assert tickets.pool_tickets(ids[:999], "s")[1] == tickets.pool_tickets(ids[:999], "s", 1)[1]
+    assert len(seen) == tickets.ticket_workers() - 1  # below the threshold: no helper
+
+
+def test_fast_key_arithmetic_equals_python_integers() -> None:
+    rng = np.random.default_rng(3)
+    digests = rng.integers(0, 256, size=32 * 4000, dtype=np.uint8).tobytes()
+    digests += b"\xff" * 32 + b"\x00" * 32  # the extremes
+    n = len(digests) // 32
+    low = tickets._low_18_digits(digests, n)
+    want = [int.from_bytes(digests[32 * k:32 * k + 32], "big") % 10**18 for k in range(n)]
+    assert low.tolist() == want
+    assert tickets._reversed_18(low).tolist() == [int(f"{w:018d}"[::-1]) for w in want]

@@ -196,6 +196,48 @@ def test_loads_are_capped_per_meeting_and_period(tmp_path: Path) -> None:
         assert out["basis"]["prior_load"] == {"ZJ0006": 2, "ZJ0007": 1}
 
 
+@pytest.mark.parametrize("caps", ["", "meeting_load_cap = 1\nperiod_load_cap = 2"])
+def test_the_guessed_first_solve_gives_the_full_graphs_panels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps: str) -> None:
+    from suiji.scheduler import panels
+
+    inputs = panel_inputs(n_experts=30, agency_docs=(3, 3), watch=())
+    _, snap, _ = frozen(tmp_path, inputs, rules(caps))
+    params = _params(_docs(inputs))
+    real = panels.assign
+
+    def full(*args: Any, candidates: Any = None, **kwargs: Any) -> Any:
+        return real(*args, **kwargs)
+
+    for k in (1, 4):  # a guess of one arc per document forces pricing arcs in
+        monkeypatch.setattr(panels, "_GUESS_PER_SEAT", k)
+        guessed = [compute_panels(snap, f"g{seed}", params) for seed in range(8)]
+        with monkeypatch.context() as m:
+            m.setattr(panels, "assign", full)
+            plain = [compute_panels(snap, f"g{seed}", params) for seed in range(8)]
+        assert [output_bytes(o) for o in guessed] == [output_bytes(o) for o in plain]
+
+
+def test_alternates_of_all_documents_at_once_equal_one_by_one(tmp_path: Path) -> None:
+    import numpy as np
+
+    from suiji.scheduler import panels
+
+    inputs = panel_inputs(n_experts=30, agency_docs=(3, 3), watch=())
+    _, snap, _ = frozen(tmp_path, inputs, rules("meeting_load_cap = 2\nperiod_load_cap = 3"))
+    p = panels.PanelParams.from_dict(_params(_docs(inputs)))
+    r = snap.rules.review
+    rng = np.random.default_rng(4)
+    for seed in range(6):
+        model = panels.build_model(snap, f"a{seed}", p.basis())
+        n_d, n_e = model.eligible.shape
+        members = {d: set(rng.choice(n_e, size=2, replace=False).tolist()) for d in range(n_d)}
+        load = rng.integers(0, 3, size=n_e).astype(np.int64)
+        for k in (0, 1, 3, n_e + 5):
+            want = [panels._alternates(model, d, members[d], load, k, r) for d in range(n_d)]
+            assert panels._first_alternates(model, members, load, k, r) == want
+
+
 def test_a_document_reviewed_before_recuses_its_reviewers(world: tuple[Store, Snapshot, Inputs]
                                                           ) -> None:
     _, snap, inputs = world
