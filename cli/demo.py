@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from suiji.cli.main import Env, pass_env
+from suiji.data.clock import SimulatedCalendar, simulated
 
 INSPECTION_SEED = "80417263950183746251"
 REVIEW_SEED = "27182818284590452353"
@@ -28,37 +29,41 @@ OUTCOMES = ("未发现问题", "未发现问题", "未发现问题", "发现问�
 
 
 class Demo:
-    def __init__(self, root: click.Group, out: Path) -> None:
+    """Runs the demo's commands on its simulated calendar (:mod:`suiji.data.clock`)."""
+
+    def __init__(self, root: click.Group, out: Path, calendar: SimulatedCalendar) -> None:
         self.root = root
         self.out = out
         self.db = str(out / "suiji.db")
         self.rules = str(out / "rules.toml")
+        self.calendar = calendar
         self.step = 0
 
     def run(self, title: str, *args: str, on: date, capture: bool = False,
             rules: str | None = None) -> str:
         """Run one suiji command as a user would on the day ``on``, echoing it and its output.
 
-        The demo keeps its own calendar (SUIJI_TODAY), so every date it shows is consistent
-        with the day of its step, whatever today's date is. ``rules``: another rules file
-        than the demo's (shown in the command)."""
+        The demo runs on a simulated calendar, moved to ``on`` before the command: both
+        "today" and the record's timestamps are that day, so every date it shows is
+        consistent with the day of its step (and with the log), whatever today's date is.
+        ``rules``: another rules file than the demo's (shown in the command)."""
         self.step += 1
+        self.calendar.on(on)
         shown = " ".join(shlex.quote(a) for a in
                          ((*args, "--rules", Path(rules).name) if rules else args))
         click.secho(f"\n[{self.step}] {on.isoformat()}: {title}", bold=True)
         click.secho(f"$ suiji {shown}", fg="cyan")
         argv = ["--db", self.db, "--rules", rules or self.rules, *args]
-        stdout, shown_output = _invoke(self.root, argv, on)
+        stdout, shown_output = _invoke(self.root, argv)
         click.echo((stdout[:0] if capture else shown_output).rstrip() or "(done)")
         return stdout
 
 
-def _invoke(root: click.Group, argv: list[str], on: date) -> tuple[str, str]:
+def _invoke(root: click.Group, argv: list[str]) -> tuple[str, str]:
     """Run a command in-process: (its stdout, stdout and stderr as a terminal shows them)."""
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(root, argv, catch_exceptions=False,
-                                env={"SUIJI_TODAY": on.isoformat()})
+    result = CliRunner().invoke(root, argv, catch_exceptions=False)
     if result.exit_code != 0:
         raise click.ClickException(
             f"demo step failed (exit {result.exit_code}): suiji {' '.join(argv)}\n"
@@ -66,11 +71,25 @@ def _invoke(root: click.Group, argv: list[str], on: date) -> tuple[str, str]:
     return result.stdout, result.output
 
 
+def _ceremony(day: date) -> tuple[str, ...]:
+    """The seed source a freeze declares: a public dice ceremony on ``day``."""
+    return ("--seed-source", "dice", "--on", day.isoformat(), "--place",
+            "江州市生态环境局三楼会议室", "--witness", "纪检组 王敏", "--witness", "公证处 刘洋")
+
+
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
+
+
+def _commitment(freeze_output: str) -> str:
+    """The commitment digest a freeze printed (its line "Draw with: --commitment DIGEST")."""
+    for line in freeze_output.splitlines():
+        if line.startswith("Draw with: --commitment "):
+            return line.split()[-1]
+    raise click.ClickException("demo: the freeze printed no commitment")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -118,7 +137,6 @@ def _approved_by(path: Path, day: date) -> int:
 
 def run_demo(root: click.Group, out: Path) -> None:
     from suiji.sample.generate import generate_city
-    from suiji.sample.loop import findings_rows, generate_loop
 
     if out.exists():
         shutil.rmtree(out)
@@ -131,7 +149,22 @@ def run_demo(root: click.Group, out: Path) -> None:
     for kind, path in files.items():
         click.echo(f"  {kind:<20} {path}")
 
-    d = Demo(root, out)
+    calendar = SimulatedCalendar(PLAN_DAY)
+    click.secho(f"The demo runs on a simulated calendar (from {PLAN_DAY.isoformat()} to "
+                f"{NEXT_DAY.isoformat()}): each step shows its day, and both today's date and "
+                f"the record's timestamps are that day's. Only `suiji demo` can do this; every "
+                f"other command uses this computer's clock.", bold=True)
+    d = Demo(root, out, calendar)
+    with simulated(calendar):
+        _quarter(d, files, inputs, exports)
+    click.secho(f"\nDone. Everything is in {out}/ (database {d.db}).", bold=True)
+
+
+def _quarter(d: Demo, files: dict[str, Path], inputs: Path, exports: Path) -> None:
+    """The demo's steps, on its simulated calendar."""
+    from suiji.sample.loop import findings_rows, generate_loop
+
+    out = d.out
     d.run("Create the database", "init", on=PLAN_DAY)
     d.run("Write the rules file (default preset)", "rules", "init", "-o", d.rules, "--force",
           on=PLAN_DAY)
@@ -140,10 +173,12 @@ def run_demo(root: click.Group, out: Path) -> None:
         d.run(f"Import {kind}", "import", kind, str(files[kind]), on=PLAN_DAY)
 
     period = "2026Q4"
-    d.run("Freeze the inspection inputs; publish the digest before the seed exists",
-          "freeze", "--period", period, on=PLAN_DAY)
-    d.run("Draw the inspection plan with the public seed (dice digits), before the quarter",
-          "draw", "inspections", "--period", period, "--seed", INSPECTION_SEED, on=PLAN_DAY)
+    frozen = d.run("Freeze the inspection inputs and publish the commitment (snapshot digest, "
+                   "seed source) before the seed exists", "freeze", "--period", period,
+                   *_ceremony(PLAN_DAY), on=PLAN_DAY)
+    d.run("Draw the inspection plan with the public seed (dice digits) named by the "
+          "commitment, before the quarter", "draw", "inspections", "--period", period,
+          "--seed", INSPECTION_SEED, "--commitment", _commitment(frozen), on=PLAN_DAY)
     plan = json.loads(d.run("Export the plan as JSON", "export", "plan", "--period", period,
                             "--format", "json", capture=True, on=PLAN_DAY))
     click.echo(f"  {len(plan)} inspections; first: {json.dumps(plan[0], ensure_ascii=False)}")
@@ -152,14 +187,15 @@ def run_demo(root: click.Group, out: Path) -> None:
 
     badge = plan[0]["inspectors"][0]
     first_day = date.fromisoformat(plan[0]["date"])
-    d.run("An inspector falls ill: substitute them in their pending inspections",
-          "substitute", "--period", period, "--inspector", badge, "--reason", "病假",
-          "--from", plan[0]["date"], on=first_day)
+    d.run("An inspector falls ill on the day of their first inspection: substitute them in "
+          "their pending inspections (from today on; inspections already due are never "
+          "re-teamed)", "substitute", "--period", period, "--inspector", badge,
+          "--reason", "病假", on=first_day)
 
     # A national campaign decided mid-quarter, drawn as a task (suiji-tasks/1) beside the
     # plan: its own rules file, so the quarter's published rules (and every draw frozen with
     # them) stay as they are.
-    campaign = str(out / "campaign.toml")
+    campaign = str(d.out / "campaign.toml")
     d.run("The list of random-inspection matters (随机抽查事项清单: matter, legal basis, method)",
           "import", "matters", str(files["matters"]), on=CAMPAIGN_DAY)
     d.run("Rules with inspection tasks: annual work, a local VOCs and a national hazardous-waste "
@@ -202,18 +238,19 @@ def run_demo(root: click.Group, out: Path) -> None:
     click.echo(f"\n  projects approved by {TODAY.isoformat()}: {kept} (the export of that day)")
     for kind in ("agencies", "projects", "experts", "employment-history"):
         d.run(f"Import {kind}", "import", kind, str(files[kind]), on=TODAY)
-    d.run("Freeze the EIA review inputs", "freeze", "--period", period, "--scope", "reviews",
-          on=TODAY)
+    frozen = d.run("Freeze the EIA review inputs with their commitment", "freeze",
+                   "--period", period, "--scope", "reviews", *_ceremony(TODAY), on=TODAY)
+    review_commitment = _commitment(frozen)
     d.run("Draw the technical-review sample (≥30%, every agency, watch list), before the "
           "quarter closes", "draw", "reviews", "--period", period, "--seed", REVIEW_SEED,
-          "--before-close", on=TODAY)
+          "--commitment", review_commitment, "--before-close", on=TODAY)
     reviews = json.loads(d.run("Export the review sample", "export", "reviews", "--period",
                                period, "--format", "json", capture=True, on=TODAY))
     docs = [r["project_id"] for r in reviews[:6]]
     meeting = MEETING.isoformat()
     d.run(f"Draw expert panels for the meeting of {meeting}", "draw", "panels", "--period",
           period, "--meeting", meeting, "--documents", ",".join(docs), "--seed", PANEL_SEED,
-          on=TODAY)
+          "--commitment", review_commitment, on=TODAY)
     reviews = json.loads(d.run("Export the sample with panels (internal)", "export",
                                "reviews", "--period", period, "--format", "json",
                                capture=True, on=TODAY))
@@ -256,8 +293,11 @@ def run_demo(root: click.Group, out: Path) -> None:
           "--brief", on=SCORE_DAY)
 
     d.run("The audit trail", "log", "--period", period, on=SCORE_DAY)
-    d.run("Verify: recompute every draw and check the chain", "verify", "--period", period,
-          on=SCORE_DAY)
+    anchor = out / "日志链头.txt"
+    d.run("Anchor the trail: write the log head to hand to 纪检 (or publish)", "anchor",
+          "-o", str(anchor), on=SCORE_DAY)
+    d.run("Verify: recompute every draw, check the chain and that the anchored head is on it",
+          "verify", "--period", period, "--head", str(anchor), on=SCORE_DAY)
     d.run("Write the auditor's bundle", "audit-bundle", "--period", period, "-o",
           str(out / "bundle"), on=SCORE_DAY)
     d.run("Verify the bundle without the database", "verify", "--bundle", str(out / "bundle"),
@@ -288,13 +328,21 @@ def run_demo(root: click.Group, out: Path) -> None:
           "--period", period, "-o", str(exports / "yijiao.csv"), on=BULLETIN_DAY)
     d.run(f"{next_period}'s approvals, with their lead authors", "import", "projects",
           str(loop_files["projects"]), on=NEXT_DAY)
-    d.run(f"Freeze {next_period}'s review inputs: the derived watch list is frozen with them",
-          "freeze", "--period", next_period, "--scope", "reviews", on=NEXT_DAY)
+    frozen = d.run(f"Freeze {next_period}'s review inputs with their commitment: the derived "
+                   f"watch list is frozen with them", "freeze", "--period", next_period,
+                   "--scope", "reviews", *_ceremony(NEXT_DAY), on=NEXT_DAY)
     d.run(f"Draw {next_period}'s review sample: watched agencies' 报告书 are all reviewed",
-          "draw", "reviews", "--period", next_period, "--seed", NEXT_REVIEW_SEED, on=NEXT_DAY)
-    d.run(f"Verify {next_period}: the watch list recomputes from the frozen files",
-          "verify", "--period", next_period, on=NEXT_DAY)
-    click.secho(f"\nDone. Everything is in {out}/ (database {d.db}).", bold=True)
+          "draw", "reviews", "--period", next_period, "--seed", NEXT_REVIEW_SEED,
+          "--commitment", _commitment(frozen), on=NEXT_DAY)
+    final = out / "日志链头-2027Q1.txt"
+    d.run("Anchor the trail again", "anchor", "-o", str(final), on=NEXT_DAY)
+    d.run(f"Verify the whole record (the watch list of {next_period} recomputes from the "
+          f"frozen files) and that both anchored heads are on the chain", "verify",
+          "--head", str(anchor), "--head", str(final), on=NEXT_DAY)
+    d.run(f"Write the auditor's bundle of {next_period}", "audit-bundle", "--period",
+          next_period, "-o", str(out / "bundle-2027Q1"), on=NEXT_DAY)
+    d.run(f"Verify the {next_period} bundle without the database", "verify", "--bundle",
+          str(out / "bundle-2027Q1"), on=NEXT_DAY)
 
 
 def register(cli: click.Group) -> None:
@@ -304,6 +352,11 @@ def register(cli: click.Group) -> None:
     @pass_env
     def demo(env: Env, out: str) -> None:
         """Generate a sample city and run a whole quarter, printing every step.
+
+        The demo runs on its own simulated calendar (2026-09-25 to 2027-04-01),
+        so the plan is drawn before the quarter, the panels before the meeting
+        and the scores after it; each step prints its day. Nothing else in
+        suiji can change today's date.
 
         \b
         Example:

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from suiji.cli.main import Env, domain_errors, echo_json, json_option, pass_env, period_option
+from suiji.cli import main as cli_main
+from suiji.cli.main import (
+    Env,
+    domain_errors,
+    echo_json,
+    json_option,
+    pass_env,
+    period_option,
+)
 from suiji.cli.types import DATE
 from suiji.data.period import Period
 
@@ -22,9 +30,23 @@ if TYPE_CHECKING:
     from suiji.reports.exports import Exported
 
 
+def _as_of(as_of: date | None, public: bool) -> date:
+    """The day a notice is as of: today, or an earlier day; later is refused in public."""
+    now = cli_main.today()
+    if as_of is None:
+        return now
+    if public and as_of > now:
+        raise click.UsageError(f"--as-of {as_of.isoformat()} is after today "
+                               f"({now.isoformat()}): a public notice as of a later day would "
+                               f"unseal inspections and panels before they take place.")
+    return as_of
+
+
 def _common(f: Callable[..., None]) -> Callable[..., None]:
-    f = click.option("--as-of", "as_of", default=None, hidden=True, type=DATE,
-                     envvar="SUIJI_TODAY", help="Pretend today is this date (tests, demo).")(f)
+    f = click.option("--as-of", "as_of", default=None, type=DATE, metavar="DATE",
+                     help="The notice as it stood on this day (default today). A public "
+                          "export after today is refused: it would publish inspections and "
+                          "panels not yet carried out.")(f)
     f = click.option("-o", "--output", "out", default=None,
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to this file (default: standard output).")(f)
@@ -88,7 +110,7 @@ def register(cli: click.Group) -> None:
         dest, name = _destination(fmt, out)
         with domain_errors():
             exported = export_plan(env.store(), period, fmt, dest, public=public,
-                                   as_of=as_of or date.today(), lang=lang,
+                                   as_of=_as_of(as_of, public), lang=lang,
                                    authority=authority, name=name)
         _say(env, exported, out)
 
@@ -147,7 +169,7 @@ def register(cli: click.Group) -> None:
         dest, name = _destination(fmt, out)
         with domain_errors():
             exported = export_reviews(env.store(), period, fmt, dest, public=public,
-                                      as_of=as_of or date.today(), lang=lang, name=name)
+                                      as_of=_as_of(as_of, public), lang=lang, name=name)
         _say(env, exported, out)
 
     @cli.command("report")

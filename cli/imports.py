@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
+from suiji.cli import main as cli_main
 from suiji.cli.main import (
     Env,
     domain_errors,
     echo_json,
     json_option,
     pass_env,
-    today_option,
-    today_or_clock,
 )
 from suiji.cli.types import PERIOD
 from suiji.data.period import Period
@@ -54,12 +52,11 @@ def summary_line(result: dict[str, Any]) -> str:
 @click.option("--allow-off-panel", is_flag=True,
               help="Scores only: accept scores of experts not on a panel drawn with suiji "
                    "(e.g. carried over from before); each row is named in a warning.")
-@today_option
 @json_option
 @pass_env
 def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet: str | None,
                    period: Period | None, allow_removals: bool, force_kind: bool,
-                   allow_off_panel: bool, today: date | None, as_json: bool) -> None:
+                   allow_off_panel: bool, as_json: bool) -> None:
     """Import a CSV or XLSX file as KIND, replacing its current version.
 
     KIND is one of: companies, inspectors, inspector-leave, conflicts,
@@ -93,13 +90,13 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
     if kind == "responses":
         from suiji.cli.loop import import_responses_command
 
-        import_responses_command(env, file, encoding, sheet, as_json, today_or_clock(today))
+        import_responses_command(env, file, encoding, sheet, as_json, cli_main.today())
         return
     with domain_errors():
         result = import_file(env.store(), kind, file, encoding=encoding, sheet=sheet,
                              period=str(period) if period else None, rules=env.rules(),
                              allow_removals=allow_removals, force_kind=force_kind,
-                             today=today_or_clock(today), allow_off_panel=allow_off_panel,
+                             today=cli_main.today(), allow_off_panel=allow_off_panel,
                              progress=True)
     if as_json:
         echo_json(result)

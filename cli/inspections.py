@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from suiji.cli import main as cli_main
 from suiji.cli.main import (
     Env,
     domain_errors,
@@ -14,8 +15,7 @@ from suiji.cli.main import (
     json_option,
     pass_env,
     period_option,
-    today_option,
-    today_or_clock,
+    seed_lines,
 )
 from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
@@ -27,17 +27,22 @@ from suiji.data.progress import Progress
 @click.option("--seed", default=None, metavar="DIGITS", type=SEED,
               help="The public seed, e.g. 20 dice digits rolled before witnesses. Without it "
                    "one is drawn from the operating system's secure random source.")
+@click.option("--commitment", default=None, metavar="DIGEST",
+              help="The commitment digest `suiji freeze --seed-source` printed and you "
+                   "published: required once the inputs have one.")
+@click.option("--weak-seed", is_flag=True,
+              help="Accept a seed with fewer than 20 digits (marked weak in every notice).")
 @click.option("--redraw", is_flag=True,
               help="Replace the period's current plan (the earlier one stays on record).")
 @click.option("--reason", default="", help="Why a redraw is needed (published).")
 @click.option("--start", default=None, type=DATE, metavar="DATE",
               help="Date no inspection before this day (default: the first working day "
                    "after today, or the period's first day).")
-@today_option
 @json_option
 @pass_env
-def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                     start: date | None, today: date | None, as_json: bool) -> None:
+def draw_inspections(env: Env, period: Period, seed: str | None, commitment: str | None,
+                     weak_seed: bool, redraw: bool, reason: str, start: date | None,
+                     as_json: bool) -> None:
     """Draw the period's double-random plan: firms, dates and inspector teams.
 
     Draws from the latest freeze of the period (`suiji freeze`), refusing if
@@ -48,22 +53,30 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
     the first working day after today (never in the past), or on a later
     --start. One plan per quarter: a second needs --redraw --reason.
 
+    The seed is normalised (NFKC, spaces and separators removed) and must
+    have at least 20 digits (else --weak-seed). Once the inputs were frozen
+    with --seed-source, name the published commitment with --commitment.
+
     \b
     Example:
-      suiji draw inspections --period 2026Q4 --seed 80417263950183746251
+      suiji draw inspections --period 2026Q4 --seed 80417263950183746251 --commitment 5f2c…
       suiji draw inspections -p 2026Q4 --seed 11223344556677889900 --redraw --reason "名录有误"
     """
+    from suiji.data.draws import draw_facts
     from suiji.scheduler.plan import draw_plan
 
     if reason and not redraw:
         raise click.UsageError("--reason goes with --redraw.")
     with domain_errors(), Progress(f"抽取 drawing the {period} plan") as progress:
-        record = draw_plan(env.store(), period, env.rules(), seed, redraw=redraw,
-                           reason=reason, progress=progress, today=today_or_clock(today),
-                           start=start)
+        store = env.store()
+        record = draw_plan(store, period, env.rules(), seed, redraw=redraw,
+                           reason=reason, progress=progress, commitment=commitment,
+                           weak_seed=weak_seed, today=cli_main.today(), start=start)
+        facts = draw_facts(store, record)
     out: dict[str, Any] = record.output
     summary = {"draw": record.id, "period": record.period, "seed": record.seed,
-               "seed_source": record.seed_source, "snapshot": out["snapshot"],
+               "seed_source": record.seed_source, "seed_weak": bool(facts.get("seed_weak")),
+               "commitment": facts.get("commitment"), "snapshot": out["snapshot"],
                "output_sha256": record.output_sha256, "strata": out["strata"],
                "excluded": out["excluded"], "inspections": len(out["items"]),
                "solver": out["solver"], "redraw": redraw, "reason": record.reason,
@@ -71,11 +84,10 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
     if as_json:
         echo_json(summary)
         return
-    source = ("generated from the operating system's secure random source; publish it"
-              if record.seed_source == "os" else "given")
     click.echo(f"Inspection plan of {record.period} (draw {record.id})"
                + (f", a redraw: {record.reason}" if redraw else ""))
-    click.echo(f"  seed      {record.seed}  ({source})")
+    for line in seed_lines(record, facts):
+        click.echo(line)
     if "start" in out:
         click.echo(f"  dates     from {out['start']} (drawn on {out['drawn_on']})")
     click.echo(f"  snapshot  {out['snapshot']}")
@@ -103,12 +115,12 @@ def draw_inspections(env: Env, period: Period, seed: str | None, redraw: bool, r
               help="The badge number (执法证号) of the inspector to replace.")
 @click.option("--reason", required=True, help="Why (sick leave, late recusal, ...); recorded.")
 @click.option("--from", "from_date", default=None, metavar="DATE", type=DATE,
-              help="Replace in inspections on or after this date (default: today).")
-@today_option
+              help="Replace in inspections on or after this date: today (the default) or "
+                   "later, never earlier.")
 @json_option
 @pass_env
 def substitute_command(env: Env, period: Period, badge: str, reason: str,
-                       from_date: date | None, today: date | None, as_json: bool) -> None:
+                       from_date: date | None, as_json: bool) -> None:
     """Replace an inspector in their pending inspections of the period's plan.
 
     Each affected inspection keeps its date and other members; the new member
@@ -125,7 +137,7 @@ def substitute_command(env: Env, period: Period, badge: str, reason: str,
     with domain_errors():
         result = substitute_inspector(env.store(), period, badge, reason,
                                       from_date.isoformat() if from_date else None,
-                                      today=today_or_clock(today))
+                                      today=cli_main.today())
     changed = [{"uscc": r.uscc, "date": r.date, "before": list(r.before), "after": list(r.after)}
                for r in result.replacements]
     if as_json:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from suiji.cli import main as cli_main
 from suiji.cli.exports import _destination
 from suiji.cli.main import (
     Env,
@@ -17,8 +18,6 @@ from suiji.cli.main import (
     json_option,
     pass_env,
     period_option,
-    today_option,
-    today_or_clock,
 )
 from suiji.cli.types import DATE, PERIOD
 from suiji.data.period import Period
@@ -77,11 +76,9 @@ def register(cli: click.Group) -> None:
                   help="The period whose watch list to show (default: the quarter after "
                        "the latest review sample).")
     @click.option("--authors", is_flag=True, help="Also list the lead authors with points.")
-    @today_option
     @json_option
     @pass_env
-    def agencies_status(env: Env, period: Period | None, authors: bool, today: date | None,
-                        as_json: bool) -> None:
+    def agencies_status(env: Env, period: Period | None, authors: bool, as_json: bool) -> None:
         """Points, state, documents approved and reviewed, problems, and the watch list.
 
         Points count the findings reviewed before the period, in its year and
@@ -98,7 +95,7 @@ def register(cli: click.Group) -> None:
         with domain_errors():
             store = env.store()
             rules = env.rules()
-            p = period or next_period(store, today_or_clock(today))
+            p = period or next_period(store, cli_main.today())
             rows = agency_status(store, rules, p)
             people = author_status(store, rules, p) if authors else []
         if as_json:

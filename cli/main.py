@@ -17,7 +17,7 @@ import sqlite3
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,12 +26,14 @@ import click
 
 from suiji.cli import __version__
 from suiji.cli.types import DATE, PERIOD
+from suiji.data import clock
 from suiji.data.errors import BugError, SuijiError
 from suiji.data.period import Period
 from suiji.data.progress import set_quiet
-from suiji.data.store import DEFAULT_DB, Store
+from suiji.data.store import DEFAULT_DB, LogHead, Store
 
 if TYPE_CHECKING:
+    from suiji.data.draws import DrawRecord
     from suiji.data.rules import Rules
 
 # Only light modules load here and in the command modules: pandas, numpy and OR-Tools
@@ -43,14 +45,41 @@ BUG_EXIT_CODE = 70  # EX_SOFTWARE: suiji itself is wrong, not the user's input
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def today() -> date:
+    """Today's date (:mod:`suiji.data.clock`: this computer's, or the demo's simulated
+    calendar): the one source of "today" for every command (the test suite replaces this
+    function; no option or environment variable does)."""
+    return clock.today()
+
+
 @dataclass
 class Env:
     db: str
     rules_path: str | None
     quiet: bool
+    opened: list[tuple[Store, LogHead]] = field(default_factory=list)
 
     def store(self) -> Store:
-        return Store.open(self.db)
+        store = Store.open(self.db)
+        self.opened.append((store, store.head()))
+        return store
+
+    def report_head(self) -> None:
+        """After a command: print the log head if the command changed the record."""
+        for store, before in self.opened:
+            try:
+                after = store.head()
+            except sqlite3.Error:
+                continue
+            if after != before:
+                self.head_line(after)
+                return
+
+    def head_line(self, head: LogHead) -> None:
+        if not self.quiet:
+            click.echo(f"日志链头 log head {head.seq}:{head.hash} (publish it, or hand it to "
+                       f"纪检: `suiji verify --head {head.seq}:{head.hash}` proves the record "
+                       f"still holds everything up to it)", err=True)
 
     def rules(self) -> Rules:
         from suiji.data.rules import load_rules
@@ -115,20 +144,30 @@ def period_option(f: F) -> F:
                         help="The quarter, e.g. 2026Q4 (also 2026q4, 2026-Q4).")(f)
 
 
-def today_or_clock(value: date | None) -> date:
-    """The wall-clock date, unless a test or the demo fixes it (hidden --today /
-    SUIJI_TODAY): the core never reads the clock, the command line supplies it."""
-    return value or date.today()
-
-
-def today_option(f: F) -> F:
-    return click.option("--today", envvar="SUIJI_TODAY", default=None, type=DATE,
-                        hidden=True, help="Tests and the demo only: today's date.")(f)
-
-
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True,
                         help="Print a JSON object instead of text.")(f)
+
+
+def seed_lines(record: DrawRecord, facts: dict[str, Any]) -> list[str]:
+    """How a draw's seed is shown: the normalised seed, as typed, its source, its marks."""
+    if record.seed_source == "os":
+        source = ("generated from the operating system's secure random source: not publicly "
+                  "verifiable; publish it")
+    elif record.seed_source == "user":
+        source = "given, no commitment published before the draw"
+    else:
+        source = record.seed_source
+    lines = [f"  seed      {record.seed}  ({source})"]
+    if facts.get("seed_given"):
+        lines.append(f"            normalised from {facts['seed_given']!r} (NFKC, spaces and "
+                     f"separators removed)")
+    if facts.get("seed_weak"):
+        lines.append("            WEAK SEED 弱种子: fewer than 20 digits (--weak-seed); marked "
+                     "in every notice")
+    if facts.get("commitment"):
+        lines.append(f"  fulfils   commitment {facts['commitment']}")
+    return lines
 
 
 def echo_json(value: Any) -> None:
@@ -200,7 +239,9 @@ def cli(ctx: click.Context, db: str, rules_path: str | None, quiet: bool) -> Non
       suiji verify --period 2026Q4
     """
     set_quiet(quiet)  # progress bars also stay off when stderr is not a terminal
-    ctx.obj = Env(db=db, rules_path=rules_path, quiet=quiet)
+    env = Env(db=db, rules_path=rules_path, quiet=quiet)
+    ctx.obj = env
+    ctx.call_on_close(env.report_head)
 
 
 @cli.command()
@@ -213,8 +254,11 @@ def init(env: Env) -> None:
       suiji --db 江州.db init
     """
     with domain_errors():
-        version = Store.init(env.db).schema_version
+        store = Store.init(env.db)
+        version = store.schema_version
+        head = store.head()
     click.echo(f"Database {env.db} ready (schema version {version}).")
+    env.head_line(head)
 
 
 @cli.group()
@@ -272,22 +316,60 @@ def rules_init(preset: str, output: str, force: bool) -> None:
 @click.option("--scope", type=click.Choice(["inspections", "reviews", "tasks"]),
               default="inspections", show_default=True,
               help="Which draw the inputs are for (tasks: `suiji draw tasks`).")
+@click.option("--seed-source", "source_kind", type=click.Choice(["dice", "event"]),
+              default=None, help="Where the seed will come from, published now as a "
+                                 "commitment: dice (a public dice ceremony: --on, --place, "
+                                 "--witness ...) or event (a named future public random event: "
+                                 "--event, --on).")
+@click.option("--on", "source_on", type=DATE, default=None, metavar="DATE",
+              help="The date of the dice ceremony or the public event (today or later).")
+@click.option("--place", default="", help="Where the dice ceremony is held.")
+@click.option("--witness", "witnesses", multiple=True, metavar="NAME",
+              help="A witness of the dice ceremony (at least two; repeat the option).")
+@click.option("--event", "event_name", default="",
+              help="The public random event, e.g. \"中国福利彩票双色球第2026139期开奖号码\".")
+@click.option("--reason", default="",
+              help="Why the inputs are frozen again after a published commitment (published).")
 @json_option
 @pass_env
-def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
-    """Snapshot the period's inputs and print the digest to publish before the seed.
+def freeze(env: Env, period: Period, scope: str, source_kind: str | None,
+           source_on: date | None, place: str, witnesses: tuple[str, ...], event_name: str,
+           reason: str, as_json: bool) -> None:
+    """Snapshot the period's inputs and print the commitment to publish before the seed.
+
+    With --seed-source the freeze publishes a commitment: the snapshot digest,
+    where the seed will come from, the period, the scope and the log head.
+    Every later freeze of the scope then needs --reason and is published as
+    superseding it; each draw names the latest commitment (--commitment).
 
     \b
     Example:
-      suiji freeze --period 2026Q4
-      suiji freeze --period 2026Q4 --scope reviews
+      suiji freeze --period 2026Q4 --seed-source dice --on 2026-10-08 \\
+          --place "江州市生态环境局三楼会议室" --witness 张三 --witness 李四
+      suiji freeze --period 2026Q4 --scope reviews --seed-source event --on 2026-10-09 \\
+          --event "中国福利彩票双色球第2026117期开奖号码"
       suiji freeze --period 2026Q4 --scope tasks
     """
+    from suiji.data.commitments import SeedSource, latest_commitment
     from suiji.data.progress import Progress
     from suiji.data.snapshot import freeze as do_freeze
 
+    source = None
+    if source_kind is not None:
+        if source_on is None:
+            raise click.UsageError("--seed-source needs --on DATE: the day of the dice "
+                                   "ceremony or of the public event.")
+        source = SeedSource(source_kind, source_on, place, witnesses, event_name)
+    elif source_on or place or witnesses or event_name:
+        raise click.UsageError("--on, --place, --witness and --event describe a "
+                               "--seed-source; give it too.")
     with domain_errors(), Progress(f"冻结 freezing the {scope} inputs of {period}"):
-        snap = do_freeze(env.store(), period, scope, env.rules())
+        store = env.store()
+        snap = do_freeze(store, period, scope, env.rules(), seed_source=source,
+                         reason=reason, today=today())
+        committed = latest_commitment(store, str(period), scope)
+    commitment = (committed.commitment if committed is not None
+                  and committed.snapshot == snap.id else None)
     from suiji.data.calendar import describe
 
     calendar = describe(period, snap.working_days) if "calendar.csv" in snap.files else None
@@ -295,7 +377,9 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
     gaps = [c for c in covers if c.short]
     if as_json:
         out: dict[str, Any] = {"period": snap.period, "scope": snap.scope, "snapshot": snap.id,
-                               "digest": snap.digest, "files": snap.manifest["files"]}
+                               "digest": snap.digest, "files": snap.manifest["files"],
+                               "commitment": commitment.body() if commitment else None,
+                               "commitment_digest": commitment.digest if commitment else None}
         if calendar is not None:
             out["calendar"] = {
                 "working_days": dict(calendar.months),
@@ -335,6 +419,15 @@ def freeze(env: Env, period: Period, scope: str, as_json: bool) -> None:
                    "specialties, or map the industries in [review.specialties] of the rules, "
                    "then freeze again before drawing the sample.")
     click.echo(f"Snapshot digest (publish this before the seed is chosen):\n{snap.digest}")
+    if commitment is not None:
+        click.echo("\nCommitment to publish now, before the seed exists (portal, notice board, "
+                   "纪检):\n")
+        click.echo(commitment.text())
+        click.echo(f"Draw with: --commitment {commitment.digest}")
+    else:
+        env.info("No seed source was declared, so no commitment was published: the draw will "
+                 "be marked as made without a prior commitment. Declare one with "
+                 "--seed-source dice|event.")
 
 
 def _expert_cover(snap: Any, period: Period) -> list[Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from suiji.cli import main as cli_main
 from suiji.cli.main import (
     Env,
     domain_errors,
@@ -20,8 +21,7 @@ from suiji.cli.main import (
     json_option,
     pass_env,
     period_option,
-    today_option,
-    today_or_clock,
+    seed_lines,
 )
 from suiji.cli.types import DATE, PERIOD, SEED
 from suiji.data.period import Period
@@ -45,9 +45,10 @@ def _pad(text: object, width: int, right: bool = False) -> str:
     return fill + t if right else t + fill
 
 
-def _draw_meta(record: DrawRecord) -> dict[str, Any]:
+def _draw_meta(record: DrawRecord, facts: dict[str, Any]) -> dict[str, Any]:
     return {"draw": record.id, "period": record.period, "seed": record.seed,
-            "seed_source": record.seed_source, "output_sha256": record.output_sha256,
+            "seed_source": record.seed_source, "seed_weak": bool(facts.get("seed_weak")),
+            "commitment": facts.get("commitment"), "output_sha256": record.output_sha256,
             "created_at": record.created_at}
 
 
@@ -57,21 +58,30 @@ seed_option = click.option("--seed", default=None, metavar="DIGITS", type=SEED,
 redraw_option = click.option("--redraw", is_flag=True,
                              help="Replace the current draw (the earlier one stays on record).")
 reason_option = click.option("--reason", default="", help="Why a redraw is needed (published).")
+commitment_option = click.option(
+    "--commitment", default=None, metavar="DIGEST",
+    help="The commitment digest `suiji freeze --scope reviews --seed-source` printed and you "
+         "published: required once the reviews inputs have one.")
+weak_option = click.option("--weak-seed", is_flag=True,
+                           help="Accept a seed with fewer than 20 digits (marked weak in every "
+                                "notice).")
 
 
 @click.command("reviews")
 @period_option
 @seed_option
+@commitment_option
+@weak_option
 @redraw_option
 @reason_option
 @click.option("--before-close", is_flag=True,
               help="Draw before the quarter has ended (recorded and shown as such); documents "
                    "approved later in the quarter are not in the sample.")
-@today_option
 @json_option
 @pass_env
-def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: bool, reason: str,
-                         before_close: bool, today: date | None, as_json: bool) -> None:
+def draw_reviews_command(env: Env, period: Period, seed: str | None, commitment: str | None,
+                         weak_seed: bool, redraw: bool, reason: str, before_close: bool,
+                         as_json: bool) -> None:
     """Draw the quarter's EIA technical-review sample from the frozen inputs.
 
     At least review.ratio (30%) of the documents approved in the quarter,
@@ -86,17 +96,20 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
       suiji freeze --period 2026Q4 --scope reviews
       suiji draw reviews --period 2026Q4 --seed 27182818284590452353
     """
+    from suiji.data.draws import draw_facts
     from suiji.sampler.reviews import draw_reviews
 
     with domain_errors():
-        record = draw_reviews(env.store(), period, env.rules(), seed, redraw=redraw,
-                              reason=reason, today=today_or_clock(today),
-                              before_close=before_close)
+        store = env.store()
+        record = draw_reviews(store, period, env.rules(), seed, redraw=redraw,
+                              reason=reason, commitment=commitment, weak_seed=weak_seed,
+                              today=cli_main.today(), before_close=before_close)
+        facts = draw_facts(store, record)
     out = record.output
     if as_json:
         extra = {"watch_list": out["watch_list"]} if "watch_list" in out else {}
-        echo_json({**_draw_meta(record), "summary": out["summary"], "strata": out["strata"],
-                   "items": out["items"], "notes": out["notes"],
+        echo_json({**_draw_meta(record, facts), "summary": out["summary"],
+                   "strata": out["strata"], "items": out["items"], "notes": out["notes"],
                    "before_close": bool(record.params.get("before_close")), **extra})
         return
     if record.params.get("before_close"):
@@ -106,6 +119,8 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
     click.echo(f"Review sample of {record.period} (draw {record.id}, seed {record.seed}): "
                f"{s['sampled']} of {s['approved']} approved documents (at least {s['required']} "
                f"= {float(s['ratio']):.0%}, rounded up), {s['agencies']} agencies.")
+    for line in seed_lines(record, facts):
+        click.echo(line)
     click.echo(f"{_pad('项目编号', 18)}{_pad('类型', 8)}{_pad('编制单位', 34)}"
                f"{_pad('入样概率', 10, True)}  理由")
     for i in out["items"]:
@@ -134,16 +149,18 @@ def draw_reviews_command(env: Env, period: Period, seed: str | None, redraw: boo
               help="The sampled documents to panel (default: every sampled document of the "
                    "period without a panel yet).")
 @seed_option
+@commitment_option
+@weak_option
 @redraw_option
 @reason_option
 @click.option("--non-working-day", is_flag=True,
               help="Draw for a meeting on a weekend or public holiday (refused otherwise).")
-@today_option
 @json_option
 @pass_env
 def draw_panels_command(env: Env, period: Period, meeting: date, documents: str | None,
-                        seed: str | None, redraw: bool, reason: str, non_working_day: bool,
-                        today: date | None, as_json: bool) -> None:
+                        seed: str | None, commitment: str | None, weak_seed: bool,
+                        redraw: bool, reason: str, non_working_day: bool,
+                        as_json: bool) -> None:
     """Draw the expert panels and alternates of a review meeting (sealed until it is held).
 
     Per document review.panel_size experts (报告书 3, 报告表 2) whose
@@ -155,27 +172,33 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
     review.lead_days before the meeting (报告书 2 days, 报告表 1 day), earlier
     than review.max_lead_days (7 days), for a meeting on a day off (unless
     --non-working-day), and for a document that already has a panel (unless
-    --redraw --reason). The draw date is recorded.
+    --redraw --reason). The draw date (today) is recorded and checked by
+    `suiji verify` against the log's time.
 
     \b
     Example:
       suiji draw panels --period 2026Q4 --meeting 2027-01-20 --seed 31415926535897932384
       suiji draw panels -p 2026Q4 --meeting 2027-01-27 --documents JZHP-2026-0012,JZHP-2026-0040
     """
+    from suiji.data.draws import draw_facts
     from suiji.scheduler.panels import draw_panels
 
     docs = documents.replace("，", ",").split(",") if documents is not None else None
-    drawn_on = today_or_clock(today)
     with domain_errors():
-        record = draw_panels(env.store(), period, env.rules(), meeting, drawn_on, docs, seed,
-                             redraw=redraw, reason=reason, non_working_day=non_working_day)
+        store = env.store()
+        record = draw_panels(store, period, env.rules(), meeting, cli_main.today(), docs, seed,
+                             redraw=redraw, reason=reason, commitment=commitment,
+                             weak_seed=weak_seed, non_working_day=non_working_day)
+        facts = draw_facts(store, record)
     out = record.output
     if as_json:
-        echo_json({**_draw_meta(record), "meeting": out["meeting"], "drawn_on": out["drawn_on"],
-                   "items": out["items"], "solver": out["solver"]})
+        echo_json({**_draw_meta(record, facts), "meeting": out["meeting"],
+                   "drawn_on": out["drawn_on"], "items": out["items"], "solver": out["solver"]})
         return
     click.echo(f"Panels for the meeting of {out['meeting']} ({record.period}, draw {record.id}, "
                f"seed {record.seed}, drawn on {out['drawn_on']}): {len(out['items'])} documents.")
+    for line in seed_lines(record, facts):
+        click.echo(line)
     for i in out["items"]:
         click.echo(f"  {_pad(i['project_id'], 18)}"
                    f"{_pad(DOC_TYPE_ZH.get(i['doc_type'], i['doc_type']), 8)}"
@@ -188,7 +211,8 @@ def draw_panels_command(env: Env, period: Period, meeting: date, documents: str 
 @click.option("--meeting", required=True, type=DATE, metavar="YYYY-MM-DD",
               help="The date of the review meeting.")
 @click.option("--expert", required=True, metavar="ID", help="The expert who declines.")
-@click.option("--reason", required=True, help="Why (recorded), e.g. 出差.")
+@click.option("--reason", required=True,
+              help="Why (recorded, and published with the panels after the meeting), e.g. 出差.")
 @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The sample's quarter, when the meeting has panels of several.")
 @json_option
@@ -198,7 +222,8 @@ def decline_command(env: Env, meeting: date, expert: str, reason: str, period: P
     """An expert declines a meeting: the first eligible alternate takes each of their places.
 
     Recorded as an event on the panel draw with the reason. A declined expert
-    is never drawn again for that meeting.
+    is never drawn again for that meeting. At most review.max_declines_per_meeting
+    (default 3) declines per meeting; beyond that draw the panels again.
 
     \b
     Example:
@@ -236,12 +261,11 @@ def experts_group() -> None:
 @experts_group.command("status")
 @click.option("--period", "-p", default=None, metavar="2026Q4", type=PERIOD,
               help="The quarter whose load is shown (default: the current quarter).")
-@today_option
 @click.option("--brief", is_flag=True,
               help="List only experts with points or load, warned, suspended or not eligible.")
 @json_option
 @pass_env
-def experts_status_command(env: Env, period: Period | None, today: date | None, brief: bool,
+def experts_status_command(env: Env, period: Period | None, brief: bool,
                            as_json: bool) -> None:
     """Each expert's state (正常/警示/暂停), deduction points of the year, and load.
 
@@ -258,7 +282,7 @@ def experts_status_command(env: Env, period: Period | None, today: date | None, 
     """
     from suiji.data.scores import expert_status
 
-    on = today_or_clock(today)
+    on = cli_main.today()
     with domain_errors():
         rows = expert_status(env.store(), env.rules(), on, period)
     if as_json:

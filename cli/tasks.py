@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from suiji.cli import main as cli_main
 from suiji.cli.main import (
     Env,
     domain_errors,
@@ -14,8 +15,7 @@ from suiji.cli.main import (
     json_option,
     pass_env,
     period_option,
-    today_option,
-    today_or_clock,
+    seed_lines,
 )
 from suiji.cli.types import DATE, SEED
 from suiji.data.period import Period
@@ -42,18 +42,22 @@ def summary(record: Any) -> dict[str, Any]:
 @click.option("--seed", default=None, metavar="DIGITS", type=SEED,
               help="The public seed of the period (its first task draw fixes it; a task added "
                    "later is drawn under the same seed). Without it one comes from the OS.")
+@click.option("--commitment", default=None, metavar="DIGEST",
+              help="The commitment digest `suiji freeze --scope tasks --seed-source` printed "
+                   "and you published: required once the inputs have one.")
+@click.option("--weak-seed", is_flag=True,
+              help="Accept a seed with fewer than 20 digits (marked weak in every notice).")
 @click.option("--redraw", is_flag=True,
               help="Replace the current draw of exactly these tasks (it stays on record).")
 @click.option("--reason", default="", help="Why a redraw is needed (published).")
 @click.option("--start", default=None, type=DATE, metavar="DATE",
               help="Date no visit before this day (default: the first working day after "
                    "today, or the period's first day).")
-@today_option
 @json_option
 @pass_env
 def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: str | None,
-                       redraw: bool, reason: str, start: date | None, today: date | None,
-                       as_json: bool) -> None:
+                       commitment: str | None, weak_seed: bool, redraw: bool, reason: str,
+                       start: date | None, as_json: bool) -> None:
     """Draw the period's inspection tasks ([[inspection.tasks]]) with shared tickets.
 
     Each task's sample is the k firms of its population with the smallest
@@ -73,24 +77,29 @@ def draw_tasks_command(env: Env, period: Period, tasks: tuple[str, ...], seed: s
       suiji draw tasks --period 2026Q4 --seed 80417263950183746251
       suiji draw tasks --period 2026Q4 --task vocs
     """
+    from suiji.data.draws import draw_facts
     from suiji.scheduler.tasks_plan import draw_task_plan
 
     if reason and not redraw:
         raise click.UsageError("--reason goes with --redraw.")
     with domain_errors(), Progress(f"抽取 drawing the {period} tasks") as progress:
-        record = draw_task_plan(env.store(), period, env.rules(), list(tasks) or None, seed,
+        store = env.store()
+        record = draw_task_plan(store, period, env.rules(), list(tasks) or None, seed,
                                 redraw=redraw, reason=reason, progress=progress,
-                                today=today_or_clock(today), start=start)
+                                today=cli_main.today(), start=start, commitment=commitment,
+                                weak_seed=weak_seed)
+        facts = draw_facts(store, record)
     result = summary(record)
+    result.update(seed_weak=bool(facts.get("seed_weak")), commitment=facts.get("commitment"))
     if as_json:
         echo_json(result)
         return
-    source = ("generated from the operating system's secure random source; publish it"
-              if record.seed_source == "os" else "given" if seed is not None
-              else "the period's seed, shared by its tasks")
     click.echo(f"Inspection tasks {record.subject} of {record.period} (draw {record.id})"
                + (f", a redraw: {record.reason}" if redraw else ""))
-    click.echo(f"  seed      {record.seed}  ({source})")
+    for line in seed_lines(record, facts):
+        click.echo(line)
+    if seed is None and record.seed_source != "os":
+        click.echo("            the period's seed, shared by its tasks")
     click.echo(f"  dates     from {result['start']} (drawn on {result['drawn_on']})")
     click.echo(f"  snapshot  {result['snapshot']}")
     click.echo("  task              eligible    quota    drawn  at cap  exempt  window")
@@ -140,7 +149,7 @@ def results_status_command(env: Env, period: Period, as_of: date | None, show_al
     """
     from suiji.data.matter_results import results_status
 
-    day = as_of or date.today()
+    day = as_of or cli_main.today()
     with domain_errors():
         visits = results_status(env.store(), period)
     late = [v for v in visits if v.overdue(day)]

@@ -10,8 +10,9 @@ a usage error (exit 2) that says what to write:
   and day with one or two digits), as the input files write them. Converts to
   a :class:`datetime.date`.
 * **seed** (:data:`SEED`): the public seed, e.g. 20 dice digits; surrounding
-  spaces are dropped, an empty or over-long seed is refused
-  (:func:`suiji.data.draws.check_seed`). Converts to a ``str``.
+  spaces are dropped, a seed empty or over-long in its normal form is refused
+  (:func:`suiji.data.seeds.check_seed`). Converts to the ``str`` as typed: the
+  library normalises it (NFKC, separators removed), prints and records both.
 """
 
 from __future__ import annotations
@@ -71,18 +72,19 @@ class DateType(click.ParamType):
 
 
 class SeedType(click.ParamType):
-    """The public seed: non-empty text of at most 200 characters, spaces around dropped."""
+    """The public seed as typed (spaces around dropped); empty or over-long is refused."""
 
     name = "seed"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        from suiji.data.draws import check_seed
+        from suiji.data.seeds import check_seed
 
         try:
-            return check_seed(str(value))
+            check_seed(str(value))
         except SuijiError as exc:
             self.fail(str(exc), param, ctx)
+        return str(value).strip()
 
 
 PERIOD = PeriodType()

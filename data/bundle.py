@@ -48,9 +48,11 @@ from suiji.data.verify import (
     Registry,
     VerifyReport,
     check_chain,
+    check_commitments,
     check_draw,
     check_snapshot,
     draw_label,
+    event_key,
     index_log,
     load_snapshot_raw,
 )
@@ -162,8 +164,9 @@ def bundle_files(store: Store, period: str, registry: Registry | None = None
         for ev in event_rows(store, d.id):
             n_events += 1
             files[f"outputs/event-{ev['id']}.json"] = str(ev["output"]).encode("utf-8")
-            events.append({"id": ev["id"], "kind": ev["kind"], "params": json.loads(ev["params"]),
-                           "compute": compute_name(d.algorithm, ev["kind"]),
+            ev_params = json.loads(ev["params"])
+            events.append({"id": ev["id"], "kind": ev["kind"], "params": ev_params,
+                           "compute": compute_name(d.algorithm, event_key(ev["kind"], ev_params)),
                            "output": f"outputs/event-{ev['id']}.json",
                            "output_sha256": ev["output_sha256"], "reason": ev["reason"],
                            "created_at": ev["created_at"]})
@@ -347,6 +350,7 @@ def verify_bundle(root: Path, registry: Registry, *, recompute: bool = True,
         entries, found = _read_log(log_path)
         findings += found
     findings += check_chain(entries, complete=False)
+    findings += check_commitments(entries)
     index = index_log(entries)
 
     snapshots: dict[int, Snapshot] = {}

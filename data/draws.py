@@ -13,18 +13,27 @@ queries of draws and their events live here too.
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from suiji.data.errors import AlreadyDrawnError, SuijiError, UsageError
+from suiji.data.commitments import check_draw_commitment
+from suiji.data.errors import AlreadyDrawnError, UsageError
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import Rules
-from suiji.data.snapshot import Snapshot, check_unchanged, latest_snapshot, load_snapshot
+from suiji.data.seeds import check_seed, check_strength, new_seed
+from suiji.data.snapshot import (
+    Snapshot,
+    check_intact,
+    check_unchanged,
+    latest_snapshot,
+    load_snapshot,
+)
 from suiji.data.store import Store, canonical_json, sha256_hex, utc_now
+
+__all__ = ["check_seed", "new_seed"]  # re-exported: suiji.data.seeds defines them
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,9 @@ DrawCompute = Callable[..., Any]
 EventCompute = Callable[[Snapshot, str, Any, dict[str, Any]], Any]
 
 
-def new_seed() -> str:
-    """20 decimal digits from the operating system's secure random source."""
-    return "".join(str(secrets.randbelow(10)) for _ in range(20))
-
-
 def resolve_seed(seed: str | None) -> tuple[str, str]:
-    """(seed, source): a given seed, checked (``user``), or a new one from the OS (``os``)."""
+    """(seed, source): a given seed, normalised and checked (``user``), or a new one from
+    the OS (``os``)."""
     return (check_seed(seed), "user") if seed is not None else (new_seed(), "os")
 
 
@@ -81,16 +86,6 @@ def refuse_if_drawn(store: Store, period: str, scope: str, subject: str = "", *,
             f"{label} was already drawn (draw {draw_id}, {created_at}, seed "
             f"{seed}). A second draw needs --redraw --reason \"...\"; the earlier "
             f"one stays on record.{' ' + hint if hint else ''}")
-
-
-def check_seed(seed: str) -> str:
-    seed = seed.strip()
-    if not seed:
-        raise SuijiError("The seed is empty. Give the dice digits, "
-                         "e.g. --seed 80417263950183746251.")
-    if len(seed) > 200:
-        raise SuijiError("The seed is longer than 200 characters.")
-    return seed
 
 
 def output_bytes(output: Any) -> bytes:
@@ -132,11 +127,14 @@ def all_draws(store: Store, period: str | None = None) -> list[DrawRecord]:
 
 def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed_source: str,
                 algorithm: str, output: Any, params: dict[str, Any] | None = None,
-                subject: str = "", redraw: bool = False, reason: str = "") -> DrawRecord:
+                subject: str = "", redraw: bool = False, reason: str = "",
+                seed_facts: Mapping[str, Any] | None = None) -> DrawRecord:
     """Store a computed draw as the current one, atomically, with its log entry.
 
     Must run inside the caller's transaction if the caller also checked the
     freeze there (so nothing can change between the check and the write).
+    ``seed_facts`` (the seed as given, whether it is weak, the commitment it
+    fulfils) go into the log entry beside the seed.
     The record returned is built in memory (its output decoded from the bytes
     just stored, so it is exactly what reading the row gives): the row just
     written is not read back from the database.
@@ -169,7 +167,8 @@ def record_draw(store: Store, *, scope: str, snapshot: Snapshot, seed: str, seed
                                   "seed": seed, "seed_source": seed_source,
                                   "algorithm": algorithm, "params": params,
                                   "supersedes": previous[0] if previous else None,
-                                  "reason": reason},
+                                  "reason": reason, "created_at": created_at,
+                                  **dict(seed_facts or {})},
                          digests={"snapshot": snapshot.digest, "output": digest})
     return DrawRecord(draw_id, period, scope, subject, snapshot.id, seed, seed_source, algorithm,
                       json.loads(params_text), json.loads(data), digest, "current", reason,
@@ -184,17 +183,32 @@ def record_event(store: Store, draw: DrawRecord, kind: str, params: dict[str, An
     data = output_bytes(output)
     digest = sha256_hex(data)
     with store.transaction():
+        now = utc_now()
         cur = store.conn.execute(
             "INSERT INTO draw_events (draw_id, kind, params, output, output_sha256, reason, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (draw.id, kind, canonical_json(params), data.decode("utf-8"), digest, reason,
-             utc_now()))
+            (draw.id, kind, canonical_json(params), data.decode("utf-8"), digest, reason, now))
         event_id = int(cur.lastrowid or 0)
         store.append_log(kind, draw.period,
                          details={"draw": draw.id, "event": event_id, "scope": draw.scope,
-                                  "subject": draw.subject, "params": params, "reason": reason},
+                                  "subject": draw.subject, "params": params, "reason": reason,
+                                  "kind": kind, "created_at": now},
                          digests={"output": digest})
     return event_id
+
+
+def frozen_rules(store: Store, draw: DrawRecord) -> Rules:
+    """The rules frozen with the draw's snapshot (what its events are bound by)."""
+    return load_snapshot(store, draw.snapshot_id).rules
+
+
+def draw_facts(store: Store, draw: DrawRecord) -> dict[str, Any]:
+    """What the draw's log entry records beside the seed: ``seed_weak``, ``seed_given``,
+    ``commitment`` (the digest it fulfils), ``seed_source``; empty for an entry-less draw."""
+    row = store.conn.execute(
+        "SELECT details FROM log WHERE action IN ('draw', 'redraw') AND "
+        "json_extract(details, '$.draw') = ? ORDER BY seq DESC LIMIT 1", (draw.id,)).fetchone()
+    return dict(json.loads(row[0])) if row else {}
 
 
 def latest_output_sha256(store: Store, draw: DrawRecord) -> str:
@@ -250,7 +264,8 @@ def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules,
              compute: DrawCompute, params: ParamsSource | None = None, subject: str = "",
              snapshot_scope: str | None = None, seed: str | None = None, redraw: bool = False,
              reason: str = "", what: str = "", hint: str = "",
-             progress: Progress | None = None) -> DrawRecord:
+             progress: Progress | None = None, commitment: str | None = None,
+             weak_seed: bool = False) -> DrawRecord:
     """Run one recorded draw, all or nothing, and return its record.
 
     In one transaction: the latest snapshot of ``snapshot_scope`` (default
@@ -263,25 +278,46 @@ def run_draw(store: Store, *, period: Period | str, scope: str, rules: Rules,
     ``what`` and ``hint`` word the "already drawn" refusal. ``algorithm`` is the
     id recorded, or a function of the output that names it (a plan is recorded
     under ``suiji-inspections/3`` only when its date search ran).
+
+    The seed is normalised (:func:`suiji.data.seeds.normalize_seed`); one with
+    fewer than 20 digits is refused unless ``weak_seed``. When the frozen
+    scope has a published commitment, ``commitment`` must be its latest
+    digest and the seed must be given
+    (:func:`suiji.data.commitments.check_draw_commitment`); the draw records
+    the declared seed source beside the seed. The frozen blobs are checked
+    against their manifest before anything is computed.
     """
-    seed, seed_source = resolve_seed(seed)
-    key = str(period)
     if redraw and not reason.strip():
         raise UsageError("A redraw needs a reason: --reason \"...\" (it is published).")
+    typed = seed
+    seed, seed_source = resolve_seed(seed)
+    key = str(period)
+    frozen_scope = snapshot_scope or scope
     with store.transaction():
         if progress is not None:
             progress.step("核对 checking the inputs against the freeze")
-        snapshot = latest_snapshot(store, Period.parse(key), snapshot_scope or scope)
+        snapshot = latest_snapshot(store, Period.parse(key), frozen_scope)
+        check_intact(store, snapshot)
+        fulfils = check_draw_commitment(store, key, frozen_scope, snapshot.id, commitment,
+                                        seed_source == "user")
         check_unchanged(store, snapshot, rules)
         refuse_if_drawn(store, key, scope, subject, redraw=redraw, reason=reason, what=what,
                         hint=hint)
+        weak = check_strength(seed, weak_seed) if seed_source == "user" else False
         given = params(store, snapshot) if callable(params) else params
         values = dict(given or {})
         output = compute(snapshot, seed, values, progress=progress)
+        facts: dict[str, Any] = {"seed_weak": weak}
+        if typed is not None and typed != seed:
+            facts["seed_given"] = typed
+        if fulfils is not None and fulfils.commitment is not None:
+            seed_source = fulfils.commitment.seed_source.describe()
+            facts["commitment"] = fulfils.commitment_digest
         recorded = algorithm(output) if callable(algorithm) else algorithm
         return record_draw(store, scope=scope, snapshot=snapshot, seed=seed,
                            seed_source=seed_source, algorithm=recorded, output=output,
-                           params=values, subject=subject, redraw=redraw, reason=reason)
+                           params=values, subject=subject, redraw=redraw, reason=reason,
+                           seed_facts=facts)
 
 
 @dataclass(frozen=True)
@@ -314,6 +350,7 @@ def run_event(store: Store, *, kind: str, find: Callable[[Store], DrawRecord],
     with store.transaction():
         draw = find(store)
         snapshot = load_snapshot(store, draw.snapshot_id)
+        check_intact(store, snapshot)
         values = dict(params(store, draw) if callable(params) else params)
         before = latest_output(store, draw)
         output = compute(snapshot, draw.seed, before, values)

@@ -129,10 +129,16 @@ def record_results(store: Store, frame: pd.DataFrame, *, period: str | None,
             "recorded_at = excluded.recorded_at",
             [(*row, import_id, now) for row in resolved])
         not_done = sum(row[4] == "no" for row in resolved)
+        # The rows as written: verify replays every results entry and compares the table.
         store.append_log("results", the_period,
                          details={"file": file_name, "version": version, "rows": len(frame),
                                   "recorded": len(resolved), "updated": updated,
-                                  "not_carried_out": not_done},
+                                  "not_carried_out": not_done, "import_id": import_id,
+                                  "inserted": len(resolved) - updated, "removed": 0,
+                                  "encoding": "",
+                                  "warnings": [],
+                                  "recorded_at": now,
+                                  "recorded_rows": [list(row[1:]) for row in resolved]},
                          digests={"file": file_sha256, "data": digest})
     return {"rows": len(frame), "recorded": len(resolved), "period": the_period,
             "updated": updated, "not_carried_out": not_done}

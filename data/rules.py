@@ -287,6 +287,9 @@ class ReviewRules:
     period_load_cap: int = 12
     warning_points: float = 10
     suspension_points: float = 20
+    # declines recorded per meeting (each promotes an alternate): a bound on re-rolling a
+    # panel one decline at a time; more needs a new panel draw (--redraw --reason)
+    max_declines_per_meeting: int = 3
     panel_size: dict[str, int] = field(default_factory=lambda: {"report": 3, "form": 2})
     lead_days: dict[str, int] = field(default_factory=lambda: {"report": 2, "form": 1})
     specialties: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -302,6 +305,8 @@ class ReviewRules:
             raise RulesError("review.watch_report_rate must be between 0 and 1")
         if self.high_risk_weight <= 0:
             raise RulesError("review.high_risk_weight must be positive")
+        if self.max_declines_per_meeting < 0:
+            raise RulesError("review.max_declines_per_meeting must not be negative")
         for t in ("report", "form"):
             if self.panel_size.get(t, 0) < 2:
                 raise RulesError(f"review.panel_size.{t} must be at least 2 "
@@ -528,7 +533,8 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
         "ratio": num, "watch_report_rate": num, "high_risk_weight": num,
         "high_risk_industries": list, "alternates": int, "max_age": int, "recusal_years": int,
         "meeting_load_cap": int, "period_load_cap": int, "warning_points": num,
-        "suspension_points": num, "max_lead_days": int, "alternate_cap": int})
+        "suspension_points": num, "max_declines_per_meeting": int, "max_lead_days": int,
+        "alternate_cap": int})
     specialties = {}
     for industry, values in spec_doc.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

@@ -283,19 +283,24 @@ def record_scores(store: Store, frame: pd.DataFrame, *, file_name: str = "",
                                         digest=digest, inserted=inserted, updated=updated,
                                         warnings=warnings)
         now = utc_now()
+        written = []
         for key, r in zip(keys, records, strict=True):
+            values = (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note)
+            written.append(list(values))
             store.conn.execute(
                 "INSERT INTO scores (expert_id, project_id, meeting, party, score, deduction, "
                 "note, import_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (expert_id, project_id, meeting, party) DO UPDATE SET score = "
                 "excluded.score, deduction = excluded.deduction, note = excluded.note, "
                 "import_id = excluded.import_id, recorded_at = excluded.recorded_at",
-                (*key, _float(str(r.score)), _float(str(r.deduction)) or 0.0, r.note,
-                 import_id, now))
+                (*values, import_id, now))
+        # The rows as written: verify replays every scores entry and compares the table.
         store.append_log("import", details={"kind": "scores", "version": version,
                                             "file": file_name, "rows": len(frame),
                                             "inserted": inserted, "updated": updated,
-                                            "removed": 0},
+                                            "removed": 0, "import_id": import_id,
+                                            "encoding": "", "warnings": list(warnings),
+                                            "recorded_at": now, "recorded_rows": written},
                          digests={"file": file_sha256, "data": digest})
         changes = log_state_changes(store, before, rules)
     return {"kind": "scores", "version": version, "import_id": import_id, "rows": len(frame),

@@ -22,6 +22,7 @@ import pandas as pd
 
 from suiji.data.calendar import working_days
 from suiji.data.canonical import canonical_csv, frame_csv, read_frame_csv
+from suiji.data.commitments import Commitment, SeedSource, check_freeze
 from suiji.data.credit import findings_file, watch_list_file
 from suiji.data.errors import FreezeError
 from suiji.data.period import Period
@@ -237,27 +238,44 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(manifest))
 
 
-def freeze(store: Store, period: Period, scope: str, rules: Rules) -> Snapshot:
-    """Snapshot every input of the period and record it; returns the snapshot."""
+def freeze(store: Store, period: Period, scope: str, rules: Rules, *,
+           seed_source: SeedSource | None = None, reason: str = "",
+           today: date | None = None) -> Snapshot:
+    """Snapshot every input of the period and record it; returns the snapshot.
+
+    With ``seed_source`` (checked against ``today``: the ceremony or event is
+    still to come) the freeze publishes a commitment
+    (:mod:`suiji.data.commitments`); a later freeze of a scope that has one
+    needs a ``reason`` and a seed source again, and supersedes it.
+    """
     with store.transaction():
+        supersedes = check_freeze(store, str(period), scope, seed_source, reason, today)
+        head = store.head()
         files = materialize(store, period, scope, rules)
         manifest = manifest_for(period, scope, files)
         digest = manifest_digest(manifest)
+        now = utc_now()
         cur = store.conn.execute(
             "INSERT INTO snapshots (period, scope, digest, manifest, created_at) "
             "VALUES (?, ?, ?, ?, ?)", (str(period), scope, digest, canonical_json(manifest),
-                                       utc_now()))
+                                       now))
         sid = int(cur.lastrowid or 0)
         store.conn.executemany(
             "INSERT INTO snapshot_files (snapshot_id, name, sha256, rows, data) "
             "VALUES (?, ?, ?, ?, ?)",
             [(sid, name, manifest["files"][name]["sha256"], manifest["files"][name]["rows"],
               zlib.compress(data, 6)) for name, data in files.items()])
-        store.append_log("freeze", str(period),
-                         details={"scope": scope, "snapshot": sid,
-                                  "files": {n: m["rows"] for n, m in manifest["files"].items()}},
-                         digests={"snapshot": digest,
-                                  **{n: m["sha256"] for n, m in manifest["files"].items()}})
+        details: dict[str, Any] = {"scope": scope, "snapshot": sid, "created_at": now,
+                                   "files": {n: m["rows"] for n, m in manifest["files"].items()}}
+        digests = {"snapshot": digest, **{n: m["sha256"] for n, m in manifest["files"].items()}}
+        if reason.strip():
+            details["reason"] = reason.strip()
+        if seed_source is not None:
+            commitment = Commitment(str(period), scope, sid, digest, seed_source, head, now,
+                                    supersedes, reason.strip())
+            details["commitment"] = commitment.body()
+            digests["commitment"] = commitment.digest
+        store.append_log("freeze", str(period), details=details, digests=digests)
     return Snapshot(sid, str(period), scope, digest, manifest, files)
 
 
@@ -325,6 +343,45 @@ def changed_files(store: Store, snapshot: Snapshot, rules: Rules) -> list[str]:
             if (n in current or n in frozen) and (
                 n not in current or n not in frozen
                 or sha256_hex(current[n]) != frozen[n]["sha256"])]
+
+
+def check_intact(store: Store, snapshot: Snapshot) -> None:
+    """Refuse a snapshot whose stored blobs or manifest no longer match what was frozen.
+
+    Each frozen file must hash to its manifest entry and to the digest stored
+    beside it, the manifest to the snapshot digest, and the digest to the one
+    the freeze entry of the log published. A draw runs this before computing,
+    so an edited blob is refused, not drawn from.
+    """
+    problems = []
+    if manifest_digest(snapshot.manifest) != snapshot.digest:
+        problems.append("the manifest no longer hashes to the snapshot digest")
+    listed = snapshot.manifest.get("files", {})
+    stored = dict(store.conn.execute("SELECT name, sha256 FROM snapshot_files WHERE "
+                                     "snapshot_id = ?", (snapshot.id,)).fetchall())
+    for name in sorted(set(listed) | set(snapshot.files)):
+        if name not in snapshot.files or name not in listed:
+            where = "files" if name in listed else "manifest"
+            problems.append(f"{name} is missing from the {where}")
+        elif sha256_hex(snapshot.files[name]) != listed[name]["sha256"]:
+            problems.append(f"frozen file {name} was edited (it no longer hashes to its "
+                            f"manifest entry)")
+        elif stored.get(name) != listed[name]["sha256"]:
+            problems.append(f"the stored digest of {name} was changed")
+    row = store.conn.execute(
+        "SELECT json_extract(digests, '$.snapshot') FROM log WHERE action = 'freeze' AND "
+        "period = ? AND json_extract(details, '$.snapshot') = ? ORDER BY seq DESC LIMIT 1",
+        (snapshot.period, snapshot.id)).fetchone()
+    if row is None:
+        problems.append("the log has no freeze entry for it")
+    elif row[0] != snapshot.digest:
+        problems.append(f"its digest differs from the one the log published ({str(row[0])[:16]}…)")
+    if problems:
+        raise FreezeError(
+            f"The frozen {snapshot.scope} inputs of {snapshot.period} (snapshot {snapshot.id}, "
+            f"digest {snapshot.digest[:16]}…) were altered in the database: "
+            f"{'; '.join(problems)}. Nothing was drawn. Run `suiji verify` and restore the "
+            f"database from a backup.")
 
 
 def check_unchanged(store: Store, snapshot: Snapshot, rules: Rules) -> None:

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from suiji.data import clock
 from suiji.data.errors import RemovalsNotConfirmedError, StoreError
 from suiji.data.schema import KINDS, Kind
 
@@ -41,9 +42,26 @@ GENESIS = "0" * 64
 DEFAULT_DB = "suiji.db"
 
 
+def _wall_clock() -> datetime:
+    """The clock of the record (:mod:`suiji.data.clock`; the test suite replaces this
+    function to fix the record's time)."""
+    return clock.now()
+
+
 def utc_now() -> str:
     """Wall-clock time for the record only; never an input of a draw."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _wall_clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """A timestamp written by :func:`utc_now` (also without fraction); ValueError otherwise."""
+    value = text.strip()
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a UTC timestamp like 2026-12-01T08:00:00.000000Z")
 
 
 def canonical_json(value: Any) -> str:
@@ -96,6 +114,33 @@ MATTER_RESULTS_DDL = """CREATE TABLE IF NOT EXISTS matter_results (
         id INTEGER PRIMARY KEY, period TEXT NOT NULL, uscc TEXT NOT NULL, matter TEXT NOT NULL,
         date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
         import_id INTEGER, recorded_at TEXT NOT NULL, UNIQUE (period, uscc, matter))"""
+@dataclass(frozen=True)
+class LogHead:
+    """The newest entry of the log: its sequence number and hash (``SEQ:HASH``).
+
+    Published (printed after every change, carried by notices and reports,
+    written by ``suiji anchor``), a head lets anyone later prove that today's
+    log still contains every entry up to it (``suiji verify --head``).
+    """
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> LogHead:
+        seq, sep, digest = text.strip().partition(":")
+        digest = digest.strip().lower()
+        if (not sep or not seq.strip().isdigit() or len(digest) != 64
+                or any(c not in "0123456789abcdef" for c in digest)):
+            raise ValueError(f"{text!r} is not a log head: write it as SEQ:HASH, e.g. "
+                             f"42:{'ab' * 32} (the sequence number and the 64-hex hash "
+                             f"that suiji printed)")
+        return cls(int(seq), digest)
+
+
 _SCORES_DDL = """CREATE TABLE IF NOT EXISTS {name} (
         id INTEGER PRIMARY KEY, expert_id TEXT NOT NULL, project_id TEXT NOT NULL,
         meeting TEXT NOT NULL, score REAL, deduction REAL NOT NULL DEFAULT 0,
@@ -387,6 +432,11 @@ class Store:
             (seq, at, action, period, canonical_json(details), canonical_json(digests), prev, h))
         return LogEntry(seq, at, action, period, details, digests, prev, h)
 
+    def head(self) -> LogHead:
+        """The current head of the log (``0:GENESIS`` for an empty log)."""
+        row = self.conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+        return LogHead(int(row[0]), str(row[1])) if row else LogHead(0, GENESIS)
+
     def log_entries(self, period: str | None = None) -> list[LogEntry]:
         sql = "SELECT seq, at, action, period, details, digests, prev, hash FROM log"
         args: tuple[str, ...] = ()
@@ -512,6 +562,8 @@ class Store:
                                                "file": file_name, "rows": summary.rows,
                                                "inserted": summary.inserted,
                                                "updated": summary.updated,
-                                               "removed": summary.removed},
+                                               "removed": summary.removed,
+                                               "encoding": encoding,
+                                               "warnings": list(warnings)},
                             digests={"file": file_sha256, "data": digest})
         return summary

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from suiji.data.errors import ExportError
-from suiji.data.store import LogEntry, Store, canonical_json, sha256_hex
+from suiji.data.store import LogEntry, LogHead, Store, canonical_json, sha256_hex, utc_now
 
 
 def record_export(store: Store, *, period: str, what: str, data: bytes,
@@ -80,10 +80,32 @@ def entry_summary(details: Mapping[str, Any]) -> str:
     """A one-line summary of an entry's details for the text listing."""
     parts = []
     for key, value in details.items():
-        if value in (None, "", {}, []):
+        if value in (None, "", {}, []) or key == "recorded_rows":
             continue
         text = value if isinstance(value, str) else canonical_json(value)
         if len(text) > 60:
             text = text[:59] + "…"
         parts.append(f"{key}={text}")
     return " ".join(parts)
+
+
+def anchor_text(store: Store, head: LogHead) -> str:
+    """The text of an anchor file (``suiji anchor``): the head and how to check it."""
+    last = store.log_entries()[-1] if head.seq else None
+    lines = [
+        "suiji 日志链头 log head anchor",
+        f"head {head}",
+        f"seq {head.seq}",
+        f"hash {head.hash}",
+        f"entry {last.action} {last.period or '-'} at {last.at}" if last else "entry (empty log)",
+        f"written {utc_now()}",
+        f"database {Path(store.path).name}",
+        "",
+        "This hash commits to every entry of the audit log up to and including entry "
+        f"{head.seq}: each entry names the hash of the one before it.",
+        f"Check: suiji verify --head {head}",
+        "It proves that nothing recorded up to this entry was deleted, altered or rolled back "
+        "(truncation, a restored older copy, a re-hashed chain all fail). It cannot prove that "
+        "nothing was done before it was published, nor anything about later entries.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -162,6 +162,7 @@ def build_report(store: Store, period: Period | str, lang: str = "zh") -> Report
     if panel_draws:
         sections.append(_expert_load(store, panel_draws, lang))
     sections.append(_events(store, period, lang))
+    sections.append(_trail(store, period, lang))
     review_draw = current_draw(store, period, "reviews")
     if review_draw is None:
         notes.append(_t(lang, f"{period} 尚无环评复核抽样。", f"{period} has no review sample."))
@@ -412,6 +413,44 @@ def _events(store: Store, period: str, lang: str) -> Section:
         Column("draw", "抽取编号", "Draw id", "int"), Column("detail", "参数", "Parameters"),
         Column("reason", "原因", "Reason")), tuple(rows))
     return Section("events", "替换与谢绝", "Substitutions and declines", (table,))
+
+
+def _trail(store: Store, period: str, lang: str) -> Section:
+    """Every freeze with its commitment, every draw's seed and source, and the log head."""
+    from suiji.data.commitments import freezes
+    from suiji.data.draws import draw_facts
+
+    freeze_rows = [{"at": f.at[:19], "scope": f.scope, "digest": f.digest,
+                    "commitment": f.commitment_digest,
+                    "seed_source": f.commitment.seed_source.describe() if f.commitment else "",
+                    "supersedes": f.commitment.supersedes if f.commitment else "",
+                    "reason": f.reason} for f in freezes(store, period)]
+    seed_rows = []
+    for d in all_draws(store, period):
+        facts = draw_facts(store, d)
+        seed_rows.append({"draw": d.id, "scope": d.scope, "subject": d.subject,
+                          "status": d.status, "seed": d.seed, "seed_source": d.seed_source,
+                          "weak": _t(lang, "是", "yes") if facts.get("seed_weak") else "",
+                          "commitment": str(facts.get("commitment", ""))})
+    head = store.head()
+    return Section("trail", "冻结、承诺与种子", "Freezes, commitments and seeds", (
+        Table("freezes", "输入冻结与抽取承诺", "Freezes and commitments", (
+            Column("at", "时间", "When"), Column("scope", "范围", "Scope"),
+            Column("digest", "快照摘要", "Snapshot digest"),
+            Column("commitment", "承诺摘要", "Commitment digest"),
+            Column("seed_source", "种子来源", "Seed source"),
+            Column("supersedes", "取代承诺", "Supersedes"),
+            Column("reason", "理由", "Reason")), tuple(freeze_rows)),
+        Table("seeds", "随机种子", "Seeds", (
+            Column("draw", "抽取编号", "Draw", "int"), Column("scope", "抽取", "Draw kind"),
+            Column("subject", "会议", "Meeting"), Column("status", "状态", "Status"),
+            Column("seed", "种子", "Seed"), Column("seed_source", "来源", "Source"),
+            Column("weak", "弱种子", "Weak"),
+            Column("commitment", "履行承诺", "Commitment")), tuple(seed_rows))),
+        notes=(_t(lang, f"日志链头（报告生成时）：{head}；`suiji verify --head {head}` 可证明此前的"
+                        f"记录未被删改。",
+                  f"Log head (when the report was made): {head}; `suiji verify --head {head}` "
+                  f"proves nothing before it was deleted or altered."),))
 
 
 def _reviews(output: dict[str, Any], snap: Snapshot, lang: str) -> Section:

@@ -95,6 +95,9 @@ _ID15 = re.compile(_B + rf"\d{{6}}{_SEP}\d{{6}}{_SEP}\d{{3}}" + _E)
 _MOBILE = re.compile(_B + rf"(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d{{4}}){{2}}" + _E)
 _LANDLINE = re.compile(_B + r"(?:\(0\d{2,3}\)|0\d{2,3})[-\s]?[2-9]\d{6,7}" + _E)
 _SEPARATORS = re.compile(r"[-\s.]")
+# A digest (a SHA-256 in hex, a log head's hash) is published whole: digits inside it are
+# not a number, whatever they look like.
+_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 
 
 def id_check_char(first17: str) -> str:
@@ -122,6 +125,8 @@ def _personal_spans(text: str) -> list[tuple[int, int]]:
               if _plausible_date(_SEPARATORS.sub("", m.group())[6:12])]
     spans += [m.span() for m in _MOBILE.finditer(norm)]
     spans += [m.span() for m in _LANDLINE.finditer(norm)]
+    digests = [m.span() for m in _DIGEST.finditer(norm)]
+    spans = [(a, b) for a, b in spans if not any(x <= a and b <= y for x, y in digests)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

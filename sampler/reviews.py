@@ -269,13 +269,15 @@ def _round(value: float) -> float:
 
 def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = None, *,
                  redraw: bool = False, reason: str = "",
-                 progress: Progress | None = None, today: date | None = None,
+                 progress: Progress | None = None, commitment: str | None = None,
+                 weak_seed: bool = False, today: date | None = None,
                  before_close: bool = False) -> DrawRecord:
     """Draw the period's review sample from its latest reviews freeze and record it.
 
     All or nothing, through :func:`suiji.data.draws.run_draw`: the freeze
     check, the computation and the record happen in one transaction. One
     current sample per period; a second needs ``redraw`` with a ``reason``.
+    ``commitment`` and ``weak_seed`` as in :func:`~suiji.data.draws.run_draw`.
     With ``today`` (the caller's date; the command line always gives it), a
     sample drawn before the quarter's last day is refused unless
     ``before_close``, and the draw's params record ``drawn_on`` and
@@ -293,7 +295,8 @@ def draw_reviews(store: Store, period: Period, rules: Rules, seed: str | None = 
         params = {"drawn_on": today.isoformat(), "before_close": early}
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
                     compute=compute_sample, params=params, seed=seed, redraw=redraw,
-                    reason=reason, what=f"The review sample of {period}", progress=progress)
+                    reason=reason, what=f"The review sample of {period}", progress=progress,
+                    commitment=commitment, weak_seed=weak_seed)
 
 
 # --- rows for exports ----------------------------------------------------------------------

@@ -59,6 +59,7 @@ from suiji.data.draws import (
     all_draws,
     current_draw,
     current_periods,
+    frozen_rules,
     latest_output,
     run_draw,
     run_event,
@@ -629,8 +630,8 @@ def check_meeting(meeting: date, today: date, rules: Rules,
 def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today: date,
                 documents: Iterable[str] | None = None, seed: str | None = None, *,
                 redraw: bool = False, reason: str = "",
-                progress: Progress | None = None,
-                non_working_day: bool = False) -> DrawRecord:
+                progress: Progress | None = None, commitment: str | None = None,
+                weak_seed: bool = False, non_working_day: bool = False) -> DrawRecord:
     """Draw and record the panels of a meeting (``suiji-panels/2``) from the period's latest
     reviews freeze.
 
@@ -639,8 +640,11 @@ def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today
     ``review.lead_days``, at most ``review.max_lead_days`` before the meeting). A
     meeting on a day off is refused unless ``non_working_day``. The documents default
     to every sampled document of the period without a panel at another meeting; a
-    document named that already has one needs ``redraw`` with a ``reason``.
+    document named that already has one needs ``redraw`` with a ``reason`` (recorded
+    and published). ``commitment`` and ``weak_seed`` as in
+    :func:`~suiji.data.draws.run_draw` (the commitment of the reviews freeze).
     All or nothing, in one transaction (:func:`suiji.data.draws.run_draw`).
+    ``suiji verify`` checks the recorded ``drawn_on`` against the log's time.
     """
     subject = meeting.isoformat()
     check_meeting(meeting, today, rules, non_working_day)
@@ -655,7 +659,8 @@ def draw_panels(store: Store, period: Period, rules: Rules, meeting: date, today
                     compute=compute_panels_v2, params=params, subject=subject,
                     snapshot_scope="reviews", seed=seed, redraw=redraw, reason=reason,
                     what=f"The panels of the meeting of {subject} ({period})",
-                    hint="To replace one expert use `suiji decline`.", progress=progress)
+                    hint="To replace one expert use `suiji decline`.", progress=progress,
+                    commitment=commitment, weak_seed=weak_seed)
 
 
 def panel_params(store: Store, period: Period, meeting: date, today: date,
@@ -742,9 +747,27 @@ def find_panel_draw(store: Store, meeting: date, period: Period | None = None) -
 
 def decline(store: Store, meeting: date, expert_id: str, reason: str,
             period: Period | None = None) -> DeclineResult:
-    """Record that an expert declined a meeting; their places go to alternates (recorded event)."""
-    event = run_event(store, kind="decline",
-                      find=lambda store: find_panel_draw(store, meeting, period),
+    """Record that an expert declined a meeting; their places go to alternates (recorded event).
+
+    At most ``review.max_declines_per_meeting`` declines (of the frozen rules) are
+    recorded per meeting: beyond that the panels are re-rolled one decline at a time,
+    so a new panel draw (``--redraw --reason``) is needed instead.
+    """
+    def find(store: Store) -> DrawRecord:
+        draw = find_panel_draw(store, meeting, period)
+        limit = frozen_rules(store, draw).review.max_declines_per_meeting
+        declined = sum(len(latest_output(store, d).get("declines", []))
+                       for d in all_draws(store) if d.scope == SCOPE
+                       and d.subject == meeting.isoformat())
+        if declined >= limit:
+            raise SuijiError(
+                f"The meeting of {meeting.isoformat()} has {declined} recorded decline(s), the "
+                f"most review.max_declines_per_meeting ({limit}) allows. Draw the meeting's "
+                f"panels again instead: `suiji draw panels --meeting {meeting.isoformat()} "
+                f"--redraw --reason \"...\"`.")
+        return draw
+
+    event = run_event(store, kind="decline", find=find,
                       compute=compute_decline,
                       params={"expert_id": expert_id.strip(), "reason": reason.strip()},
                       reason=reason.strip(), hint="e.g. 出差")

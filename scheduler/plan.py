@@ -42,6 +42,9 @@ from suiji.scheduler.teams import Schedule, TeamAssignment, schedule, substitute
 
 ALGORITHM = "suiji-inspections/1"  # dates anywhere in the period; still verifies
 ALGORITHM_V2 = "suiji-inspections/2"  # dates from the day after the draw (params start)
+# Substitutions recorded since the seed of the replacement no longer depends on the
+# free --from date; those recorded before (params without "algorithm") stay /1.
+SUBSTITUTION_ALGORITHM = "suiji-substitution/2"
 # /2 with the exact date search where the greedy repair fails, no CP-SAT (ALGORITHM.md,
 # "Which algorithm id covers what"): recorded only for the plans where the search ran
 ALGORITHM_V3 = "suiji-inspections/3"
@@ -274,8 +277,9 @@ def _columns(info: pd.DataFrame, usccs: list[str], columns: tuple[str, ...]
 
 def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = None,
               redraw: bool = False, reason: str = "",
-              progress: Progress | None = None, *, today: date,
-              start: date | None = None) -> DrawRecord:
+              progress: Progress | None = None, commitment: str | None = None,
+              weak_seed: bool = False, *, today: date, start: date | None = None
+              ) -> DrawRecord:
     """Draw and record the period's plan (``suiji-inspections/2``), all-or-nothing, from
     its latest freeze.
 
@@ -284,14 +288,15 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
     end. Refuses when the inputs (or ``rules``) changed since the freeze, when the
     period already has a plan (unless ``redraw`` with a ``reason``), and when no plan
     fits the working days left. Without ``seed`` one comes from the OS
-    (``seed_source = "os"``).
+    (``seed_source = "os"``). ``commitment`` and ``weak_seed`` as in
+    :func:`~suiji.data.draws.run_draw`.
     """
     first = plan_start(period, today, start)
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=algorithm_of,
                     compute=compute_plan_v3,
                     params={"drawn_on": today.isoformat(), "start": first.isoformat()},
                     seed=seed, redraw=redraw, reason=reason, what=f"{period} inspections",
-                    progress=progress)
+                    progress=progress, commitment=commitment, weak_seed=weak_seed)
 
 
 # --- substitution ---------------------------------------------------------------
@@ -299,15 +304,34 @@ def draw_plan(store: Store, period: Period, rules: Rules, seed: str | None = Non
 
 def compute_substitution(snapshot: Snapshot, seed: str, previous_output: dict[str, Any],
                          params: dict[str, Any]) -> dict[str, Any]:
-    """The plan after replacing inspector ``params["badge"]`` from ``params["from"]`` on.
+    """``suiji-substitution/1``: the plan after replacing inspector ``params["badge"]``
+    from ``params["from"]`` on.
 
     A pure function: each pending inspection (date ≥ from) of that inspector
     gets another eligible inspector, free that day, drawn by
     :func:`suiji.scheduler.teams.substitute` (a min-cost flow with ticket
     costs under the derived seed ``seed|substitute:{badge}:{from}``); dates,
     the other members and every other inspection stay as they were.
-    ``params["n"]`` numbers the plan's substitutions (1, 2, ...).
+    ``params["n"]`` numbers the plan's substitutions (1, 2, ...). Kept for the
+    substitutions recorded with it; new ones use :func:`compute_substitution_v2`.
     """
+    return _substitution(snapshot, seed, previous_output, params, None)
+
+
+def compute_substitution_v2(snapshot: Snapshot, seed: str, previous_output: dict[str, Any],
+                            params: dict[str, Any]) -> dict[str, Any]:
+    """``suiji-substitution/2``: as /1, but the replacements' costs are tickets under
+    ``seed|substitute:{badge}``, a seed with no free parameter: neither the --from date
+    nor the order or number of requests changes who may be drawn for an inspection."""
+    if params.get("algorithm") != SUBSTITUTION_ALGORITHM:
+        raise SuijiError(f"A {SUBSTITUTION_ALGORITHM} substitution records "
+                         f"algorithm={SUBSTITUTION_ALGORITHM}; got {params.get('algorithm')!r}.")
+    badge, _, _ = _substitution_params(params)
+    return _substitution(snapshot, seed, previous_output, params, f"substitute:{badge}")
+
+
+def _substitution(snapshot: Snapshot, seed: str, previous_output: dict[str, Any],
+                  params: dict[str, Any], purpose: str | None) -> dict[str, Any]:
     badge, start, _ = _substitution_params(params)
     items = previous_output["items"]
     if not any(i["date"] >= start and badge in i["inspectors"] for i in items):
@@ -324,7 +348,7 @@ def compute_substitution(snapshot: Snapshot, seed: str, previous_output: dict[st
                         snapshot.frame("inspector-leave.csv"), snapshot.frame("conflicts.csv"),
                         snapshot.frame("history.csv"), rules.inspection, seed, badge,
                         date.fromisoformat(start), previous_teams=previous,
-                        period_start=period.first_day)
+                        period_start=period.first_day, purpose=purpose)
     new_teams = {t.uscc: list(t.badges) for t in result}
     out = dict(previous_output)
     out["items"] = [dict(i, inspectors=new_teams[i["uscc"]]) for i in items]
@@ -375,19 +399,28 @@ def substitute_inspector(store: Store, period: Period, badge: str, reason: str,
                          ) -> Substitution:
     """Replace inspector ``badge`` in the pending inspections of the current plan.
 
-    Recorded as a ``substitution`` event with its reason (the plan before it
-    stays on record). ``from_date`` defaults to ``today`` (the caller's date,
-    the first day an inspection is still pending); one of them is needed.
+    Recorded as a ``substitution`` event (:data:`SUBSTITUTION_ALGORITHM`) with
+    its reason (the plan before it stays on record). ``today`` is the
+    caller's date (the command line's clock; the library never reads it);
+    ``from_date`` defaults to it and may not be earlier: an inspection already
+    due is never re-teamed. ``suiji verify`` checks ``from`` against the time
+    the log recorded.
     """
     if not reason.strip():
         raise UsageError("A substitution needs a reason: --reason \"...\" (it is recorded).")
-    if from_date:
-        start = from_date
-    elif today is not None:
-        start = today.isoformat()
-    else:
-        raise UsageError("A substitution needs the first pending day: --from 2026-11-02 "
-                         "(the command line defaults it to today).")
+    if today is None:
+        raise UsageError("A substitution needs today's date, the first day an inspection is "
+                         "still pending (the command line gives it).")
+    start = from_date or today.isoformat()
+    try:
+        first = date.fromisoformat(start)
+    except ValueError as exc:
+        raise SuijiError(f"--from {start!r} is not a date like 2026-11-02.") from exc
+    if first < today:
+        raise SuijiError(
+            f"--from {start} is before today ({today.isoformat()}): inspections on earlier "
+            f"days were due already and are never re-teamed. Substitute from today on "
+            f"(leave out --from), or record the inspection's result instead.")
 
     def find(store: Store) -> DrawRecord:
         draw = current_draw(store, str(period), SCOPE)
@@ -397,10 +430,10 @@ def substitute_inspector(store: Store, period: Period, badge: str, reason: str,
         return draw
 
     def params(store: Store, draw: DrawRecord) -> dict[str, Any]:
-        return {"badge": badge, "from": start, "n": count_events(store, draw.id,
-                                                                 "substitution") + 1}
+        return {"badge": badge, "from": start, "algorithm": SUBSTITUTION_ALGORITHM,
+                "n": count_events(store, draw.id, "substitution") + 1}
 
-    event = run_event(store, kind="substitution", find=find, compute=compute_substitution,
+    event = run_event(store, kind="substitution", find=find, compute=compute_substitution_v2,
                       params=params, reason=reason)
     before, output = event.before, event.output
     old = {i["uscc"]: tuple(i["inspectors"]) for i in before["items"]}

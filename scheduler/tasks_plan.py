@@ -31,6 +31,7 @@ from suiji.data.matters import Matter, matters_from_frame, resolve_matters
 from suiji.data.period import Period
 from suiji.data.progress import Progress
 from suiji.data.rules import InspectionRules, InspectionTask, Rules, quarter_tasks
+from suiji.data.seeds import normalize_seed
 from suiji.data.snapshot import Snapshot
 from suiji.data.store import Store
 from suiji.data.visits import drawn_task_ids, task_plan_outputs
@@ -305,13 +306,14 @@ def period_seed(store: Store, period: str) -> str | None:
 def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] | None = None,
                    seed: str | None = None, redraw: bool = False, reason: str = "",
                    progress: Progress | None = None, *, today: date,
-                   start: date | None = None) -> DrawRecord:
+                   start: date | None = None, commitment: str | None = None,
+                   weak_seed: bool = False) -> DrawRecord:
     """Draw and record the period's tasks (default: every task not drawn yet), all or nothing.
 
     ``today`` is the date of the draw (the caller's clock): visits are dated from the
     day after it (or the period's first day, or a later ``start``), as in
     :func:`suiji.scheduler.plan.draw_plan`; a task whose dates end before that is
-    refused.
+    refused. ``commitment`` and ``weak_seed`` as in :func:`~suiji.data.draws.run_draw`.
 
     A period's tasks share one seed: the first draw of the period fixes it (given,
     or from the OS), and a task added later is drawn under it (a different
@@ -321,7 +323,7 @@ def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] 
     key = str(period)
     first = plan_start(period, today, start)
     existing = period_seed(store, key)
-    if existing is not None and seed is not None and seed.strip() != existing:
+    if existing is not None and seed is not None and normalize_seed(seed) != existing:
         raise UsageError(f"The tasks of {key} are drawn under the period's seed {existing}; "
                          f"a task added later shares it (the tickets are shared). Leave "
                          f"--seed out, or give that seed.")
@@ -355,5 +357,5 @@ def draw_task_plan(store: Store, period: Period, rules: Rules, tasks: list[str] 
     return run_draw(store, period=period, scope=SCOPE, rules=rules, algorithm=ALGORITHM,
                     compute=compute_task_plan, params=params, subject=subject, seed=seed,
                     redraw=redraw, reason=reason, what=f"{key} tasks {subject}",
-                    progress=progress)
+                    progress=progress, commitment=commitment, weak_seed=weak_seed)
 

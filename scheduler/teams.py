@@ -433,13 +433,17 @@ def substitute(items: Sequence[TeamAssignment], inspections: pd.DataFrame,
                inspectors: pd.DataFrame, leave: pd.DataFrame, conflicts: pd.DataFrame,
                history: pd.DataFrame, rules: InspectionRules, seed: str, badge: str,
                from_date: date, *, previous_teams: pd.DataFrame | None = None,
-               period_start: date | None = None) -> tuple[TeamAssignment, ...]:
+               period_start: date | None = None,
+               purpose: str | None = None) -> tuple[TeamAssignment, ...]:
     """Replace inspector ``badge`` in every pending inspection (date ≥ ``from_date``).
 
     Dates and the other members stay; the replacements are one min-cost flow
     (pending inspection -> (inspector, day) -> inspector -> sink) whose arc
-    costs are ticket pair costs under ``seed|substitute:{badge}:{from_date}``,
-    with the daily and period capacities left over by the rest of the plan.
+    costs are ticket pair costs under ``seed|{purpose}``, with the daily and
+    period capacities left over by the rest of the plan. ``purpose`` defaults
+    to ``substitute:{badge}:{from_date}`` (``suiji-substitution/1``, whose
+    seed depended on the free --from date); ``suiji-substitution/2`` passes
+    ``substitute:{badge}``.
     Raises :class:`InfeasibleError` naming an inspection that cannot be covered.
     """
     items = tuple(sorted(items, key=lambda i: i.uscc))
@@ -479,7 +483,7 @@ def substitute(items: Sequence[TeamAssignment], inspections: pd.DataFrame,
     ok = (inst.avail[pj, pday] & (pj != leaving)
           & np.array([(int(f), int(j)) not in blocked for f, j in zip(pf, pj, strict=True)],
                      dtype=bool))
-    sub_seed = derived_seed(seed, f"substitute:{badge}:{start}")
+    sub_seed = derived_seed(seed, purpose or f"substitute:{badge}:{start}")
     kf = pool_keys(list(inst.uscc), sub_seed)
     kj = pool_keys(list(inst.badge), sub_seed)
     local, pj, pday = local[ok], pj[ok], pday[ok]

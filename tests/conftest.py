@@ -1,24 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from suiji.data.store import Store
+from tests.fixtures.clock import Calendar
 
 if TYPE_CHECKING:
     from tests.fixtures.audit_world import World
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line reads today's date through SUIJI_TODAY when it is set: the tests run
-    on 2026-12-01 (the day issue 12 was tried), whatever the machine's clock says, so a plan
-    drawn by a test has the same days left on any date. Tests of other days pass --today or
-    SUIJI_TODAY themselves."""
-    monkeypatch.setenv("SUIJI_TODAY", "2026-12-01")
+def calendar(monkeypatch: pytest.MonkeyPatch) -> Calendar:
+    """Every test runs on 2026-12-01 (the day issue 12 was tried), whatever the machine's
+    clock says: the command line's today (``suiji.cli.main.today``) and the record's clock
+    together (tests/fixtures/clock.py), so a plan drawn by a test has the same days left on
+    any date and a recorded ``drawn_on`` agrees with the log's time. A test of other days
+    moves it forward with ``calendar.on(day)``; no option of suiji sets the day."""
+    return Calendar(monkeypatch, date(2026, 12, 1))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from suiji.data import clock
 from suiji.data.errors import InputFileError, SuijiError
 from suiji.data.period import Period
 from suiji.data.rules import Rules, load_rules
@@ -53,7 +54,7 @@ class WebConfig:
     rules_path: str | None = None
     work_dir: Path = Path(".")  # server-named uploads and bundles go below it
     upload_limit: int = UPLOAD_LIMIT
-    today: Callable[[], date] = date.today
+    today: Callable[[], date] = clock.today  # the computer's (suiji.data.clock)
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
 

@@ -33,7 +33,7 @@ def test_import_creates_the_rules_file_and_freeze_shows_the_calendar(tmp_path: P
     assert "2027-02-05 – 2027-02-12  春节" in res.output
     assert "working (调休上班) 2027-02-20 (周六)" in res.output
     res = runner.invoke(cli, [*base, "freeze", "-p", "2027Q1", "--json"])
-    cal = json.loads(res.output)["calendar"]
+    cal = json.loads(res.stdout)["calendar"]
     assert cal["working_days"] == {"2027-01": 20, "2027-02": 16, "2027-03": 23}
     assert {"date": "2027-01-01", "holiday": "元旦"} in cal["days_off"]
 

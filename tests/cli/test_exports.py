@@ -24,6 +24,17 @@ from tests.fixtures.audit_world import (
     install_fake_algorithms,
 )
 
+
+@pytest.fixture(autouse=True)
+def _published_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's today is after the quarter: public notices as of January 2027."""
+    from datetime import date as _date
+
+    from suiji.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "today", lambda: _date(2027, 1, 31))
+
+
 AFTER = "2027-01-05"  # every inspection of 2026Q4 has passed
 MIDDLE = "2026-11-20"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from suiji.cli import main as cli_main
 from suiji.cli.main import cli
 from suiji.data.period import Period
 from suiji.data.rules import parse_rules, preset_text
@@ -38,15 +40,16 @@ def _db(tmp_path: Path, *, freeze_it: bool = True, inspectors: int = 6) -> str:
 
 
 def invoke(db: str, *args: str) -> tuple[int, str]:
+    """Exit code and output: stdout only for --json (stderr carries notes and the log head)."""
     res = CliRunner().invoke(cli, ["--db", db, *args])
-    return res.exit_code, res.output
+    return res.exit_code, res.stdout if "--json" in args and res.exit_code == 0 else res.output
 
 
 def test_draw_prints_seed_snapshot_strata_and_digest(tmp_path: Path) -> None:
     db = _db(tmp_path)
     code, out = invoke(db, "draw", "inspections", "--period", "2026Q4", "--seed", SEED)
     assert code == 0, out
-    assert f"seed      {SEED}  (given)" in out
+    assert f"seed      {SEED}  (given, no commitment published before the draw)" in out
     store = Store.open(db)
     digest, sha = store.conn.execute(
         "SELECT s.digest, d.output_sha256 FROM draws d JOIN snapshots s "
@@ -82,8 +85,11 @@ def test_second_draw_is_refused_and_redraw_needs_a_reason(tmp_path: Path) -> Non
     assert code == 2 and "--reason goes with --redraw" in out
     code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1", "--redraw",
                        "--reason", "名录有误", "--json")
+    assert code == 1 and "--weak-seed" in out  # a guessable seed
+    code, out = invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", "1", "--redraw",
+                       "--reason", "名录有误", "--weak-seed", "--json")
     assert code == 0, out
-    assert json.loads(out)["reason"] == "名录有误"
+    assert json.loads(out)["reason"] == "名录有误" and json.loads(out)["seed_weak"] is True
 
 
 @pytest.mark.parametrize(("setup", "args", "code", "message"), [
@@ -108,13 +114,14 @@ def test_changed_inputs_are_named(tmp_path: Path) -> None:
     assert code == 1 and "inspectors.csv" in out
 
 
-def test_substitute_command(tmp_path: Path) -> None:
+def test_substitute_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = _db(tmp_path)
     assert invoke(db, "draw", "inspections", "-p", "2026Q4", "--seed", SEED)[0] == 0
     store = Store.open(db)
     plan = json.loads(store.conn.execute("SELECT output FROM draws").fetchone()[0])
     store.close()
     badge = plan["items"][0]["inspectors"][0]
+    monkeypatch.setattr(cli_main, "today", lambda: date(2026, 10, 1))
     code, out = invoke(db, "substitute", "-p", "2026Q4", "--inspector", badge, "--reason",
                        "病假", "--from", "2026/10/1", "--json")
     assert code == 0, out

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from suiji.cli.main import cli
 from suiji.data.store import Store
+from tests.fixtures.clock import Calendar
 from tests.fixtures.loop import loop_world
 
 
@@ -20,8 +21,14 @@ def world(tmp_path: Path) -> tuple[str, dict]:
     return str(tmp_path / "t.db"), {"sample": w.sample, "panels": w.panels}
 
 
-def run(db: str, *args: str, today: str = "2026-12-15") -> Result:
-    return CliRunner().invoke(cli, ["--db", db, *args], env={"SUIJI_TODAY": today})
+@pytest.fixture(autouse=True)
+def _mid_december(calendar: Calendar) -> None:
+    """The loop's commands run on 2026-12-15 (after the findings, before the 通报)."""
+    calendar.on("2026-12-15")
+
+
+def run(db: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", db, *args])
 
 
 def test_import_findings_and_agencies_status(world, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from suiji.cli.main import cli
 from suiji.sample.generate import make_uscc
+from tests.fixtures.clock import Calendar
 
 AGENCY = make_uscc(np.random.default_rng(3), "329902")
 
@@ -21,12 +22,13 @@ def _write(path: Path, text: str) -> str:
     return str(path)
 
 
-def test_unused_specialties_and_industry_gaps(tmp_path: Path) -> None:
+def test_unused_specialties_and_industry_gaps(tmp_path: Path, calendar: Calendar) -> None:
     db = str(tmp_path / "s.db")
     runner = CliRunner()
+    calendar.on("2026-12-20")
 
     def run(*args: str) -> Result:
-        return runner.invoke(cli, ["--db", db, *args], env={"SUIJI_TODAY": "2026-12-20"})
+        return runner.invoke(cli, ["--db", db, *args])
 
     assert run("init").exit_code == 0
     agencies = f"统一社会信用代码,单位名称\n{AGENCY},甲环评\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from suiji.cli.main import cli
 from suiji.data.store import Store
+from tests.fixtures.clock import Calendar
 from tests.fixtures.tasks_world import SEED, fill, uscc
 from tests.sampler.test_tasks import THREE
 
@@ -34,10 +36,23 @@ def env(tmp_path: Path) -> tuple[str, str]:
     return str(db), str(rules)
 
 
-def run(env: tuple[str, str], *args: str, today: str = "2026-09-30") -> Result:
-    """The command on ``today`` (default: the eve of 2026Q4, when its tasks are drawn)."""
-    return CliRunner().invoke(cli, ["--db", env[0], "--rules", env[1], *args],
-                              env={"SUIJI_TODAY": today})
+_CALENDAR: list[Calendar] = []
+
+
+@pytest.fixture(autouse=True)
+def calendar(monkeypatch: pytest.MonkeyPatch) -> Calendar:
+    """These tests run on the eve of 2026Q4 (when its tasks are drawn) unless a command
+    names a later day."""
+    cal = Calendar(monkeypatch, date(2026, 9, 30))
+    _CALENDAR[:] = [cal]
+    return cal
+
+
+def run(env: tuple[str, str], *args: str, today: str | None = None) -> Result:
+    """The command, on ``today`` if given (the tests' calendar moves there, never back)."""
+    if today is not None:
+        _CALENDAR[0].on(today)
+    return CliRunner().invoke(cli, ["--db", env[0], "--rules", env[1], *args])
 
 
 def test_import_matters_with_chinese_headers_and_a_bad_category(env: tuple[str, str],

@@ -24,6 +24,16 @@ from tests.fixtures.audit_world import (
 from tests.fixtures.real_world import build_real
 
 
+@pytest.fixture(autouse=True)
+def _published_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's today is after the quarter: public notices as of January 2027."""
+    from datetime import date as _date
+
+    from suiji.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "today", lambda: _date(2027, 1, 31))
+
+
 @pytest.fixture
 def real(store: Store) -> Store:
     return build_real(store)

@@ -93,7 +93,7 @@ def test_the_watch_list_rule() -> None:
 def test_no_loop_data_means_no_new_frozen_files(tmp_path: Path) -> None:
     store, snap, r = frozen(tmp_path, panel_inputs())
     assert "watch-list.csv" not in snap.files and "findings.csv" not in snap.files
-    output = draw_reviews(store, PERIOD, r, "1").output
+    output = draw_reviews(store, PERIOD, r, "1", weak_seed=True).output
     assert "watch_list" not in output
     assert "lead_author" not in snap.files["projects.csv"].decode().splitlines()[0]
     assert verify_store(store, REGISTRY).ok
@@ -120,7 +120,7 @@ def test_derived_watch_list_enters_the_next_sample_frozen(loop: LoopWorld) -> No
     # blacklisted by 20 points; its lead author too, who also writes its 2027Q1 documents
     assert reasons[other_report_agency] == "blacklist;author_listed"
     assert reasons[hand] == "manual"
-    output = draw_reviews(store, Q1, r, "5").output
+    output = draw_reviews(store, Q1, r, "5", weak_seed=True).output
     shown = {w["agency_uscc"]: w["reasons"] for w in output["watch_list"]}
     assert shown[other_report_agency] == ["blacklist", "author_listed"]
     assert shown[hand] == ["manual"]
@@ -133,7 +133,7 @@ def test_derived_watch_list_enters_the_next_sample_frozen(loop: LoopWorld) -> No
     later = next(i for i in loop.sampled if i["project_id"] != target["project_id"])
     record_findings(store, records("findings", finding(later["project_id"])), rules=r)
     with pytest.raises(FreezeError, match="findings.csv"):
-        draw_reviews(store, Q1, r, "6", redraw=True, reason="test")
+        draw_reviews(store, Q1, r, "6", redraw=True, reason="test", weak_seed=True)
     status = {a["agency_uscc"]: a for a in agency_status(store, r, Q1)}
     assert status[other_report_agency]["state"] == "blacklist"
     assert status[hand]["hand_set"] and status[hand]["watch"]

@@ -50,7 +50,7 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     build_real(store)  # plan, substitution, review sample, panels, decline
     assert calls == [
         ("draw", "suiji-inspections/2", plan.compute_plan_v3),
-        ("event", "substitution", plan.compute_substitution),
+        ("event", "substitution", plan.compute_substitution_v2),
         ("draw", "suiji-reviews/1", reviews.compute_sample),
         ("draw", "suiji-panels/2", panels.compute_panels_v2),
         ("event", "decline", panels.compute_decline),
@@ -58,9 +58,17 @@ def test_every_draw_and_event_goes_through_run_draw_and_run_event(
     # what each draw ran is what verification recomputes it with: a /2 plan (no date
     # search) by the /2 path, which differs from compute_plan_v3 only where the search runs
     assert REGISTRY.draw("suiji-inspections/3") is plan.compute_plan_v3
+    assert REGISTRY.event("suiji-inspections/3", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-inspections/2") is plan.compute_plan_v2
-    assert REGISTRY.event("suiji-inspections/2", "substitution") is plan.compute_substitution
+    assert REGISTRY.event("suiji-inspections/2", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-inspections/1") is plan.compute_plan  # old plans still verify
+    # substitutions recorded before event versions verify with /1, on either plan
+    assert REGISTRY.event("suiji-inspections/1", "substitution") is plan.compute_substitution
+    assert REGISTRY.event("suiji-inspections/2", "substitution") is plan.compute_substitution
+    assert REGISTRY.event("suiji-inspections/1", "suiji-substitution/2") \
+        is plan.compute_substitution_v2
     assert REGISTRY.draw("suiji-reviews/1") is reviews.compute_sample
     assert REGISTRY.draw("suiji-panels/2") is panels.compute_panels_v2
     assert REGISTRY.event("suiji-panels/2", "decline") is panels.compute_decline
@@ -114,7 +122,7 @@ def test_run_draw_passes_progress_and_params_to_the_pure_compute(world: World) -
     record = draws.run_draw(world.store, period=P, scope="inspections", rules=RULES,
                             algorithm="test-plan/1", compute=compute,
                             params=lambda store, snap: {"n": snap.id}, seed="42",
-                            redraw=True, reason="test", progress=progress)
+                            redraw=True, reason="test", progress=progress, weak_seed=True)
     assert seen == {"period": str(P), "seed": "42", "params": {"n": record.snapshot_id},
                     "progress": progress}
     assert record.params == {"n": record.snapshot_id} and record.reason == "test"
@@ -209,5 +217,5 @@ def test_a_future_algorithm_leaves_old_draws_to_their_own(store: Store) -> None:
 
 
 def test_substitution_reads_no_clock(world: World) -> None:
-    with pytest.raises(UsageError, match="first pending day"):
+    with pytest.raises(UsageError, match="first day an inspection is still pending"):
         plan.substitute_inspector(world.store, P, "B002", "病假")  # the CLI passes today=

@@ -44,16 +44,15 @@ def test_cli_refuses_future_approvals_and_scores_of_meetings_not_held(tmp_path: 
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", db, "init"]).exit_code == 0
     path = projects(tmp_path / "p.csv", "2026-11-30", "2026-12-15")
-    res = runner.invoke(cli, ["--db", db, "import", "projects", str(path), "--today",
-                              "2026-12-01"])
+    res = runner.invoke(cli, ["--db", db, "import", "projects", str(path)])
     assert res.exit_code == 1 and "row 3, column 审批日期" in res.output
     experts = tmp_path / "e.csv"
     experts.write_text("专家编号,姓名,专业,工作单位\nZJ1,张三,大气,江州市环科院\n", "utf-8")
     assert runner.invoke(cli, ["--db", db, "import", "experts", str(experts)]).exit_code == 0
     scores = tmp_path / "s.csv"
     scores.write_text("专家编号,项目编号,会议日期,评分,扣分\nZJ1,P1,2026-12-20,88,0\n", "utf-8")
-    res = runner.invoke(cli, ["--db", db, "import", "scores", str(scores), "--today",
-                              "2026-12-01", "--allow-off-panel"])
+    res = runner.invoke(cli, ["--db", db, "import", "scores", str(scores),
+                              "--allow-off-panel"])
     assert res.exit_code == 1
     assert "row 2, column meeting: the meeting of 2026-12-20 has not been held yet" in res.output
 

@@ -997,6 +997,20 @@ def compute_plan_window(files: Files, period: str, seed: str, params: dict[str, 
 
 def compute_substitution(files: Files, period: str, seed: str, previous: Output,
                          params: dict[str, Any]) -> Output:
+    """suiji-substitution/1: the replacements' seed names the --from date."""
+    return _substitution(files, period, seed, previous, params, with_from=True)
+
+
+def compute_substitution_v2(files: Files, period: str, seed: str, previous: Output,
+                            params: dict[str, Any]) -> Output:
+    """suiji-substitution/2: the replacements' seed is the badge alone."""
+    if params.get("algorithm") != "suiji-substitution/2":
+        raise Refused(f"not a suiji-substitution/2 event: {params}")
+    return _substitution(files, period, seed, previous, params, with_from=False)
+
+
+def _substitution(files: Files, period: str, seed: str, previous: Output,
+                  params: dict[str, Any], *, with_from: bool) -> Output:
     badge, start = str(params["badge"]), str(params["from"])
     items = previous["items"]
     rules = Rules(files["rules.toml"].decode("utf-8"))
@@ -1022,7 +1036,7 @@ def compute_substitution(files: Files, period: str, seed: str, previous: Output,
             j, d = badge_pos[b], days.index(it["date"])
             day_load[(j, d)] = day_load.get((j, d), 0) + 1
             period_load[j] = period_load.get(j, 0) + 1
-    sseed = derived(seed, f"substitute:{badge}:{start}")
+    sseed = derived(seed, f"substitute:{badge}:{start}" if with_from else f"substitute:{badge}")
     arcs = []
     for f in pending:
         it = item_of[t.firms[f]["uscc"]]
@@ -1487,6 +1501,7 @@ DRAWS: dict[str, Callable[[Files, str, str, dict[str, Any]], Output]] = {
     "suiji-panels/2": compute_panels_v2,
 }
 EVENTS: dict[str, Callable[[Files, str, str, Output, dict[str, Any]], Output]] = {
-    "substitution": compute_substitution,
+    "substitution": compute_substitution,  # recorded without an algorithm param
+    "suiji-substitution/2": compute_substitution_v2,
     "decline": compute_decline,
 }

@@ -54,6 +54,10 @@ def test_id_check_character_of_the_standard_example() -> None:
     ("No.110105491231002x", ["110105491231002"]),
     ("320102 19900101 1233", []),  # wrong check digit, split or not
     ("版本 1.2.3，金额 138.12 元", []),
+    # a published digest is not a number, whatever its digits look like
+    ("摘要 5e59e5e3c5be6ed2c6b0abfc0edd14d21f0236392068e0697e792955ec9ff25b", []),
+    ("log head 7:13812345678e0697e792955ec9ff25b5e59e5e3c5be6ed2c6b0abfc0edd14d2", []),
+    ("电话13812345678abcdef", ["13812345678"]),  # hex letters after it, but no digest
 ])
 def test_find_personal(text: str, found: list[str]) -> None:
     assert find_personal(text) == found

@@ -7,10 +7,12 @@ from click.testing import CliRunner
 
 from suiji.cli.main import cli
 from suiji.data.draws import current_draw, latest_output
+from tests.fixtures.clock import Calendar
 
 
-def test_carried_out_only_with_a_result(world: object) -> None:
+def test_carried_out_only_with_a_result(world: object, calendar: Calendar) -> None:
     store = world.store  # type: ignore[attr-defined]
+    calendar.on("2027-01-05")  # after the quarter: a notice of every date
     items = latest_output(store, current_draw(store, "2026Q4", "inspections"))["items"]
     with_result = sum(1 for i in items if i["date"] < "2026-11-15")  # the world's results
     assert 0 < with_result < len(items)

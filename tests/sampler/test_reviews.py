@@ -27,6 +27,7 @@ from suiji.sampler.reviews import (
     stated_probabilities,
 )
 from suiji.scheduler.algorithms import REGISTRY
+from tests.fixtures.clock import Calendar
 from tests.fixtures.reviews_data import PERIOD, Inputs, frozen, rules, sample_inputs
 
 SEED = "27182818284590452353"
@@ -180,10 +181,11 @@ def test_draw_is_recorded_once_and_reproducible(tmp_path: Path) -> None:
     again = REGISTRY.draw(record.algorithm)(snap, record.seed, record.params)
     assert output_bytes(again) == output_bytes(record.output)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
-        draw_reviews(store, PERIOD, r, "99")
+        draw_reviews(store, PERIOD, r, "99", weak_seed=True)
     with pytest.raises(SuijiError, match="reason"):
         draw_reviews(store, PERIOD, r, "99", redraw=True)
-    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误")
+    second = draw_reviews(store, PERIOD, r, "99", redraw=True, reason="种子录入错误",
+                          weak_seed=True)
     statuses = [row[0] for row in store.conn.execute(
         "SELECT status FROM draws WHERE scope = 'reviews' ORDER BY id")]
     assert statuses == ["superseded", "current"] and second.reason == "种子录入错误"
@@ -220,42 +222,44 @@ def test_an_empty_quarter_is_refused_and_nothing_is_written(tmp_path: Path) -> N
 # --- the command --------------------------------------------------------------------------
 
 
-def test_cli_draw_reviews(tmp_path: Path) -> None:
+def test_cli_draw_reviews(tmp_path: Path, calendar: Calendar) -> None:
     store, _, r = frozen(tmp_path, sample_inputs())
     (tmp_path / "rules.toml").write_text(r.text, "utf-8")  # the frozen rules, as a file
     db = store.path
     runner = CliRunner()
-    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
-                              "reviews", "-p", "2026Q4", "--seed", SEED,
-                              "--today", "2026-12-01"])
+    base = ["--db", db, "--rules", str(tmp_path / "rules.toml")]
+    # 2026-12-01, before the quarter closes: only with --before-close, and marked so
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q4", "--seed", SEED])
     assert res.exit_code == 1 and "ends on 2026-12-31" in res.output
     assert "--before-close" in res.output
-    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
-                              "reviews", "-p", "2026Q4", "--seed", SEED,
-                              "--json", "--today", "2027-01-04"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
-    assert data["seed"] == SEED and data["summary"]["approved"] == 17
-    assert data["before_close"] is False
-    assert {"project_id", "agency_uscc", "doc_type", "probability", "ticket"} <= set(
-        data["items"][0])
-    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
-                              "reviews", "-p", "2026Q4", "--seed", "1",
-                              "--today", "2027-01-04"])
-    assert res.exit_code == 1 and "already drawn" in res.output
-    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
-                              "reviews", "-p", "2026Q4", "--seed", "1",
-                              "--redraw", "--reason", "测试", "--before-close", "--today",
-                              "2026-12-01"])
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q4", "--seed", SEED,
+                              "--before-close"])
     assert res.exit_code == 0 and "Review sample of 2026Q4" in res.stdout
     assert "Drawn before the quarter closed (on 2026-12-01, --before-close)" in res.stdout
     record = current_draw(store, "2026Q4", "reviews")
     assert record is not None
     assert record.params == {"drawn_on": "2026-12-01", "before_close": True}
     assert verify_store(store, REGISTRY).ok
+    calendar.on("2026-12-02")
     res = runner.invoke(cli, ["--db", db, "export", "reviews", "-p", "2026Q4", "--format",
-                              "html", "--public", "--as-of", "2026-12-02"])
+                              "html", "--public"])
     assert "本抽查于季度结束前（2026-12-01）抽取" in res.stdout
-    res = runner.invoke(cli, ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw",
-                              "reviews", "-p", "2026Q9"])
+    # after the close: a second sample needs --redraw --reason
+    calendar.on("2027-01-04")
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q4", "--seed", "1",
+                              "--weak-seed"])
+    assert res.exit_code == 1 and "already drawn" in res.output
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q4", "--seed", SEED,
+                              "--redraw", "--reason", "测试", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["seed"] == SEED and data["summary"]["approved"] == 17
+    assert data["before_close"] is False
+    assert {"project_id", "agency_uscc", "doc_type", "probability", "ticket"} <= set(
+        data["items"][0])
+    record = current_draw(store, "2026Q4", "reviews")
+    assert record is not None and record.params == {"drawn_on": "2027-01-04",
+                                                    "before_close": False}
+    assert verify_store(store, REGISTRY).ok
+    res = runner.invoke(cli, [*base, "draw", "reviews", "-p", "2026Q9"])
     assert res.exit_code == 2

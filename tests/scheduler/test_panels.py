@@ -400,15 +400,18 @@ def test_draw_panels_defaults_to_the_unpaneled_sample(tmp_path: Path) -> None:
     store, r, sampled = _sampled(tmp_path)
     first = draw_panels(store, PERIOD, r, MEETING, EARLY, sampled[:2], SEED)
     assert first.subject == MEETING.isoformat() and first.params["drawn_on"] == EARLY.isoformat()
-    second = draw_panels(store, PERIOD, r, date(2027, 1, 27), date(2027, 1, 20), None, "2")
+    second = draw_panels(store, PERIOD, r, date(2027, 1, 27), date(2027, 1, 20), None, "2",
+                         weak_seed=True)
     assert second.params["documents"] == sorted(sampled[2:])
     members = {(e, i["project_id"]) for i in first.output["items"] for e in i["experts"]}
     assert sorted(map(tuple, second.params["prior"])) == sorted(
         (e, p, MEETING.isoformat()) for e, p in members)
     with pytest.raises(SuijiError, match="already has a panel"):
-        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), None, "3")
+        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), None, "3",
+                    weak_seed=True)
     with pytest.raises(SuijiError, match="Not in the review sample"):
-        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), ["NOPE"], "3")
+        draw_panels(store, PERIOD, r, date(2027, 2, 3), date(2027, 1, 27), ["NOPE"], "3",
+                    weak_seed=True)
     with pytest.raises(AlreadyDrawnError, match="decline"):
         draw_panels(store, PERIOD, r, MEETING, EARLY, sampled[:2], SEED)
     # the draw date is in the log entry of the draw
@@ -421,7 +424,7 @@ def test_draw_panels_needs_a_sample_and_a_fresh_freeze(tmp_path: Path) -> None:
     store, _, r = frozen(tmp_path, inputs)
     with pytest.raises(SuijiError, match="no review sample"):
         draw_panels(store, PERIOD, r, MEETING, EARLY, None, SEED)
-    draw_reviews(store, PERIOD, r, "1")
+    draw_reviews(store, PERIOD, r, "1", weak_seed=True)
     scores = frame_scores([("ZJ0010", "P001", "2026-12-01", "80", "2")])
     record_scores(store, scores, file_name="s.csv", rules=r, allow_off_panel=True)
     with pytest.raises(FreezeError, match="expert-points.csv") as exc:
@@ -441,7 +444,7 @@ def frame_scores(rows: list[tuple[str, ...]]) -> pd.DataFrame:
 def test_suspended_experts_are_never_drawn(tmp_path: Path) -> None:
     inputs = panel_inputs(n_experts=30)
     store, before, r = frozen(tmp_path, inputs)
-    draw_reviews(store, PERIOD, r, "1")
+    draw_reviews(store, PERIOD, r, "1", weak_seed=True)
     bad = ["ZJ0010", "ZJ0011", "ZJ0012", "ZJ0013"]
     warned = ["ZJ0015", "ZJ0016"]
     record_scores(store, frame_scores([(e, "P001", "2027-01-05", "60", "20") for e in bad]
@@ -490,8 +493,8 @@ def test_decline_promotes_the_first_alternate(tmp_path: Path) -> None:
         decline(store, MEETING, item["experts"][1], " ")
     # a redraw of the meeting never brings the declined expert back
     for k in range(5):
-        again_rec = draw_panels(store, PERIOD, r, MEETING, EARLY, None, f"re{k}", redraw=True,
-                                reason="会议改期")
+        again_rec = draw_panels(store, PERIOD, r, MEETING, EARLY, None, f"re{k}",
+                                weak_seed=True, redraw=True, reason="会议改期")
         assert expert in again_rec.params["declined"]
         assert all(expert not in i["experts"] + i["alternates"]
                    for i in again_rec.output["items"])
@@ -536,18 +539,24 @@ def test_review_rows_seal_panels_until_the_meeting(tmp_path: Path) -> None:
 # --- commands ----------------------------------------------------------------------------
 
 
-def test_cli_panels_decline_and_status(tmp_path: Path) -> None:
+def test_cli_panels_decline_and_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    from suiji.cli import main as cli_main
+
     store, r, _ = _sampled(tmp_path)
     db = store.path
     runner = CliRunner()
     (tmp_path / "rules.toml").write_text(r.text, "utf-8")  # with the 2027 calendar
     base = ["--db", db, "--rules", str(tmp_path / "rules.toml"), "draw", "panels", "-p",
             "2026Q4", "--meeting", "2027-01-20", "--seed", SEED]
-    res = runner.invoke(cli, [*base, "--json"], env={"SUIJI_TODAY": "2027-01-19"})
+    monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 19))
+    res = runner.invoke(cli, [*base, "--json"])
     assert res.exit_code == 1 and "review.lead_days.report = 2" in res.output
-    res = runner.invoke(cli, [*base, "--json"], env={"SUIJI_TODAY": "2027-01-10"})
+    monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 10))
+    res = runner.invoke(cli, [*base, "--json"])
     assert res.exit_code == 1 and "review.max_lead_days" in res.output
-    res = runner.invoke(cli, [*base, "--json"], env={"SUIJI_TODAY": "2027-01-13"})
+    monkeypatch.setattr(cli_main, "today", lambda: date(2027, 1, 13))
+    res = runner.invoke(cli, [*base, "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["drawn_on"] == "2027-01-13" and data["solver"]["unique"] is True
@@ -559,15 +568,14 @@ def test_cli_panels_decline_and_status(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["--db", db, "decline", "--meeting", "2027-02-20", "--expert",
                               expert, "--reason", "出差"])
     assert res.exit_code == 1 and "No panels were drawn" in res.output
-    res = runner.invoke(cli, ["--db", db, "experts", "status", "--json"],
-                        env={"SUIJI_TODAY": "2027-01-10"})
+    res = runner.invoke(cli, ["--db", db, "experts", "status", "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     loads = {r["expert_id"]: r["load"] for r in rows}
     out = latest_output(store, current_draw(store, "2026Q4", "panels", "2027-01-20"))
     assert sum(loads.values()) == sum(len(i["experts"]) for i in out["items"])
     assert loads[expert] == 0
-    res = runner.invoke(cli, ["--db", db, "experts", "status"], env={"SUIJI_TODAY": "2027-01-10"})
+    res = runner.invoke(cli, ["--db", db, "experts", "status"])
     assert res.exit_code == 0 and "experts:" in res.stdout
     res = runner.invoke(cli, ["--db", db, "draw", "panels", "-p", "2026Q4", "--meeting",
                               "20 Jan"])
@@ -601,8 +609,8 @@ def test_a_second_period_at_the_same_meeting_sees_the_first(tmp_path: Path) -> N
     inputs.projects = old.projects + inputs.projects
     inputs.write(store)
     freeze(store, q1, "reviews", r)
-    draw_reviews(store, q1, r, "5")
-    second = draw_panels(store, q1, r, MEETING, EARLY, None, "6")
+    draw_reviews(store, q1, r, "5", weak_seed=True)
+    second = draw_panels(store, q1, r, MEETING, EARLY, None, "6", weak_seed=True)
     members = Counter(e for i in first.output["items"] for e in i["experts"])
     assert sorted(map(tuple, second.params["same_meeting"])) == sorted(
         (e, i["project_id"], "2026Q4") for i in first.output["items"] for e in i["experts"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,7 +29,13 @@ from suiji.data.store import Store
 from suiji.sampler.tickets import ticket_string
 from suiji.scheduler import plan as plan_module
 from suiji.scheduler.algorithms import REGISTRY
-from suiji.scheduler.plan import compute_plan, compute_substitution, draw_plan, substitute_inspector
+from suiji.scheduler.plan import (
+    compute_plan,
+    compute_substitution_v2,
+    draw_plan,
+    substitute_inspector,
+)
+from tests.fixtures.clock import fixed_clock
 
 Q3, Q4 = Period.parse("2026Q3"), Period.parse("2026Q4")
 SEED = "80417263950183746251"
@@ -74,6 +81,14 @@ def rules_with(**inspection: object) -> Rules:
         new = f"{key} = {json.dumps(value)}"
         text = text.replace(old, new, 1)
     return parse_rules(text)
+
+
+@pytest.fixture(autouse=True)
+def _recorded_on_the_day_of_the_draws() -> Iterator[None]:
+    """The plans here are drawn on DRAWN_ON (before both quarters): the record is written
+    then too, so verify finds each ``drawn_on`` on the day of its log entry."""
+    with fixed_clock(f"{DRAWN_ON.isoformat()}T02:00:00"):
+        yield
 
 
 @pytest.fixture
@@ -171,9 +186,9 @@ def test_without_a_seed_one_comes_from_the_os(frozen: Store) -> None:
 def test_one_plan_per_period_and_the_redraw_path(frozen: Store) -> None:
     first = draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(AlreadyDrawnError, match="--redraw"):
-        draw_plan(frozen, Q4, RULES, seed="1", today=DRAWN_ON)
+        draw_plan(frozen, Q4, RULES, seed="1" * 20, today=DRAWN_ON)
     with pytest.raises(SuijiError, match="reason"):
-        draw_plan(frozen, Q4, RULES, seed="1", redraw=True, today=DRAWN_ON)
+        draw_plan(frozen, Q4, RULES, seed="1" * 20, redraw=True, today=DRAWN_ON)
     second = draw_plan(frozen, Q4, RULES, seed="11223344556677889900", redraw=True,
                        reason="名录录入错误", today=DRAWN_ON)
     assert current_draw(frozen, "2026Q4", "inspections") == second
@@ -292,7 +307,9 @@ def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> No
     items = record.output["items"]
     badge = items[len(items) // 2]["inspectors"][0]
     start = items[len(items) // 2]["date"]
-    result = substitute_inspector(frozen, Q4, badge, "病假", from_date=start)
+    with fixed_clock(f"{start}T02:00:00"):  # recorded on its first day
+        result = substitute_inspector(frozen, Q4, badge, "病假", from_date=start,
+                                      today=date.fromisoformat(start))
     after = {i["uscc"]: i for i in result.output["items"]}
     for item in items:
         new = after[item["uscc"]]
@@ -306,25 +323,28 @@ def test_substitution_replaces_only_the_pending_inspections(frozen: Store) -> No
         i["uscc"] for i in items if i["date"] >= start and badge in i["inspectors"]}
     event = frozen.conn.execute("SELECT kind, params, reason FROM draw_events").fetchone()
     assert event[0] == "substitution" and event[2] == "病假"
-    assert json.loads(event[1]) == {"badge": badge, "from": start, "n": 1}
-    assert REGISTRY.event("suiji-inspections/1", "substitution") is compute_substitution
+    assert json.loads(event[1]) == {"badge": badge, "from": start, "n": 1,
+                                    "algorithm": "suiji-substitution/2"}
+    assert REGISTRY.event("suiji-inspections/1", "suiji-substitution/2") \
+        is compute_substitution_v2
     snapshot = latest_snapshot(frozen, Q4, "inspections")
-    assert compute_substitution(snapshot, SEED, record.output, json.loads(event[1])) \
+    assert compute_substitution_v2(snapshot, SEED, record.output, json.loads(event[1])) \
         == result.output
     assert frozen.log_entries()[-1].action == "substitution"
     assert verify_store(frozen, REGISTRY).ok
 
 
 def test_substitution_errors(frozen: Store) -> None:
+    today = date(2026, 10, 1)
     with pytest.raises(SuijiError, match="no inspection plan"):
-        substitute_inspector(frozen, Q4, "B001", "病假", from_date="2026-10-01")
+        substitute_inspector(frozen, Q4, "B001", "病假", from_date="2026-10-01", today=today)
     draw_plan(frozen, Q4, RULES, seed=SEED, today=DRAWN_ON)
     with pytest.raises(SuijiError, match="nothing to substitute"):
-        substitute_inspector(frozen, Q4, "B999", "病假", from_date="2026-10-01")
+        substitute_inspector(frozen, Q4, "B999", "病假", from_date="2026-10-01", today=today)
     with pytest.raises(SuijiError, match="reason"):
-        substitute_inspector(frozen, Q4, "B001", " ", from_date="2026-10-01")
+        substitute_inspector(frozen, Q4, "B001", " ", from_date="2026-10-01", today=today)
     with pytest.raises(SuijiError, match="not a date"):
-        substitute_inspector(frozen, Q4, "B001", "病假", from_date="十月")
+        substitute_inspector(frozen, Q4, "B001", "病假", from_date="十月", today=today)
     assert frozen.conn.execute("SELECT COUNT(*) FROM draw_events").fetchone()[0] == 0
 
 
@@ -334,7 +354,7 @@ def test_substitution_defaults_to_today(frozen: Store) -> None:
     after = date.fromisoformat(items[-1]["date"]) + timedelta(days=1)
     with pytest.raises(SuijiError, match="nothing to substitute"):
         substitute_inspector(frozen, Q4, badge, "病假", today=after)
-    with pytest.raises(UsageError, match="first pending day"):
+    with pytest.raises(UsageError, match="first day an inspection is still pending"):
         substitute_inspector(frozen, Q4, badge, "病假")  # the library never reads the clock
     first = date.fromisoformat(items[0]["date"])
     assert substitute_inspector(frozen, Q4, badge, "病假", today=first).start == first.isoformat()
@@ -442,13 +462,14 @@ def test_legacy_cp_sat_plans_still_verify_and_a_new_plan_is_recorded_as_v3(
                                         window)):
         legacy = draws.run_draw(store, period=Q4, scope="inspections", rules=rules,
                                 algorithm=algorithm, compute=compute, params=params, seed=seed,
-                                redraw=algorithm.endswith("/2"), reason="legacy")
+                                redraw=algorithm.endswith("/2"), reason="legacy",
+                                weak_seed=True)
         assert legacy.output["solver"]["method"] == "min-cost-flow+cp-sat-dates"
         assert legacy.output["algorithm"] == algorithm
         assert verify_store(store, REGISTRY).ok
     # today's draw of the same inputs: the date search, recorded under its own id
     record = draw_plan(store, Q4, rules, seed=seed, redraw=True, reason="date search",
-                       today=DRAWN_ON)
+                       today=DRAWN_ON, weak_seed=True)
     assert record.algorithm == record.output["algorithm"] == "suiji-inspections/3"
     assert record.output["solver"]["method"] == "min-cost-flow+date-search"
     assert record.params == window

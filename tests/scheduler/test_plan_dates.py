@@ -19,6 +19,7 @@ from suiji.data.store import Store
 from suiji.data.verify import verify_store
 from suiji.scheduler import plan
 from suiji.scheduler.algorithms import REGISTRY
+from tests.fixtures.clock import fixed_clock
 
 Q4 = Period(2026, 4)
 SEED = "80417263950183746251"
@@ -39,7 +40,8 @@ def _fill(store: Store, firms: int = 30, inspectors: int = 6, capacity: str = ""
 
 def test_a_plan_drawn_mid_quarter_dates_nothing_on_or_before_its_day(store: Store) -> None:
     _fill(store)
-    record = plan.draw_plan(store, Q4, RULES, SEED, today=date(2026, 11, 20))
+    with fixed_clock("2026-11-20T02:00:00"):  # recorded on the day it was drawn
+        record = plan.draw_plan(store, Q4, RULES, SEED, today=date(2026, 11, 20))
     out = record.output
     assert (out["algorithm"], out["drawn_on"], out["start"]) == (
         "suiji-inspections/2", "2026-11-20", "2026-11-21")
@@ -98,6 +100,6 @@ def test_cli_draw_mid_quarter(tmp_path: object) -> None:
     _fill(store)
     store.close()
     res = CliRunner().invoke(cli, ["--db", db, "draw", "inspections", "-p", "2026Q4", "--seed",
-                                   SEED, "--today", "2026-12-01"])
+                                   SEED])
     assert res.exit_code == 0, res.output
     assert "dates     from 2026-12-02 (drawn on 2026-12-01)" in res.output

@@ -28,6 +28,7 @@ from suiji.data.schema import KINDS
 from suiji.data.snapshot import latest_snapshot
 from suiji.data.store import Store
 from tests.fixtures.city import frozen_city, renamed_companies
+from tests.fixtures.clock import suiji_on
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
@@ -53,11 +54,11 @@ def fresh(city: dict[str, Path], tmp_path: Path) -> Path:
 
 def start(db: Path, *args: str, cwd: Path, today: str = "2026-09-25"
           ) -> subprocess.Popen[str]:
-    """``suiji`` in a new process, on the day ``today`` (SUIJI_TODAY): by default before the
-    quarter, so a plan may use all of it."""
+    """``suiji`` in a new process, on the day ``today`` (tests/fixtures/clock.py): by
+    default before the quarter, so a plan may use all of it."""
     env = {k: v for k, v in os.environ.items() if k != "SUIJI_DB"}
-    env["SUIJI_TODAY"] = today
-    return subprocess.Popen([SUIJI, "--db", str(db), *args], cwd=cwd, env=env, text=True,
+    return subprocess.Popen([*suiji_on(today), "--db", str(db), *args], cwd=cwd, env=env,
+                            text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
 
@@ -171,7 +172,7 @@ def test_import_beside_a_draw_never_feeds_the_draw(city: dict[str, Path],
         with WriteLock(db):
             importing = start(db, "import", "companies", str(city["renamed"]), cwd=folder)
             drawing = start(db, "draw", "inspections", "--period", PERIOD, "--seed",
-                            f"5555555555{round_}", "--json", cwd=folder)
+                            f"5555555555{round_}".ljust(20, "0"), "--json", cwd=folder)
             wait_until_connected([importing, drawing], db)
         imported, drawn = finish(importing), finish(drawing)
         assert imported[0] == 0, imported
@@ -211,12 +212,12 @@ def test_both_orders_of_import_and_draw(city: dict[str, Path], tmp_path: Path) -
     # Import, then draw: refused, nothing drawn.
     db = fresh(city, tmp_path / "a")
     assert finish(start(db, "import", "companies", str(city["renamed"]), cwd=tmp_path))[0] == 0
-    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7",
+    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7" * 20,
                                 cwd=tmp_path))
     assert code == 1 and "inputs changed since the freeze" in err and "companies.csv" in err
     # Draw, then import: the plan stays what the frozen inputs give, and verifies.
     db = fresh(city, tmp_path / "b")
-    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7",
+    code, _, err = finish(start(db, "draw", "inspections", "--period", PERIOD, "--seed", "7" * 20,
                                 cwd=tmp_path))
     assert code == 0, err
     assert finish(start(db, "import", "companies", str(city["renamed"]), cwd=tmp_path))[0] == 0

@@ -44,6 +44,7 @@ from suiji.data.snapshot import SCOPE_INPUTS
 from suiji.data.store import Store
 from suiji.scheduler.algorithms import REGISTRY
 from tests.fixtures.city import INSPECTION_KINDS, frozen_city, renamed_companies
+from tests.fixtures.clock import suiji_on
 
 SUIJI = str(Path(sys.executable).with_name("suiji"))
 PERIOD = "2026Q4"
@@ -206,8 +207,9 @@ def _kill(proc: subprocess.Popen[bytes], db: Path, rng: random.Random, timing: T
 
 def _start(db: Path, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SUIJI_DB"}
-    env["SUIJI_TODAY"] = "2026-09-25"  # before the quarter: the plan may use all of it
-    return subprocess.Popen([SUIJI, "--db", str(db), "-q", *args], cwd=cwd, env=env,
+    # on 2026-09-25 (tests/fixtures/clock.py), before the quarter: the plan may use all of it
+    return subprocess.Popen([*suiji_on("2026-09-25"), "--db", str(db), "-q", *args], cwd=cwd,
+                            env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -215,7 +217,8 @@ def _start(db: Path, args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
 def _args(what: str, city: dict[str, Path], companies: str, seed: str) -> list[str]:
     return {"import": ["import", "companies", str(city[companies])],
             "freeze": ["freeze", "--period", PERIOD],
-            "draw": ["draw", "inspections", "--period", PERIOD, "--seed", seed, "--redraw",
+            "draw": ["draw", "inspections", "--period", PERIOD, "--seed", seed.rjust(20, "0"),
+                     "--redraw",
                      "--reason", "crash test"]}[what]
 
 

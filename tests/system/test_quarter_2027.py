@@ -4,7 +4,8 @@ bureau whose files are all GB18030, with the 2027 holiday arrangement entered th
 
 The 2027 arrangement is made up (tests/fixtures/notices/2027-made-up.txt): the real
 notice was not at hand when this was written. The bureau works on 2026-12-01 and
-plans 2027Q1 ahead; every step runs on the date it would happen (SUIJI_TODAY).
+plans 2027Q1 ahead; every step runs on the date it would happen (the tests' calendar,
+tests/fixtures/clock.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from click.testing import CliRunner, Result
 from suiji.cli.main import cli
 from suiji.data.holidays import parse_notice
 from suiji.sample.generate import generate_city
+from tests.fixtures.clock import Calendar
 
 NOTICE = Path(__file__).resolve().parents[1] / "fixtures" / "notices" / "2027-made-up.txt"
 
@@ -29,7 +31,7 @@ def _to_gb18030(path: Path) -> None:
     path.write_bytes(text.encode("gb18030"))
 
 
-def test_2027q1_end_to_end(tmp_path: Path) -> None:
+def test_2027q1_end_to_end(tmp_path: Path, calendar: Calendar) -> None:
     files = generate_city(tmp_path / "city", seed=7, year=2027, quarter=1, firms=900,
                           inspectors=40, projects=60, agencies=10, experts=80)
     for path in files.values():
@@ -41,8 +43,8 @@ def test_2027q1_end_to_end(tmp_path: Path) -> None:
     runner = CliRunner()
 
     def run(on: str, *args: str) -> Result:
-        res = runner.invoke(cli, [*args, "--db", db, "--rules", rules],
-                            env={"SUIJI_TODAY": on})
+        calendar.on(on)
+        res = runner.invoke(cli, [*args, "--db", db, "--rules", rules])
         assert res.exit_code == 0, (args, res.output)
         return res
 
