@@ -477,6 +477,10 @@ def render(rows: list[dict[str, Any]], reviews: list[dict[str, Any]],
         from scale import render_markdown  # bench/scale.py
 
         lines += ["", *render_markdown(sc)]
+    if "tasks" in extra:
+        from tasks import render_markdown as render_tasks  # bench/tasks.py
+
+        lines += ["", *render_tasks(extra["tasks"])]
     if scale:
         from scale import render_markdown  # bench/scale.py
 
@@ -505,6 +509,16 @@ def scale_result(args: list[str] | None = None, label: str = "national",
                           stdout=subprocess.PIPE, text=True, check=False, cwd=str(ROOT))
     if proc.returncode != 0:
         raise SystemExit("bench: bench/scale.py failed")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def tasks_result() -> dict[str, Any]:
+    """bench/tasks.py: the province with 5 tasks (its own process)."""
+    print("bench: province with 5 tasks (bench/tasks.py)…", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / "tasks.py"), "--json"],
+                          stdout=subprocess.PIPE, text=True, check=False, cwd=str(ROOT))
+    if proc.returncode != 0:
+        raise SystemExit("bench: bench/tasks.py failed")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
@@ -653,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     reviews = reviews_rows() if full else []
     if full:
         extra["xlsx"] = xlsx_result()
+        extra["tasks"] = tasks_result()
     scale = None
     if full and not args.skip_scale:
         extra["cli_scales"] = [scale_result(

@@ -24,6 +24,7 @@ INSPECTION_SEED = "80417263950183746251"
 REVIEW_SEED = "27182818284590452353"
 PANEL_SEED = "31415926535897932384"
 NEXT_REVIEW_SEED = "16180339887498948482"
+CAMPAIGN_SEED = "57721566490153286060"
 OUTCOMES = ("未发现问题", "未发现问题", "未发现问题", "发现问题", "责令改正", "立案")
 
 
@@ -38,18 +39,21 @@ class Demo:
         self.calendar = calendar
         self.step = 0
 
-    def run(self, title: str, *args: str, on: date, capture: bool = False) -> str:
+    def run(self, title: str, *args: str, on: date, capture: bool = False,
+            rules: str | None = None) -> str:
         """Run one suiji command as a user would on the day ``on``, echoing it and its output.
 
         The demo runs on a simulated calendar, moved to ``on`` before the command: both
         "today" and the record's timestamps are that day, so every date it shows is
-        consistent with the day of its step (and with the log), whatever today's date is."""
+        consistent with the day of its step (and with the log), whatever today's date is.
+        ``rules``: another rules file than the demo's (shown in the command)."""
         self.step += 1
         self.calendar.on(on)
-        shown = " ".join(shlex.quote(a) for a in args)
+        shown = " ".join(shlex.quote(a) for a in
+                         ((*args, "--rules", Path(rules).name) if rules else args))
         click.secho(f"\n[{self.step}] {on.isoformat()}: {title}", bold=True)
         click.secho(f"$ suiji {shown}", fg="cyan")
-        argv = ["--db", self.db, "--rules", self.rules, *args]
+        argv = ["--db", self.db, "--rules", rules or self.rules, *args]
         stdout, shown_output = _invoke(self.root, argv)
         click.echo((stdout[:0] if capture else shown_output).rstrip() or "(done)")
         return stdout
@@ -104,6 +108,7 @@ def _pick(key: str, salt: str, options: tuple[str, ...]) -> str:
 # The demo's calendar: the plan is drawn before the quarter, results and the review sample
 # come on "today", the panel meeting a few days later, the scores after it.
 PLAN_DAY = date(2026, 9, 25)
+CAMPAIGN_DAY = date(2026, 10, 30)  # a national campaign is decided mid-quarter
 TODAY = date(2026, 12, 1)
 MEETING = date(2026, 12, 7)
 DECLINE_DAY = date(2026, 12, 2)
@@ -186,6 +191,33 @@ def _quarter(d: Demo, files: dict[str, Path], inputs: Path, exports: Path) -> No
           "their pending inspections (from today on; inspections already due are never "
           "re-teamed)", "substitute", "--period", period, "--inspector", badge,
           "--reason", "病假", on=first_day)
+
+    # A national campaign decided mid-quarter, drawn as a task (suiji-tasks/1) beside the
+    # plan: its own rules file, so the quarter's published rules (and every draw frozen with
+    # them) stay as they are.
+    campaign = str(d.out / "campaign.toml")
+    d.run("The list of random-inspection matters (随机抽查事项清单: matter, legal basis, method)",
+          "import", "matters", str(files["matters"]), on=CAMPAIGN_DAY)
+    d.run("Rules with inspection tasks: annual work, a local VOCs and a national hazardous-waste "
+          "campaign", "rules", "init", "--preset", "campaign", "-o", campaign, "--force",
+          on=CAMPAIGN_DAY)
+    d.run("Freeze the task inputs (the plan's inspections are in them: cap, load, joins)",
+          "freeze", "--period", period, "--scope", "tasks", on=CAMPAIGN_DAY, rules=campaign)
+    tasks = json.loads(d.run(
+        "Draw the national campaign alone: dated after today, firms at the annual cap kept "
+        "(exempt), one visit per firm", "draw", "tasks", "--period", period, "--task",
+        "hazwaste", "--seed", CAMPAIGN_SEED, "--json", on=CAMPAIGN_DAY, rules=campaign,
+        capture=True))
+    (hazwaste,) = tasks["tasks"]
+    click.echo(f"  task {hazwaste['id']} ({hazwaste['name']}): {hazwaste['drawn']} of "
+               f"{hazwaste['eligible']:,} firms, {hazwaste['exempt']} exempt (already at the "
+               f"annual cap), window {hazwaste['window'][0]}..{hazwaste['window'][1]}; "
+               f"{tasks['summary']['visits']} new visits, {tasks['summary']['joined']} joining "
+               f"an inspection already planned; output {tasks['output_sha256'][:16]}…")
+    d.run("The pre-quarter plan notice of the tasks (tasks, matters and basis; no firm named "
+          "before its visit)", "export", "tasks", "--period", period, "--table", "tasks",
+          "--format", "csv", "--public", "-o", str(exports / "tasks-notice.csv"),
+          on=CAMPAIGN_DAY, rules=campaign)
 
     results = inputs / "results.csv"
     rows = []

@@ -114,6 +114,40 @@ def register(cli: click.Group) -> None:
                                    authority=authority, name=name)
         _say(env, exported, out)
 
+    @export.command("tasks")
+    @period_option
+    @_common
+    @click.option("--authority", default="", help="Issuing bureau, shown in the notice, e.g. "
+                                                  "江州市生态环境局.")
+    @click.option("--table", type=click.Choice(["visits", "tasks", "results"]),
+                  default="visits", show_default=True,
+                  help="visits; tasks (the plan notice: no firm named); results (by task and "
+                       "matter). A public HTML export is the whole notice.")
+    @pass_env
+    def export_tasks_cmd(env: Env, period: Period, fmt: str, public: bool, lang: str,
+                         out: Path | None, as_of: date | None, authority: str,
+                         table: str) -> None:
+        """Export the task plan, or with --public its notices (抽查计划公示 and results).
+
+        The public notice lists every task with its matters and legal basis,
+        population size, ratio and time frame, and names no firm before its
+        visit; after the visits, their matters and results per matter, and the
+        counts of 发现问题 / 责令改正 / 立案 by task and matter.
+
+        \b
+        Example:
+          suiji export tasks --period 2026Q4 --format html --public -o 抽查计划公示.html
+          suiji export tasks --period 2026Q4 --table results --format xlsx -o 结果.xlsx
+        """
+        from suiji.reports.exports import export_tasks
+
+        dest, name = _destination(fmt, out)
+        with domain_errors():
+            exported = export_tasks(env.store(), period, fmt, dest, public=public,
+                                    as_of=as_of or date.today(), lang=lang,
+                                    authority=authority, table=table, name=name)
+        _say(env, exported, out)
+
     @export.command("reviews")
     @period_option
     @_common

@@ -61,10 +61,12 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
 
     KIND is one of: companies, inspectors, inspector-leave, conflicts,
     inspections, positive-list, agencies, projects, experts,
-    employment-history (directories), results, scores, findings,
-    responses (records). A scores file with a 打分方 column holds four-party
-    scores; findings are review conclusions of sampled documents; responses
-    are experts' answers to a notification (declines are applied).
+    employment-history, matters (directories), results, scores, findings,
+    responses (records). A results file with a 事项编号/matter column records
+    a task plan's results per visit and matter (kind matter-results). A scores
+    file with a 打分方 column holds four-party scores; findings are review
+    conclusions of sampled documents; responses are experts' answers to a
+    notification (declines are applied).
     Headers may be Chinese or English; CSV may be UTF-8 (with or without BOM)
     or GB18030/GBK; save an old .xls workbook as .xlsx first. The whole file
     is checked first: any problem rejects it with the row numbers Excel
@@ -78,11 +80,12 @@ def import_command(env: Env, kind: str, file: Path, encoding: str | None, sheet:
       suiji import companies 企业名录.xlsx --sheet 名录
       suiji import inspectors 执法人员.csv --encoding gb18030
       suiji import results 2026Q4结果.csv --period 2026Q4 --json
+      suiji import matters 随机抽查事项清单.xlsx
       suiji import findings 复核结论.xlsx
     """
     from suiji.data.importers import import_file
 
-    if period is not None and kind != "results":
+    if period is not None and kind not in ("results", "matter-results"):
         raise click.UsageError("--period applies to results files only.")
     if kind == "responses":
         from suiji.cli.loop import import_responses_command

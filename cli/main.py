@@ -288,8 +288,9 @@ def rules_show(env: Env) -> None:
 
 @rules.command("init")
 @click.option("--preset", default="default", show_default=True,
-              help="default, yicheng, chizhou, guangzhou or shenyang (with the review "
-                   "loop's credit and scoring tables).")
+              help="default, yicheng, chizhou, guangzhou, shenyang (with the review "
+                   "loop's credit and scoring tables); tasks, campaign (the quarter as "
+                   "[[inspection.tasks]]).")
 @click.option("-o", "--output", default="rules.toml", show_default=True, type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def rules_init(preset: str, output: str, force: bool) -> None:
@@ -312,8 +313,9 @@ def rules_init(preset: str, output: str, force: bool) -> None:
 
 @cli.command()
 @period_option
-@click.option("--scope", type=click.Choice(["inspections", "reviews"]), default="inspections",
-              show_default=True, help="Which draw the inputs are for.")
+@click.option("--scope", type=click.Choice(["inspections", "reviews", "tasks"]),
+              default="inspections", show_default=True,
+              help="Which draw the inputs are for (tasks: `suiji draw tasks`).")
 @click.option("--seed-source", "source_kind", type=click.Choice(["dice", "event"]),
               default=None, help="Where the seed will come from, published now as a "
                                  "commitment: dice (a public dice ceremony: --on, --place, "
@@ -346,6 +348,7 @@ def freeze(env: Env, period: Period, scope: str, source_kind: str | None,
           --place "江州市生态环境局三楼会议室" --witness 张三 --witness 李四
       suiji freeze --period 2026Q4 --scope reviews --seed-source event --on 2026-10-09 \\
           --event "中国福利彩票双色球第2026117期开奖号码"
+      suiji freeze --period 2026Q4 --scope tasks
     """
     from suiji.data.commitments import SeedSource, latest_commitment
     from suiji.data.progress import Progress
@@ -440,7 +443,7 @@ def _expert_cover(snap: Any, period: Period) -> list[Any]:
 
 @cli.group()
 def draw() -> None:
-    """Draw from frozen inputs with a public seed (inspections, reviews, panels).
+    """Draw from frozen inputs with a public seed (inspections, tasks, reviews, panels).
 
     \b
     Example:
@@ -459,7 +462,7 @@ def export() -> None:
 
 
 # Command modules, each with register(cli). Kept apart so the CLI stays thin.
-for _name in ("imports", "inspections", "reviews", "calendar", "audit", "exports", "loop",
-              "demo", "serve"):
+for _name in ("imports", "inspections", "tasks", "reviews", "calendar", "audit", "exports",
+              "loop", "demo", "serve"):
     if importlib.util.find_spec(f"suiji.cli.{_name}") is not None:
         importlib.import_module(f"suiji.cli.{_name}").register(cli)

@@ -161,7 +161,7 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     if kind == "responses":
         raise SuijiError("Responses apply declines to a panel draw: import them with "
                          "suiji.scheduler.responses.import_responses (suiji import responses).")
-    if period is not None and kind != "results":
+    if period is not None and kind not in ("results", "matter-results"):
         raise SuijiError(f"--period applies to results files only, not to {kind}.")
     if kind == "scores" and rules is None:
         raise UsageError("Importing scores needs the rules in force (the warning and "
@@ -169,6 +169,8 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     if kind == "findings" and rules is None:
         raise UsageError("Importing findings needs the rules in force (the problem items and "
                          "their points): pass rules=load_rules(...).")
+    if kind == "results" and _has_matter_column(Path(path), encoding, sheet):
+        kind = "matter-results"  # results of a task plan, one row per visit and matter
     parsed = read_kind(kind, path, encoding=encoding, sheet=sheet, force_kind=force_kind,
                        progress=progress)
     if file_name is not None:
@@ -179,9 +181,14 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     if kind == "projects" and today is not None:
         _refuse_future_approvals(parsed, today)
     if kind in KINDS:
+        frame = parsed.frame
+        if kind == "matters":
+            from suiji.data.matters import check_matters
+
+            frame = check_matters(frame, parsed.file_name)
         with Progress(f"写入 writing {kind}", shown=progress):
             share = (rules.imports if rules is not None else ImportRules()).max_removed_share
-            summary = store.replace(kind, parsed.frame, file_name=parsed.file_name,
+            summary = store.replace(kind, frame, file_name=parsed.file_name,
                                     file_sha256=parsed.file_sha256, encoding=parsed.encoding,
                                     warnings=parsed.warnings,
                                     max_removed_share=(None if allow_removals else
@@ -199,7 +206,13 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
                                 for name, n in unused.items())
                     + ". Map the industries to them in [review.specialties] of the rules.")
         return base
-    if kind == "results":
+    if kind == "matter-results":
+        from suiji.data.matter_results import record_matter_results
+
+        out = record_matter_results(store, parsed.frame, period=period,
+                                    file_name=parsed.file_name,
+                                    file_sha256=parsed.file_sha256)
+    elif kind == "results":
         from suiji.data.results import record_results
 
         out = record_results(store, parsed.frame, period=period, file_name=parsed.file_name,
@@ -228,6 +241,21 @@ def import_file(store: Store, kind: str, path: Path, *, encoding: str | None = N
     return base
 
 
+def _has_matter_column(path: Path, encoding: str | None, sheet: str | None) -> bool:
+    """Whether a results file's header row names the matter (事项编号): then its rows are
+    results per visit and matter of a task plan."""
+    wanted = {header_key(h) for h in RECORD_KINDS["matter-results"].column("matter").headers}
+    chunks = open_source(path, encoding=encoding, sheet=sheet).chunks(size=64)
+    try:
+        for _start, rows in chunks:
+            for row in rows:
+                if any(_clean(c) for c in row):
+                    return any(header_key(_clean(c)) in wanted for c in row)
+        return False
+    finally:
+        close = getattr(chunks, "close", None)  # a generator: closes an XLSX workbook
+        if close is not None:
+            close()
 def unused_specialties(experts: pd.DataFrame, rules: Rules, projects: pd.DataFrame
                        ) -> dict[str, int]:
     """Specialties of ``experts`` (canonical, ``;``-joined) that no rule uses: not in any

@@ -21,6 +21,19 @@ from suiji.data.store import sha256_hex
 
 CATEGORIES = ("key", "general", "special")
 QUOTA_MODES = ("ratio", "per_inspector", "annual_all")
+# Tasks ([[inspection.tasks]]): where a task comes from, how its sample size is set.
+TASK_SOURCES = ("annual", "local_campaign", "national_campaign")
+TASK_QUOTAS = ("ratio", "count", "all", "annual_all", "per_inspector")
+# The visit kind each task source records (the kinds of imported inspections are
+# random, complaint, campaign, case, local_campaign, national_campaign).
+SOURCE_KIND = {"annual": "random", "local_campaign": "local_campaign",
+               "national_campaign": "national_campaign"}
+VISIT_KINDS = ("random", "campaign", "local_campaign", "national_campaign", "complaint", "case")
+# Default: double-random and local campaigns count toward the annual cap (an imported
+# 专项/campaign of unknown origin is presumed local); national campaigns, complaint
+# verifications and cases are recorded but exempt (内蒙古).
+DEFAULT_CAP_KINDS = ("random", "campaign", "local_campaign")
+DRAWABLE_STATUSES = ("active", "stopped")
 
 # name -> (description, {category: quota table})
 PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
@@ -44,6 +57,83 @@ PRESETS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
 LOOP_PRESETS = ("shenyang",)
 
 
+# Task presets: the default rules plus a quarter described as [[inspection.tasks]].
+_TODAYS_TASKS = """
+# 抽查任务 (tasks): `suiji draw tasks` draws them together, one visit per firm.
+# matters: ids of the list of matters (suiji import matters); "*" = every listed
+# matter that applies to the firm's category and industry.
+[[inspection.tasks]]
+id = "key"
+name = "重点排污单位双随机抽查"
+source = "annual"
+categories = ["key"]
+matters = ["*"]
+quota = "ratio"
+ratio = 0.25
+
+[[inspection.tasks]]
+id = "general"
+name = "一般排污单位双随机抽查"
+source = "annual"
+categories = ["general"]
+matters = ["*"]
+quota = "ratio"
+ratio = 0.05
+
+[[inspection.tasks]]
+id = "special"
+name = "特殊监管对象双随机抽查"
+source = "annual"
+categories = ["special"]
+matters = ["*"]
+quota = "annual_all"
+"""
+
+_CAMPAIGN_TASKS = """
+# 抽查任务 (tasks): the annual double-random work plus two campaigns, drawn together
+# with shared tickets: a firm drawn by several tasks gets one visit for all their matters.
+[[inspection.tasks]]
+id = "annual"
+name = "年度双随机抽查（重点排污单位）"
+source = "annual"
+categories = ["key"]
+matters = ["HB-01", "HB-02", "HB-03"]
+quota = "ratio"
+ratio = 0.25
+
+[[inspection.tasks]]
+id = "vocs"
+name = "挥发性有机物治理专项执法（地方专项）"
+source = "local_campaign"
+industries = ["化工", "石化", "印刷", "涂装", "医药"]
+matters = ["HB-06"]
+quota = "ratio"
+ratio = 0.3
+start = "2026-10-08"
+end = "2026-11-30"
+
+[[inspection.tasks]]
+id = "hazwaste"
+name = "危险废物规范化环境管理专项检查（国家部署）"
+source = "national_campaign"
+categories = ["key", "special"]
+matters = ["HB-04", "HB-07"]
+quota = "count"
+count = 30
+start = "2026-11-02"
+end = "2026-12-18"
+team_size = 3
+"""
+
+# name -> (description, task block appended to the default rules)
+TASK_PRESETS: dict[str, tuple[str, str]] = {
+    "tasks": ("the default plan as three tasks (key 25%, general 5%, special once a year)",
+              _TODAYS_TASKS),
+    "campaign": ("annual double-random + a local VOCs campaign + a national hazardous-waste "
+                 "campaign", _CAMPAIGN_TASKS),
+}
+
+
 @dataclass(frozen=True)
 class Quota:
     mode: str = "ratio"
@@ -61,6 +151,97 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class InspectionTask:
+    """One 抽查任务 of the quarter: its population, quota, window, matters and team.
+
+    The population is the company directory filtered by ``categories``,
+    ``industries``, ``districts`` and ``statuses`` (empty = any), with firms on the
+    positive list left out unless ``positive_list = "include"``; or, with
+    ``projects_approved = [first, last]``, the developers (建设单位) of the EIA
+    projects approved in those dates, found in the company directory by name.
+    ``start`` / ``end`` (ISO dates, empty = the period's first / last day) must
+    lie inside the period; ``team_size`` 0 means the rules' ``team_size``.
+    """
+
+    id: str
+    name: str
+    source: str = "annual"
+    matters: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ("active",)
+    positive_list: str = "exclude"
+    projects_approved: tuple[str, ...] = ()
+    quota: str = "ratio"
+    ratio: float = 0.0
+    count: int = 0
+    per_year: float = 0.0
+    start: str = ""
+    end: str = ""
+    team_size: int = 0
+
+    def __post_init__(self) -> None:
+        where = f"inspection.tasks {self.id!r}"
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", self.id):
+            raise RulesError(f"inspection.tasks: id {self.id!r} must be 1-40 letters, digits, "
+                             f"'-', '_' or '.' (it names the task in the record)")
+        if not self.name.strip():
+            raise RulesError(f"{where}: name must not be empty")
+        if self.source not in TASK_SOURCES:
+            raise RulesError(f"{where}: source {self.source!r} is not one of "
+                             f"{', '.join(TASK_SOURCES)}")
+        if self.quota not in TASK_QUOTAS:
+            raise RulesError(f"{where}: quota {self.quota!r} is not one of "
+                             f"{', '.join(TASK_QUOTAS)}")
+        if not 0 <= self.ratio <= 1:
+            raise RulesError(f"{where}: ratio {self.ratio} must be between 0 and 1")
+        if self.quota == "ratio" and self.ratio <= 0:
+            raise RulesError(f"{where}: quota = \"ratio\" needs a ratio above 0")
+        if self.quota == "count" and self.count < 1:
+            raise RulesError(f"{where}: quota = \"count\" needs count ≥ 1")
+        if self.count < 0 or self.per_year < 0:
+            raise RulesError(f"{where}: count and per_year must not be negative")
+        if not self.matters:
+            raise RulesError(f"{where}: matters must name at least one matter of the list "
+                             f"(随机抽查事项清单), e.g. matters = [\"HB-01\"]")
+        bad = [c for c in self.categories if c not in CATEGORIES]
+        if bad:
+            raise RulesError(f"{where}: categories {bad} are not key, general or special")
+        bad = [s for s in self.statuses if s not in DRAWABLE_STATUSES]
+        if bad or not self.statuses:
+            raise RulesError(f"{where}: statuses {list(self.statuses)} must be a non-empty "
+                             f"list of {', '.join(DRAWABLE_STATUSES)} (closed, deregistered, "
+                             f"moved and bankrupt firms are never drawn)")
+        if self.positive_list not in ("exclude", "include"):
+            raise RulesError(f"{where}: positive_list must be \"exclude\" or \"include\"")
+        for day in (self.start, self.end, *self.projects_approved):
+            if day:
+                try:
+                    date.fromisoformat(day)
+                except ValueError as exc:
+                    raise RulesError(f"{where}: {day!r} is not a date like 2026-10-01") \
+                        from exc
+        if self.start and self.end and self.start > self.end:
+            raise RulesError(f"{where}: start {self.start} is after end {self.end}")
+        if self.projects_approved:
+            if len(self.projects_approved) != 2 or \
+                    self.projects_approved[0] > self.projects_approved[1]:
+                raise RulesError(f"{where}: projects_approved must be [first, last] dates")
+            if self.categories or self.industries or self.districts:
+                raise RulesError(f"{where}: a population of project developers "
+                                 f"(projects_approved) takes no category, industry or "
+                                 f"district filter")
+        if self.team_size and self.team_size < 2:
+            raise RulesError(f"{where}: team_size must be at least 2 (执法人员不得少于两人)")
+
+    @property
+    def kind(self) -> str:
+        """The visit kind the task records: random, local_campaign or national_campaign."""
+        return SOURCE_KIND[self.source]
+
+
+@dataclass(frozen=True)
 class InspectionRules:
     annual_cap: int = 1
     team_size: int = 2
@@ -70,8 +251,21 @@ class InspectionRules:
     default_daily_capacity: int = 2
     risk_weighting: bool = False
     quota: dict[str, Quota] = field(default_factory=dict)
+    cap_kinds: tuple[str, ...] = DEFAULT_CAP_KINDS
+    results_due_days: int = 20
+    tasks: tuple[InspectionTask, ...] = ()
 
     def __post_init__(self) -> None:
+        bad = [k for k in self.cap_kinds if k not in VISIT_KINDS]
+        if bad:
+            raise RulesError(f"inspection.cap_kinds {bad} are not visit kinds "
+                             f"({', '.join(VISIT_KINDS)})")
+        if self.results_due_days < 1:
+            raise RulesError("inspection.results_due_days must be at least 1")
+        ids = [t.id for t in self.tasks]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise RulesError(f"inspection.tasks: the id {dupes[0]!r} is used twice")
         if self.annual_cap < 1:
             raise RulesError("inspection.annual_cap must be at least 1")
         if self.team_size < 2:
@@ -130,6 +324,33 @@ class ReviewRules:
         return self.specialties.get(industry) or self.specialties.get("*") or (industry,)
 
 
+_CATEGORY_TASK_NAME = {"key": "重点排污单位双随机抽查", "general": "一般排污单位双随机抽查",
+                       "special": "特殊监管对象双随机抽查"}
+
+
+def quarter_tasks(rules: InspectionRules) -> tuple[InspectionTask, ...]:
+    """The quarter's tasks: ``[[inspection.tasks]]``, or, when the rules list none, the
+    three tasks their category quotas describe (one per category, every listed matter
+    that applies, the whole period, the rules' team size)."""
+    if rules.tasks:
+        return rules.tasks
+    if rules.risk_weighting:
+        raise RulesError("A task plan draws simple random samples; risk_weighting = true "
+                         "needs `suiji draw inspections` (or list [[inspection.tasks]]).")
+    out = []
+    for category in CATEGORIES:
+        q = rules.quota[category]
+        if q.min_per_district:
+            raise RulesError(f"inspection.quota.{category}: min_per_district is not part of "
+                             f"a task plan; set it to 0 or use `suiji draw inspections`.")
+        if q.mode == "ratio" and q.ratio == 0:
+            continue
+        out.append(InspectionTask(id=category, name=_CATEGORY_TASK_NAME[category],
+                                  categories=(category,), matters=("*",), quota=q.mode,
+                                  ratio=q.ratio, per_year=q.per_year))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ImportRules:
     # A re-import of a directory that would remove more than this share of its current
@@ -164,8 +385,13 @@ class Rules:
 
 def preset_text(name: str = "default") -> str:
     """The full rules file of a preset, ready to write."""
+    if name in TASK_PRESETS:
+        about, tasks = TASK_PRESETS[name]
+        return preset_text("default").replace(
+            'preset = "default"', f'preset = "{name}"  # {about}') + tasks
     if name not in PRESETS:
-        raise RulesError(f"Unknown preset {name!r}. Presets: {', '.join(PRESETS)}")
+        raise RulesError(f"Unknown preset {name!r}. Presets: "
+                         f"{', '.join([*PRESETS, *TASK_PRESETS])}")
     text = resources.files("suiji.data").joinpath("presets/default.toml").read_text("utf-8")
     description, quotas = PRESETS[name]
     text = text.replace('preset = "default"', f'preset = "{name}"  # {description}')
@@ -216,6 +442,48 @@ def _date_list(values: Any, where: str) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
+def _strings(values: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise RulesError(f"{where} must be a list of texts, e.g. [\"a\", \"b\"]")
+    return tuple(values)
+
+
+_TASK_KEYS: dict[str, type | tuple[type, ...]] = {
+    "id": str, "name": str, "source": str, "matters": list, "categories": list,
+    "industries": list, "districts": list, "statuses": list, "positive_list": str,
+    "projects_approved": list, "quota": str, "ratio": (int, float), "count": int,
+    "per_year": (int, float), "start": (str, date), "end": (str, date), "team_size": int}
+
+
+def _tasks(doc: Any) -> tuple[InspectionTask, ...]:
+    """The [[inspection.tasks]] tables, each checked (first bad key named)."""
+    if not isinstance(doc, list) or not all(isinstance(t, dict) for t in doc):
+        raise RulesError("inspection.tasks must be tables: write each task as "
+                         "[[inspection.tasks]] followed by its keys")
+    out = []
+    for n, table in enumerate(doc, start=1):
+        where = f"inspection.tasks[{n}]"
+        values = _take(table, where, _TASK_KEYS)
+        for key in ("id", "name"):
+            if key not in values:
+                raise RulesError(f"{where} needs {key} = \"...\"")
+        for key in ("matters", "categories", "industries", "districts", "statuses",
+                    "projects_approved"):
+            if key in values:
+                values[key] = tuple(str(v) if isinstance(v, date) else v for v in
+                                    _strings([str(v) if isinstance(v, date) else v
+                                              for v in values[key]], f"{where}.{key}"))
+        for key in ("start", "end"):
+            if key in values:
+                values[key] = str(values[key])
+        if "ratio" in values:
+            values["ratio"] = float(values["ratio"])
+        if "per_year" in values:
+            values["per_year"] = float(values["per_year"])
+        out.append(InspectionTask(**values))
+    return tuple(out)
+
+
 def parse_rules(text: str, source: str = "rules", *, check_calendar: bool = True) -> Rules:
     """Rules from TOML text. ``check_calendar=False`` skips the holiday checks of
     :func:`suiji.data.holidays.check_year`: only for rules already frozen with a draw,
@@ -236,10 +504,14 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
     num = (int, float)
     insp = dict(top.get("inspection", {}))
     quota_doc = insp.pop("quota", {})
+    tasks_doc = insp.pop("tasks", [])
     insp = _take(insp, "inspection", {
         "annual_cap": int, "team_size": int, "avoid_last_inspector": bool,
         "cross_district": bool, "default_capacity": int, "default_daily_capacity": int,
-        "risk_weighting": bool})
+        "risk_weighting": bool, "cap_kinds": list, "results_due_days": int})
+    if "cap_kinds" in insp:
+        insp["cap_kinds"] = _strings(insp["cap_kinds"], "inspection.cap_kinds")
+    tasks = _tasks(tasks_doc)
     quotas = {}
     for category, table in _take(quota_doc, "inspection.quota",
                                  dict.fromkeys(CATEGORIES, dict)).items():
@@ -251,7 +523,7 @@ def _build(doc: dict[str, Any], text: str, check_calendar: bool = True) -> Rules
             raise RulesError(f"inspection.quota.{category}: {exc}") from exc
     for category in CATEGORIES:
         quotas.setdefault(category, Quota(mode="ratio", ratio=0.0))
-    inspection = InspectionRules(**insp, quota=quotas)
+    inspection = InspectionRules(**insp, quota=quotas, tasks=tasks)
 
     rev = dict(top.get("review", {}))
     panel = _take(rev.pop("panel_size", {}), "review.panel_size", {"report": int, "form": int})

@@ -98,7 +98,10 @@ STATUS = _enum(("正常", "active"), ("在产", "active"), ("停产", "stopped")
 
 INSPECTION_KIND = _enum(("双随机", "random"), ("信访", "complaint"), ("专项", "campaign"),
                         ("案件", "case"), ("random", "random"), ("complaint", "complaint"),
-                        ("campaign", "campaign"), ("case", "case"))
+                        ("campaign", "campaign"), ("case", "case"),
+                        ("地方专项", "local_campaign"), ("local_campaign", "local_campaign"),
+                        ("国家专项", "national_campaign"),
+                        ("national_campaign", "national_campaign"))
 
 DOC_TYPE = _enum(("报告书", "report"), ("报告表", "form"), ("report", "report"),
                  ("form", "form"))
@@ -189,6 +192,16 @@ _kind(Kind("experts", "评审专家库", (
     Column("phone", "联系电话", late=True, sealed=True, aliases=("手机", "手机号码", "电话")),
 ), key=("expert_id",)))
 
+_kind(Kind("matters", "随机抽查事项清单", (
+    Column("matter_id", "事项编号", required=True, aliases=("编号",)),
+    Column("name", "事项名称", required=True, aliases=("抽查事项",)),
+    Column("basis", "检查依据", required=True, aliases=("依据", "法律依据")),
+    Column("method", "检查方式", required=True, aliases=("抽查方式",)),
+    Column("categories", "适用类别", "list", aliases=("监管类别",)),
+    Column("industries", "适用行业", "list"),
+), key=("matter_id",), description="the list of random-inspection matters: what an "
+    "inspection checks and on what legal basis"))
+
 _kind(Kind("employment-history", "专家工作经历", (
     Column("expert_id", "专家编号", required=True),
     Column("employer", "工作单位", required=True),
@@ -231,6 +244,15 @@ RECORD_KINDS: dict[str, Kind] = {
         Column("reason", "未检查原因", aliases=("原因", "说明")),
         Column("period", "期次", aliases=("季度",)),
     ), key=("uscc",)),
+    # results of task-plan visits (suiji-tasks/1): one row per visit and matter
+    "matter-results": Kind("matter-results", "检查结果（按事项）", (
+        Column("uscc", "统一社会信用代码", "uscc", required=True),
+        Column("matter", "事项编号", required=True, aliases=("matter_id", "检查事项编号")),
+        Column("outcome", "检查结果", "enum", required=True, choices=OUTCOME),
+        Column("date", "检查日期", "date"),
+        Column("reason", "未检查原因", aliases=("原因", "说明")),
+        Column("period", "期次", aliases=("季度",)),
+    ), key=("uscc", "matter")),
     "scores": Kind("scores", "专家评分", (
         Column("expert_id", "专家编号", required=True),
         Column("project_id", "项目编号", required=True),

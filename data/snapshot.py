@@ -85,16 +85,48 @@ def inspection_history(store: Store, period: Period, rules: Rules) -> tuple[byte
     """Inspections of the period's year before it: imported records, earlier plans, results.
 
     Columns: uscc, date, kind, source. Earlier plans of the same year count as
-    routine (``random``) inspections unless their result says not carried out.
+    routine (``random``) inspections unless their result says not carried out; the
+    visits of earlier task plans (``suiji-tasks/1``) keep their kind (an annual task's
+    visit is ``random``).
     """
+    from suiji.data.visits import task_history_rows
+
     year = str(period.year)
     imported = store.read("inspections")
     rows = [(r.uscc, r.date, r.kind, "import") for r in imported.itertuples()
             if r.date.startswith(year)]
     rows.extend((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}")
                 for draw_period, item in carried_out_plan_items(store, period, period.year))
+    rows.extend(task_history_rows(store, period))
     return _sorted_csv(rows, ["uscc", "date", "kind", "source"],
                        ["uscc", "date", "kind", "source"])
+
+
+def visit_history(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    """On-site visits of the period's year before it, for task plans and their one cap.
+
+    Columns: uscc, date, kind, source. Imported records keep their kind; earlier
+    inspection plans (``suiji-inspections/1``) count as ``random``; earlier task
+    plans' visits carry the kind of the task that counts (or
+    ``national_campaign`` when exempt). Not carried out = not a visit.
+    """
+    from suiji.data.visits import task_history_rows
+
+    year = str(period.year)
+    imported = store.read("inspections")
+    rows = [(r.uscc, r.date, r.kind, "import") for r in imported.itertuples()
+            if r.date.startswith(year)]
+    rows.extend((item["uscc"], item.get("date", ""), "random", f"plan:{draw_period}")
+                for draw_period, item in carried_out_plan_items(store, period, period.year))
+    rows.extend(task_history_rows(store, period))
+    return _sorted_csv(rows, ["uscc", "date", "kind", "source"],
+                       ["uscc", "date", "kind", "source"])
+
+
+def period_visits(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
+    from suiji.data.visits import period_visits_file
+
+    return period_visits_file(store, period, rules)
 
 
 def previous_teams(store: Store, period: Period, rules: Rules) -> tuple[bytes, int]:
@@ -120,6 +152,20 @@ SCOPE_INPUTS: dict[str, dict[str, Producer]] = {
         "conflicts.csv": directory("conflicts"),
         "positive-list.csv": directory("positive-list"),
         "history.csv": inspection_history,
+        "previous-teams.csv": previous_teams,
+        "calendar.csv": calendar_file,
+        "rules.toml": rules_file,
+    },
+    "tasks": {
+        "companies.csv": directory("companies"),
+        "inspectors.csv": directory("inspectors"),
+        "inspector-leave.csv": directory("inspector-leave"),
+        "conflicts.csv": directory("conflicts"),
+        "positive-list.csv": directory("positive-list"),
+        "projects.csv": directory("projects"),
+        "matters.csv": directory("matters"),
+        "history.csv": visit_history,
+        "period-visits.csv": period_visits,
         "previous-teams.csv": previous_teams,
         "calendar.csv": calendar_file,
         "rules.toml": rules_file,

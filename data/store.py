@@ -110,6 +110,10 @@ class LogEntry:
         return sha256_hex(body)
 
 
+MATTER_RESULTS_DDL = """CREATE TABLE IF NOT EXISTS matter_results (
+        id INTEGER PRIMARY KEY, period TEXT NOT NULL, uscc TEXT NOT NULL, matter TEXT NOT NULL,
+        date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+        import_id INTEGER, recorded_at TEXT NOT NULL, UNIQUE (period, uscc, matter))"""
 @dataclass(frozen=True)
 class LogHead:
     """The newest entry of the log: its sequence number and hash (``SEQ:HASH``).
@@ -204,6 +208,8 @@ _DDL = [
         date TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL, carried_out TEXT NOT NULL,
         note TEXT NOT NULL DEFAULT '', import_id INTEGER, recorded_at TEXT NOT NULL,
         UNIQUE (period, uscc))""",
+    # Outcomes of task-plan visits, per matter (suiji-tasks/1).
+    MATTER_RESULTS_DDL,
     # Expert review scores and deduction points.
     # party: the scoring party (approval, developer, agency, assessment), '' in files
     # from before four-party scoring.
@@ -222,6 +228,8 @@ _MIGRATIONS: dict[int, list[str]] = {
         "DROP TABLE scores",
         "ALTER TABLE scores_v2 RENAME TO scores",
         *_LOOP_DDL,
+        # task plans' results per matter (suiji-tasks/1; also created on first use)
+        MATTER_RESULTS_DDL,
         # late columns (suiji.data.schema.Column.late) of the directories
         "ALTER TABLE dir_projects ADD COLUMN lead_author TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE dir_projects ADD COLUMN lead_author_reg TEXT NOT NULL DEFAULT ''",
@@ -364,6 +372,10 @@ class Store:
                                   (str(SCHEMA_VERSION),))
                 self.append_log("migrate", details={"from": version, "to": SCHEMA_VERSION})
 
+    def _has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = ?", (name,)).fetchone() is not None
+
     def _create_kind_table(self, kind: Kind) -> None:
         cols = ", ".join(f'"{c}" TEXT NOT NULL DEFAULT \'\'' for c in kind.column_names)
         t = kind.table
@@ -459,8 +471,12 @@ class Store:
 
     def read(self, kind: str, version: int | None = None) -> pd.DataFrame:
         """A kind's rows at a version (default: current), canonical strings, sorted by key."""
+        import pandas as pd
+
         k = KINDS[kind]
         cols = ", ".join(f'"{c}"' for c in k.column_names)
+        if not self._has_table(k.table):  # a kind added after this database was created
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in k.column_names})
         if version is None:
             sql = f'SELECT {cols} FROM "{k.table}" WHERE _to IS NULL ORDER BY _key'
             args: tuple[int, ...] = ()
@@ -468,8 +484,6 @@ class Store:
             sql = (f'SELECT {cols} FROM "{k.table}" WHERE _from <= ? '
                    f'AND (_to IS NULL OR _to > ?) ORDER BY _key')
             args = (version, version)
-        import pandas as pd
-
         rows = self.conn.execute(sql, args).fetchall()
         return pd.DataFrame(rows, columns=list(k.column_names), dtype=object)
 
@@ -495,6 +509,7 @@ class Store:
         hashes = row_hashes(frame)
         digest = frame_sha256(frame)
         with self.transaction():
+            self._create_kind_table(k)  # no-op unless the kind is newer than the database
             version = self.current_version(kind) + 1
             current = dict(self.conn.execute(
                 f'SELECT _key, _hash FROM "{k.table}" WHERE _to IS NULL').fetchall())

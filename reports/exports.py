@@ -115,6 +115,21 @@ def export_reviews(store: Store, period: Period | str, fmt: str, dest: Destinati
     return _record(store, period, "reviews", rendered, dest, name, public)
 
 
+def export_tasks(store: Store, period: Period | str, fmt: str, dest: Destination, *,
+                 public: bool, as_of: date, lang: str = "zh", authority: str = "",
+                 table: str = "visits", name: str | None = None) -> Exported:
+    """Write the task plan (``suiji-tasks/1``) or, ``public``, its notice, and record it.
+
+    ``table``: ``visits``, ``tasks`` (the pre-quarter plan notice: no firm named) or
+    ``results`` (counts by task and matter). A public HTML export is the whole notice.
+    """
+    from suiji.reports.tasks_notice import render_task_plan
+
+    rendered = render_task_plan(store, period, fmt, public=public, as_of=as_of, lang=lang,
+                                authority=authority, table=table)
+    return _record(store, period, "tasks", rendered, dest, name, public)
+
+
 def write_report(store: Store, period: Period | str, folder: Path, *,
                  lang: str = "zh", name: str | None = None) -> WrittenReport:
     """Write report.html and report.xlsx into ``folder`` and record them (an ``export``).

@@ -14,6 +14,7 @@ import html
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from suiji.data.draws import DrawRecord, all_draws, current_draw, event_rows, latest_output
@@ -154,6 +155,8 @@ def build_report(store: Store, period: Period | str, lang: str = "zh") -> Report
         snap = load_snapshot(store, plan_draw.snapshot_id)
         sections += [_coverage(plan, snap, lang), _exclusions(plan, lang),
                      _inspector_load(plan, snap, lang), _inspector_recusals(plan, snap, lang)]
+    if any(d.scope == "tasks" and d.status == "current" for d in all_draws(store, period)):
+        sections.append(_tasks(store, period, lang))
     panel_draws = [d for d in all_draws(store, period)
                    if d.scope == "panels" and d.status == "current"]
     if panel_draws:
@@ -227,6 +230,21 @@ def _coverage(plan: dict[str, Any], snap: Snapshot, lang: str) -> Section:
                                                 PALETTE[2])], percent=True),)
     return Section("coverage", "覆盖与配额", "Coverage against quota", (quota, by_district),
                    charts)
+
+
+def _tasks(store: Store, period: str, lang: str) -> Section:
+    """The task plans: tasks with sizes and ratios, and results by task and matter."""
+    from suiji.reports.tasks_notice import outcome_counts, task_plan_view, task_table
+
+    view = task_plan_view(store, period)
+    visits = sum(1 for v in view.visits if not v["joined"])
+    pairs = sum(len(v["tasks"]) for v in view.visits)
+    note = _t(lang, f"{len(view.tasks)} 项任务，{pairs} 个企业-任务组合，合并为 {visits} 次"
+                    f"现场检查。", f"{len(view.tasks)} tasks, {pairs} firm-task pairs in "
+                                 f"{visits} visits.")
+    return Section("tasks", "抽查任务与按事项的检查结果", "Tasks and results by matter",
+                   (task_table(view, lang), outcome_counts(view, date.max, False)),
+                   notes=(note,))
 
 
 def _exclusions(plan: dict[str, Any], lang: str) -> Section:

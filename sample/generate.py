@@ -751,6 +751,32 @@ def _conflicts(rng: np.random.Generator, inspectors: Sequence[_Inspector],
 # Writing
 # --------------------------------------------------------------------------------------
 
+# The sample bureau's list of random-inspection matters (随机抽查事项清单): fixed, not drawn.
+_MATTERS: tuple[Record, ...] = tuple(
+    {"matter_id": m, "name": n, "basis": b, "method": w, "categories": c, "industries": i}
+    for m, n, b, w, c, i in (
+        ("HB-01", "排污许可制度执行情况", "《排污许可管理条例》第十七条至第二十二条",
+         "现场检查、查阅台账", "重点、一般", ""),
+        ("HB-02", "污染防治设施运行情况", "《中华人民共和国环境保护法》第四十二条",
+         "现场检查", "", ""),
+        ("HB-03", "自动监测设施运行及数据传输情况", "《排污许可管理条例》第二十条",
+         "现场检查、核查数据", "重点", ""),
+        ("HB-04", "危险废物规范化环境管理情况",
+         "《中华人民共和国固体废物污染环境防治法》第七十七条至第八十一条",
+         "现场检查、查阅转移联单", "", ""),
+        ("HB-05", "建设项目环境保护“三同时”落实情况",
+         "《建设项目环境保护管理条例》第十五条至第十九条",
+         "现场检查、查阅验收材料", "", ""),
+        ("HB-06", "挥发性有机物污染防治情况",
+         "《中华人民共和国大气污染防治法》第四十五条至第四十八条",
+         "现场检查、快速检测", "", "化工、石化、印刷、涂装、医药"),
+        ("HB-07", "突发环境事件风险防控及应急预案落实情况",
+         "《突发环境事件应急管理办法》第六条至第十条",
+         "现场检查、查阅预案", "重点、特殊", ""),
+        ("HB-08", "特殊监管要求及问题整改落实情况", "《中华人民共和国环境保护法》第二十四条",
+         "现场检查、核查整改材料", "特殊", ""),
+    ))
+
 _ENCODINGS = {"companies": "gb18030"}  # as Excel exports on Chinese Windows
 
 
@@ -843,6 +869,7 @@ def generate_city(out_dir: Path, seed: int = 2026, year: int = 2026, quarter: in
         "inspector-leave": leave, "conflicts": conflicts, "inspections": history,
         "positive-list": positive, "agencies": agency_records, "projects": project_records,
         "experts": expert_records, "employment-history": employment,
+        "matters": list(_MATTERS),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.combine(period_start, dt.time())

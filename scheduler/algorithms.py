@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from suiji.data.verify import Algorithm, Registry
 from suiji.sampler import reviews
-from suiji.scheduler import panels, plan
+from suiji.scheduler import panels, plan, tasks_plan
 
 REGISTRY = Registry((
     # /1 and /2 plans recorded before the date search may have CP-SAT dates: their own path
@@ -30,4 +30,5 @@ REGISTRY = Registry((
     Algorithm(panels.ALGORITHM, panels.compute_panels, {"decline": panels.compute_decline}),
     Algorithm(panels.ALGORITHM_V2, panels.compute_panels_v2,
               {"decline": panels.compute_decline}),
+    Algorithm(tasks_plan.ALGORITHM, tasks_plan.compute_task_plan),
 ))

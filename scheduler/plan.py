@@ -148,14 +148,20 @@ def _window_params(params: dict[str, Any]) -> tuple[date, date]:
     if set(params) != {"drawn_on", "start"}:
         raise SuijiError(f"{ALGORITHM_V2} takes the parameters drawn_on and start, got "
                          f"{sorted(params)}.")
+    return draw_dates(params, ALGORITHM_V2)
+
+
+def draw_dates(params: dict[str, Any], algorithm: str) -> tuple[date, date]:
+    """``params["drawn_on"]`` and ``params["start"]`` of a plan dated after its draw
+    (``suiji-inspections/2``, ``suiji-tasks/1``), checked: dates, start after the draw."""
     try:
         drawn_on = date.fromisoformat(str(params["drawn_on"]))
         start = date.fromisoformat(str(params["start"]))
-    except ValueError as exc:
-        raise SuijiError(f"{ALGORITHM_V2}: drawn_on and start must be dates, got "
+    except (KeyError, ValueError) as exc:
+        raise SuijiError(f"{algorithm}: drawn_on and start must be dates, got "
                          f"{params}.") from exc
     if start <= drawn_on:
-        raise SuijiError(f"{ALGORITHM_V2}: start {start} must be after the draw on {drawn_on}.")
+        raise SuijiError(f"{algorithm}: start {start} must be after the draw on {drawn_on}.")
     return drawn_on, start
 
 

@@ -44,6 +44,11 @@ def test_reference_reproduces_the_vector(name: str) -> None:
         assert ref.canonical(out) == event["output"], event["kind"]
 
 
+# Algorithms the reference does not implement yet: the demo's draws under them are left to
+# suiji's own verify --bundle (the demo runs it), and named here so the gap stays visible.
+NOT_IN_REFERENCE = frozenset({"suiji-tasks/1"})
+
+
 @pytest.fixture(scope="module")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from click.testing import CliRunner
@@ -62,7 +67,11 @@ def test_reference_reproduces_the_demo_bundle(demo_bundle: Path) -> None:
     folders = {s["id"]: demo_bundle / s["folder"] for s in manifest["snapshots"]}
     scopes = {s["id"]: s["scope"] for s in manifest["snapshots"]}
     seen = set()
+    not_in_reference = []
     for draw in manifest["draws"]:
+        if draw["algorithm"] in NOT_IN_REFERENCE:  # verified by suiji itself (verify --bundle)
+            not_in_reference.append(draw["algorithm"])
+            continue
         folder = folders[draw["snapshot"]]
         files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "manifest.json"}
         frozen = json.loads((folder / "manifest.json").read_text("utf-8"))
@@ -83,6 +92,7 @@ def test_reference_reproduces_the_demo_bundle(demo_bundle: Path) -> None:
             seen.add(algorithm)
     assert seen == {"suiji-inspections/2", "suiji-reviews/1", "suiji-panels/2",
                     "suiji-substitution/2", "decline"}  # what `suiji demo` draws today
+    assert not_in_reference == ["suiji-tasks/1"]  # the demo's campaign task: not specified here
 
 
 def test_the_reference_uses_the_standard_library_only() -> None:
