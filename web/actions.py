@@ -44,11 +44,45 @@ def display_name(raw: str) -> str:
     return name[:120] or "上传文件"
 
 
+def _heads(text: str) -> list[Any]:
+    """Published heads, one ``SEQ:HASH`` a line; a pasted anchor file gives its ``head`` line."""
+    from suiji.data.store import LogHead
+
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if any(line.startswith("head ") for line in lines):
+        lines = [line[5:] for line in lines if line.startswith("head ")]
+    heads = []
+    for n, line in enumerate(lines, 1):
+        try:
+            heads.append(LogHead.parse(line))
+        except ValueError as exc:
+            raise SuijiError(f"第 {n} 行「{line[:80]}」不是日志链头：请写成 序号:哈希，"
+                             f"如 42:{'ab' * 32}（suiji 打印或锚定文件中的 head 一行）。") from exc
+    return heads
+
+
 def _date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip().replace("/", "-"))
     except ValueError as exc:
         raise SuijiError(f"{what}「{text}」不是日期，请写成 2026-11-02 的形式。") from exc
+
+
+def _seed_source(form: FormData) -> Any:
+    """The seed source the freeze form declares (None: 不声明), as ``suiji freeze
+    --seed-source dice|event --on ... --place ... --witness ... --event ...``."""
+    from suiji.data.commitments import SeedSource
+
+    kind = form_text(form, "source_kind")
+    if kind in ("", "none"):
+        return None
+    on = form_text(form, "source_on")
+    if not on:
+        raise SuijiError("请填写掷骰仪式或公开随机事件的日期（今天或以后）。")
+    witnesses = tuple(w.strip() for w in form.getlist("witness")
+                      if isinstance(w, str) and w.strip())
+    return SeedSource(kind, _date(on, "种子来源日期"), form_text(form, "place"), witnesses,
+                      form_text(form, "event"))
 
 
 def routes(bench: Workbench) -> list[Route]:
@@ -185,12 +219,16 @@ def routes(bench: Workbench) -> list[Route]:
     async def freeze(request: Request) -> Response:
         form = await form_of(request)
         period, scope = period_of(form), form_text(form, "scope", "inspections")
+        source = _seed_source(form)
+        reason = form_text(form, "reason")
+        today = bench.today()
 
         def work(job: Job) -> Any:
             from suiji.data.snapshot import freeze as do_freeze
 
             with bench.store() as store, Progress(f"冻结 {scope} 输入 {period}"):
-                snap = do_freeze(store, Period.parse(period), scope, bench.rules())
+                snap = do_freeze(store, Period.parse(period), scope, bench.rules(),
+                                 seed_source=source, reason=reason, today=today)
             return {"snapshot": snap.id}
         return start(request, "freeze", f"冻结 {period} 的输入（{scope}）", period, work,
                      scope=scope)
@@ -205,6 +243,8 @@ def routes(bench: Workbench) -> list[Route]:
                 "请输入公开随机数（例如现场掷骰得到的 20 位数字），或选择由操作系统生成。"))
         redraw = form_text(form, "redraw") == "1"
         reason = form_text(form, "reason")
+        commitment = form_text(form, "commitment") or None
+        weak_seed = form_text(form, "weak_seed") == "1"
         rules = bench.rules()
         today = bench.today()
 
@@ -214,7 +254,8 @@ def routes(bench: Workbench) -> list[Route]:
 
                 with bench.store() as store, Progress(f"抽取 {period} 检查计划") as progress:
                     record = draw_plan(store, Period.parse(period), rules, seed, redraw=redraw,
-                                       reason=reason, progress=progress, today=today)
+                                       reason=reason, progress=progress, today=today,
+                                       commitment=commitment, weak_seed=weak_seed)
                 return {"draw": record.id}
         elif scope == "reviews":
             before_close = form_text(form, "before_close") == "1"
@@ -225,7 +266,8 @@ def routes(bench: Workbench) -> list[Route]:
                 with bench.store() as store, Progress(f"抽取 {period} 复核样本") as progress:
                     record = draw_reviews(store, Period.parse(period), rules, seed,
                                           redraw=redraw, reason=reason, progress=progress,
-                                          today=today, before_close=before_close)
+                                          today=today, before_close=before_close,
+                                          commitment=commitment, weak_seed=weak_seed)
                 return {"draw": record.id}
         elif scope == "panels":
             try:
@@ -241,7 +283,8 @@ def routes(bench: Workbench) -> list[Route]:
                 with bench.store() as store, Progress(f"抽取 {meeting} 评审专家") as progress:
                     record = draw_panels(store, Period.parse(period), rules, meeting, today,
                                          docs, seed, redraw=redraw, reason=reason,
-                                         progress=progress, non_working_day=non_working_day)
+                                         progress=progress, non_working_day=non_working_day,
+                                         commitment=commitment, weak_seed=weak_seed)
                 return {"draw": record.id}
         else:
             return bench.error(request, SuijiError(f"没有这种抽取：{scope}"), 404)
@@ -290,13 +333,19 @@ def routes(bench: Workbench) -> list[Route]:
         form = await form_of(request)
         whole = form_text(form, "whole") == "1"
         period = None if whole else period_of(form)
+        heads = _heads(form_text(form, "heads"))
 
         def work(job: Job) -> Any:
-            from suiji.data.verify import verify_store
+            from suiji.data.verify import check_heads, read_log, verify_store
             from suiji.scheduler.algorithms import REGISTRY
 
             with bench.store() as store:
-                return verify_store(store, REGISTRY, period, progress=job.say)
+                report = verify_store(store, REGISTRY, period, progress=job.say, heads=heads)
+                if heads:
+                    entries = read_log(store)
+                    job.params["heads"] = [{"head": str(h), "on_chain": not check_heads(
+                        entries, [h])} for h in heads]
+            return report
         return start(request, "verify", "核验" + (f" {period}" if period else "整个数据库"),
                      period or "", work)
 

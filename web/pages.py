@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -86,9 +87,15 @@ def routes(bench: Workbench) -> list[Route]:
 
     @guarded
     def commitment(request: Request) -> Response:
+        from suiji.data.commitments import freezes, latest_commitment
+
         with bench.store() as store:
             sheet = freeze_sheet(store, int(request.path_params["snapshot"]))
-        return bench.page(request, "commitment.html", sheet=sheet, period=sheet.period)
+            history = freezes(store, sheet.period, sheet.scope)
+            latest = latest_commitment(store, sheet.period, sheet.scope)
+        this = next((f for f in history if f.snapshot == sheet.snapshot), None)
+        return bench.page(request, "commitment.html", sheet=sheet, period=sheet.period,
+                          this=this, history=history, latest=latest)
 
     @guarded
     def draw_screen(request: Request) -> Response:
@@ -105,9 +112,13 @@ def routes(bench: Workbench) -> list[Route]:
 
                 sample = bench.cached(store, "reviews", (period, bench.today()),
                                       lambda: review_rows(store, period, False, bench.today()))
-        frozen = status.freezes.get("inspections" if scope == "inspections" else "reviews")
+            from suiji.data.commitments import latest_commitment
+
+            frozen_scope = "inspections" if scope == "inspections" else "reviews"
+            latest = latest_commitment(store, period, frozen_scope)
+        frozen = status.freezes.get(frozen_scope)
         return bench.page(request, "draw.html", scope=scope, status=status, period=period,
-                          frozen=frozen, sample=sample, today=bench.today(),
+                          frozen=frozen, sample=sample, today=bench.today(), latest=latest,
                           status_period_end=Period.parse(period).last_day)
 
     @guarded
@@ -115,7 +126,11 @@ def routes(bench: Workbench) -> list[Route]:
         draw = int(request.path_params["draw"])
         with bench.store() as store:
             sheet = bench.cached(store, "draw", (draw,), lambda: draw_sheet(store, draw))
-        return bench.page(request, "record.html", sheet=sheet, period=sheet.period)
+            # What the draw's log entry records beside the seed (as `suiji draw` prints it).
+            facts: dict[str, Any] = next((e.details for e in store.log_entries(sheet.period)
+                          if e.seq == sheet.log_seq), {})
+        return bench.page(request, "record.html", sheet=sheet, period=sheet.period,
+                          facts=facts)
 
     @guarded
     def plan(request: Request) -> Response:
@@ -208,11 +223,27 @@ def routes(bench: Workbench) -> list[Route]:
             period = bench.period(request, store)
             rows = bench.cached(store, "log", (period if only else None,),
                                 lambda: log_rows(store, period if only else None))
+            head = store.head()
         pages = max(1, -(-len(rows) // LOG_PER_PAGE))
         page = min(_int(request, "page", 1), pages)
         newest_first = rows[::-1][(page - 1) * LOG_PER_PAGE:page * LOG_PER_PAGE]
         return bench.page(request, "log.html", rows=newest_first, total=len(rows), page=page,
-                          pages=pages, only=only, period=period, summary=entry_summary)
+                          pages=pages, only=only, period=period, summary=entry_summary,
+                          head=head)
+
+    @guarded
+    def anchor(request: Request) -> Response:
+        """The anchor text of `suiji anchor`, as a download (the record is not changed)."""
+        from urllib.parse import quote
+
+        from suiji.data.trail import anchor_text
+
+        with bench.store() as store:
+            head = store.head()
+            text = anchor_text(store, head)
+        name = quote(f"日志链头-{head.seq}.txt")
+        return Response(text.encode("utf-8"), media_type="text/plain; charset=utf-8",
+                        headers={"content-disposition": f"attachment; filename*=UTF-8''{name}"})
 
     @guarded
     def report(request: Request) -> Response:
@@ -276,6 +307,7 @@ def routes(bench: Workbench) -> list[Route]:
         Route("/verify", verify_page),
         Route("/bundle", bundle_page),
         Route("/log", log),
+        Route("/anchor", anchor),
         Route("/report", report),
         Route("/report/document.html", report_document),
         Route("/jobs/{job}.json", job_json),
