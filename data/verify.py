@@ -886,7 +886,12 @@ def check_directory_rows(store: Store) -> list[Finding]:
         current = int(store.conn.execute("SELECT COALESCE(MAX(version), 0) FROM imports "
                                          "WHERE kind = ?", (kind.name,)).fetchone()[0] or 0)
         cols = list(kind.column_names)
-        collist = ", ".join(f'"{c}"' for c in cols)
+        # a kind newer than the database (its table made when first imported) has no rows;
+        # a column newer than the table reads as empty
+        present = {r[1] for r in store.conn.execute(f'PRAGMA table_info("{kind.table}")')}
+        if not present:
+            continue
+        collist = ", ".join(f'"{c}"' if c in present else "''" for c in cols)
         rows = store.conn.execute(f'SELECT {collist}, _key, _hash, _from, _to, rowid '
                                   f'FROM "{kind.table}"').fetchall()
         if not rows:
