@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,9 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
+if CHROMIUM is None and os.environ.get("CI", "").lower() == "true":
+    pytest.fail("CI must run the notice render test, but no headless Chromium is installed "
+                "(.ci/run installs Debian's chromium).", pytrace=False)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no headless browser: install Debian's chromium "
                              "(apt-get install -y chromium) to run the notice render test")
